@@ -1,0 +1,69 @@
+# latentplay: `make demo`, `make test` and `make lab` do all the set-up themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+# A CPU build of torch first: pip serves this pin from a local wheel here, while a plain `torch` would pull
+# several GB of CUDA packages. Override on a machine with a GPU: make demo TORCH=torch
+TORCH ?= torch==2.13.0
+# Caches that survive between runs (keyed by content, so a change invalidates them).
+CACHE ?= $(HOME)/.cache/latentplay
+export NUMBA_CACHE_DIR ?= $(CACHE)/numba
+export MPLBACKEND ?= Agg
+export PYTHONDONTWRITEBYTECODE := 1
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
+WORKERS ?= 2
+
+.PHONY: help setup demo test lab check-sync test-py test-nbs bench clean
+
+help:
+	@echo "make demo   set up .venv and render the demo page from the built-in sounds into demo/"
+	@echo "make test   set up .venv and run every test: pytest, every notebook, sync and cleanliness checks"
+	@echo "make lab    set up .venv and open JupyterLab on the quick-start notebook"
+	@echo "make bench  run the benchmarks in bench/ (JSON on stdout)"
+
+$(STAMP):
+	@echo "== setting up $(VENV) (once; re-done when pyproject.toml or this Makefile change)"
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[lab,dev]"
+	$(PY) -m pip install -q --no-deps "tinysoundfont>=0.3"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+	@# point the editable install at this checkout (cheap; matters when VENV is shared between clones)
+	@$(PY) -m pip install -q --no-deps --no-build-isolation -e . 2>/dev/null
+	@mkdir -p $(NUMBA_CACHE_DIR)
+
+demo: setup
+	$(BIN)/latentplay demo --out demo
+
+lab: setup
+	$(BIN)/jupyter lab nbs/index.ipynb
+
+# notebooks and library in sync, notebooks clean, README generated from nbs/index.ipynb
+check-sync: setup
+	$(BIN)/nbdev-export
+	@git diff --exit-code --stat -- latentplay && test -z "$$(git status --porcelain -- latentplay)" \
+	  || { echo "latentplay/ differs from the notebooks: run nbdev-export and commit"; exit 1; }
+	$(BIN)/nbdev-clean
+	@git diff --exit-code --stat -- nbs || { echo "notebooks are not clean: run nbdev-clean and commit"; exit 1; }
+	$(PY) scripts/make_readme.py --check
+
+test-py: setup
+	$(BIN)/pytest -n $(WORKERS) -q tests
+
+test-nbs: setup
+	$(BIN)/nbdev-test --n-workers $(WORKERS) --timing
+
+test: check-sync test-nbs test-py
+
+bench: setup
+	@for b in bench/bench_*.py; do echo "== $$b" >&2; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf demo _docs _proc .pytest_cache
