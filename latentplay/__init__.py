@@ -7,18 +7,18 @@ Docs: https://latentplay.github.io/latentplay/api.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_api.ipynb #17ded6a3
+# %% ../nbs/99_api.ipynb #94b237cd
 __version__ = "0.1.0"
 
-# %% ../nbs/99_api.ipynb #09c06cf3
+# %% ../nbs/99_api.ipynb #bcb39177
 import importlib as _importlib
 
 # public name -> module that defines it (modules are imported on first use)
 _API = {
     'sound': ['Sound', 'load', 'concat', 'mix', 'resample', 'AudioLoadError', 'AUDIO_EXTENSIONS'],
-    'dsp': ['stft', 'istft', 'Spectrogram', 'MelSpectrogram', 'CQT', 'griffin_lim', 'overlap_add', 'filtered_noise',
-            'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag'],
-    'descriptors': ['descriptors'],
+    'dsp': ['stft', 'istft', 'Spectrogram', 'MelSpectrogram', 'LogMel', 'CQT', 'griffin_lim', 'mel_to_audio',
+            'overlap_add', 'filtered_noise', 'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag'],
+    'descriptors': ['descriptors', 'DESCRIPTORS'],
     'corpus': ['Corpus'],
     'soundfont': ['builtin_sets'],
 }
