@@ -4,7 +4,7 @@ import argparse, json, time
 import numpy as np
 import torch
 
-from latentplay.descriptors import descriptors
+from latentplay.features import descriptors
 from latentplay.soundfont import render_note
 
 

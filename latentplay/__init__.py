@@ -7,10 +7,10 @@ Docs: https://latentplay.github.io/latentplay/api.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_api.ipynb #94b237cd
+# %% ../nbs/99_api.ipynb #8870aa01
 __version__ = "0.1.0"
 
-# %% ../nbs/99_api.ipynb #bcb39177
+# %% ../nbs/99_api.ipynb #80d5e8c7
 import importlib as _importlib
 
 # public name -> module that defines it (modules are imported on first use)
@@ -18,11 +18,11 @@ _API = {
     'sound': ['Sound', 'load', 'concat', 'mix', 'resample', 'AudioLoadError', 'AUDIO_EXTENSIONS'],
     'dsp': ['stft', 'istft', 'Spectrogram', 'MelSpectrogram', 'LogMel', 'CQT', 'griffin_lim', 'mel_to_audio',
             'overlap_add', 'filtered_noise', 'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag'],
-    'descriptors': ['descriptors', 'DESCRIPTORS'],
+    'features': ['descriptors', 'DESCRIPTORS'],
     'corpus': ['Corpus'],
     'soundfont': ['builtin_sets'],
 }
-_MODULES = ('sound', 'dsp', 'descriptors', 'soundfont', 'corpus', 'demo', 'cli')
+_MODULES = ('sound', 'dsp', 'features', 'soundfont', 'corpus', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 def __getattr__(name:str):

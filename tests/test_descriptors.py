@@ -1,10 +1,10 @@
-"Tests of latentplay.descriptors against librosa on real SoundFont renders."
+"Tests of latentplay.features against librosa on real SoundFont renders."
 import math
 import numpy as np
 import pytest
 import torch
 
-from latentplay.descriptors import (DESCRIPTORS, descriptors, spectral_centroid, spectral_bandwidth, spectral_flatness,
+from latentplay.features import (DESCRIPTORS, descriptors, spectral_centroid, spectral_bandwidth, spectral_flatness,
                                     spectral_rolloff, rms, loudness, a_weighting, zero_crossing_rate, f0_yin,
                                     median_relative_error, magnitude)
 from latentplay.sound import Sound

@@ -9,7 +9,7 @@ NBS = sorted(p for p in (ROOT / 'nbs').rglob('*.ipynb') if '.ipynb_checkpoints' 
 MODULE_NBS = [p for p in NBS if re.match(r'\d\d_', p.name)]
 
 # Layers, bottom to top (DESIGN.md): a module may import only modules of lower layers.
-LAYERS = [['sound'], ['dsp'], ['descriptors'], ['soundfont'], ['corpus'],
+LAYERS = [['sound'], ['dsp'], ['features'], ['soundfont'], ['corpus'],
           ['models'], ['train'], ['paths'], ['sequencer'], ['widgets'], ['trim'], ['demo'], ['cli']]
 RANK = {m: i for i, ms in enumerate(LAYERS) for m in ms}
 
