@@ -6,10 +6,10 @@ Docs: https://latentplay.github.io/latentplay/corpus.html.md"""
 
 # %% ../nbs/04_corpus.ipynb #13d64691
 from __future__ import annotations
-import csv, hashlib, html, json, os, tempfile, warnings
+import csv, hashlib, html, json, os, warnings
 from pathlib import Path
 import numpy as np
-from .sound import Sound, load, AUDIO_EXTENSIONS
+from .sound import Sound, load, atomic_write, AUDIO_EXTENSIONS
 from fastcore.basics import patch
 from .soundfont import cache_dir, load_set, BUILTIN_SETS
 
@@ -146,13 +146,7 @@ def _decoded_path(digest:str, sr:int) -> Path:
     return cache_dir() / 'decoded' / digest[:2] / f"{digest}-{int(sr)}-v{LOADER_VERSION}.npz"
 
 def _atomic_savez(path:Path, **arrays):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.' + path.name, suffix='.part')
-    try:
-        with os.fdopen(fd, 'wb') as f: np.savez(f, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.unlink(tmp)
+    with atomic_write(path) as f: np.savez(f, **arrays)
 
 def load_cached(path, # an audio file (only ever read)
                 sr:int, # sample rate wanted

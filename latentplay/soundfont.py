@@ -6,10 +6,11 @@ Docs: https://latentplay.github.io/latentplay/soundfont.html.md"""
 
 # %% ../nbs/03_soundfont.ipynb #c1eb22e9
 from __future__ import annotations
-import hashlib, json, os, tempfile, warnings
+import hashlib, json, os, warnings
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
+from .sound import atomic_write
 
 # %% auto #0
 __all__ = ['GM_DRUMS', 'BUILTIN_SETS', 'RENDER_VERSION', 'sf2_path', 'cache_dir', 'render_clip', 'render_note', 'finish',
@@ -280,13 +281,8 @@ def _write_clips(path:Path, clips):
     path.parent.mkdir(parents=True, exist_ok=True)
     offsets = np.cumsum([0] + [len(a) for a, _ in clips]).astype(np.int64)
     audio = np.concatenate([a for a, _ in clips]).astype(np.float32) if clips else np.zeros(0, np.float32)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.' + path.name, suffix='.part')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            np.savez(f, audio=audio, offsets=offsets, labels=np.frombuffer(json.dumps([l for _, l in clips]).encode(), np.uint8))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.unlink(tmp)
+    with atomic_write(path) as f:
+        np.savez(f, audio=audio, offsets=offsets, labels=np.frombuffer(json.dumps([l for _, l in clips]).encode(), np.uint8))
 
 def _read_clips(path:Path):
     with np.load(path) as z:
