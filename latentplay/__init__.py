@@ -7,10 +7,10 @@ Docs: https://latentplay.github.io/latentplay/api.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_api.ipynb #8870aa01
+# %% ../nbs/99_api.ipynb #e250ed61
 __version__ = "0.1.0"
 
-# %% ../nbs/99_api.ipynb #80d5e8c7
+# %% ../nbs/99_api.ipynb #e97c9e34
 import importlib as _importlib
 
 # public name -> module that defines it (modules are imported on first use)
@@ -18,7 +18,7 @@ _API = {
     'sound': ['Sound', 'load', 'concat', 'mix', 'resample', 'AudioLoadError', 'AUDIO_EXTENSIONS'],
     'dsp': ['stft', 'istft', 'Spectrogram', 'MelSpectrogram', 'LogMel', 'CQT', 'griffin_lim', 'mel_to_audio',
             'overlap_add', 'filtered_noise', 'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag'],
-    'features': ['descriptors', 'DESCRIPTORS'],
+    'features': ['descriptors', 'describe', 'DESCRIPTORS'],
     'corpus': ['Corpus'],
     'soundfont': ['builtin_sets'],
 }

@@ -14,7 +14,8 @@ from .dsp import as_tensor, check_audio, common_sr, stft, frame
 
 # %% auto #0
 __all__ = ['DESCRIPTORS', 'magnitude', 'spectral_centroid', 'spectral_bandwidth', 'spectral_flatness', 'spectral_rolloff',
-           'a_weighting', 'rms', 'loudness', 'zero_crossing_rate', 'f0_yin', 'descriptors', 'median_relative_error']
+           'a_weighting', 'rms', 'loudness', 'zero_crossing_rate', 'f0_yin', 'descriptors', 'describe',
+           'median_relative_error']
 
 # %% ../nbs/02_features.ipynb #13af5662
 DESCRIPTORS = {
@@ -238,6 +239,21 @@ def descriptors(x, # audio `[..., samples]`: a Sound, array or tensor
     if {'f0', 'periodicity'} & set(names):
         out['f0'], out['periodicity'] = _yin(x, sr, n_fft, hop_length, fmin, fmax, 0.1)
     return {n: out[n] for n in names}
+
+# %% ../nbs/02_features.ipynb #7ab8f163
+def describe(x, # a Sound, array or tensor `[samples]`
+             sr:int|None=None, # sample rate; taken from a Sound, else 22050
+             top_db:float=30.0, # frames quieter than the loudest by more than this are left out
+             n_fft:int=2048, # FFT size
+             hop_length:int=512, # hop between frames
+            ) -> dict[str, float]:
+    "Median of each descriptor over the sounding frames of one sound."
+    d = descriptors(x, sr, n_fft, hop_length)
+    if d['loudness'].ndim != 1: raise ValueError("describe sums up one sound; for a batch use `descriptors`")
+    keep = d['loudness'] >= d['loudness'].max() - top_db
+    pitched = keep & (d['periodicity'] > 0.5)
+    return {k: float(v.detach()[m].median()) if m.any() else 0.0
+            for k, v in d.items() for m in [pitched if k == 'f0' else keep]}
 
 # %% ../nbs/02_features.ipynb #97b4be8d
 def median_relative_error(achieved, # measured values `[frames]`

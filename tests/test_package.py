@@ -19,3 +19,19 @@ def test_namespace_resolves_every_public_name():
 def test_cli_help():
     r = subprocess.run([sys.executable, '-m', 'latentplay.cli', '--help'], capture_output=True, text=True)
     assert r.returncode == 0 and 'demo' in r.stdout
+
+def test_cli_describe_a_real_note(tmp_path, gm_notes):
+    "`latentplay describe` reads a user's file (never writing it) and reports its pitch and loudness."
+    note = gm_notes.filter(instrument='Trumpet', pitch=67, velocity=85)[0]
+    f = note.save(tmp_path / 'trumpet.flac')
+    before = f.read_bytes()
+    r = subprocess.run([sys.executable, '-m', 'latentplay.cli', 'describe', str(f)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert abs(d['f0'] - 392.0) / 392.0 < 0.02 and -60 < d['loudness'] < 0 and d['sr'] == 22050
+    assert f.read_bytes() == before
+
+def test_cli_reports_bad_files_without_traceback(tmp_path):
+    bad = tmp_path / 'notes.wav'; bad.write_text('not audio')
+    r = subprocess.run([sys.executable, '-m', 'latentplay.cli', 'describe', str(bad)], capture_output=True, text=True)
+    assert r.returncode == 2 and 'not readable as audio' in r.stderr and 'Traceback' not in r.stderr
