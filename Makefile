@@ -43,7 +43,7 @@ demo: setup
 	$(BIN)/latentplay demo --out demo
 
 lab: setup
-	$(BIN)/jupyter lab nbs/index.ipynb
+	$(BIN)/jupyter lab nbs/index.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # notebooks and library in sync, notebooks clean, README generated from nbs/index.ipynb
 check-sync: setup

@@ -37,7 +37,10 @@ def cache_dir() -> Path:
 # %% ../nbs/03_soundfont.ipynb #6d2eee37
 def _synth(sr:int):
     "A `tinysoundfont` synthesizer at `sr` with the General MIDI SoundFont loaded; returns `(synth, sfid)`."
-    import tinysoundfont
+    try: import tinysoundfont
+    except ImportError:
+        raise ModuleNotFoundError("rendering the built-in sounds needs `tinysoundfont`: pip install --no-deps tinysoundfont "
+                                  "(--no-deps skips its optional live-playback dependency, which needs PortAudio headers)") from None
     synth = tinysoundfont.Synth(samplerate=int(sr))
     sfid = synth.sfload(str(sf2_path()))
     for chan in (0, 9): synth.program_select(chan, sfid, 0, 0)
