@@ -296,6 +296,7 @@ class Frames(tuple):
 
 def _frames(c:Corpus, window:int, hop:int, pad:bool) -> Frames:
     import torch
+    from latentplay.dsp import frame     # torch is imported on first use, not with the corpus
     if window < 1 or hop < 1: raise ValueError(f"window and hop must be positive numbers of samples, got {window}, {hop}")
     xs, idx, short = [], [], []
     for i, s in enumerate(c.sounds):
@@ -303,11 +304,11 @@ def _frames(c:Corpus, window:int, hop:int, pad:bool) -> Frames:
         if n < window and not pad: short.append(i); continue
         m = 1 + (-(-max(n - window, 0) // hop) if pad else (n - window) // hop)
         if pad: a = np.pad(a, (0, (m - 1) * hop + window - n))
-        xs.append(np.lib.stride_tricks.sliding_window_view(a, window)[::hop][:m])
+        xs.append(frame(a, window, hop)[:m])
         idx.append(np.stack([np.full(m, i), np.arange(m) * hop], 1))
-    x = np.concatenate(xs).astype(np.float32) if xs else np.zeros((0, window), np.float32)
+    x = torch.cat(xs) if xs else torch.zeros(0, window)
     index = np.concatenate(idx).astype(np.int64) if idx else np.zeros((0, 2), np.int64)
-    return Frames(torch.from_numpy(x), index, short)
+    return Frames(x, index, short)
 
 @patch
 def grains(self:Corpus,
