@@ -8,15 +8,15 @@ BIN := $(VENV)/bin
 # A CPU build of torch first: pip serves this pin from a local wheel here, while a plain `torch` would pull
 # several GB of CUDA packages. Override on a machine with a GPU: make demo TORCH=torch
 TORCH ?= torch==2.13.0
-# Caches that survive between runs (keyed by content, so a change invalidates them).
-CACHE ?= $(HOME)/.cache/latentplay
-export NUMBA_CACHE_DIR ?= $(CACHE)/numba
+# Caches that survive between runs, keyed so that a change invalidates them: rendered corpora and decoded files in
+# ~/.cache/latentplay (keyed by content), librosa's compiled numba code beside the virtualenv it was compiled for.
+export NUMBA_CACHE_DIR ?= $(abspath $(VENV))/numba-cache
 export MPLBACKEND ?= Agg
 export PYTHONDONTWRITEBYTECODE := 1
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
 WORKERS ?= 2
 
-.PHONY: help setup demo test lab check-sync test-py test-nbs bench clean
+.PHONY: help setup warm demo test lab check-sync test-py test-nbs bench clean
 
 help:
 	@echo "make demo   set up .venv and render the demo page from the built-in sounds into demo/"
@@ -37,7 +37,6 @@ $(STAMP):
 setup: $(STAMP)
 	@# point the editable install at this checkout (cheap; matters when VENV is shared between clones)
 	@$(PY) -m pip install -q --no-deps --no-build-isolation -e . 2>/dev/null
-	@mkdir -p $(NUMBA_CACHE_DIR)
 
 demo: setup
 	$(BIN)/latentplay demo --out demo
@@ -54,10 +53,14 @@ check-sync: setup
 	@git diff --exit-code --stat -- nbs || { echo "notebooks are not clean: run nbdev-clean and commit"; exit 1; }
 	$(PY) scripts/make_readme.py --check
 
-test-py: setup
+# compile librosa's numba code in one process before the parallel runs only read it (see the script)
+warm: setup
+	$(PY) scripts/warm_numba.py
+
+test-py: warm
 	$(BIN)/pytest -n $(WORKERS) -q tests
 
-test-nbs: setup
+test-nbs: warm
 	$(BIN)/nbdev-test --n-workers $(WORKERS) --timing
 
 test: check-sync test-nbs test-py

@@ -317,8 +317,11 @@ def pitch_agreement(clips, # (audio, labels) pairs with a `pitch` label
                     cents:float=50.0, # tolerance
                    ) -> tuple[float, np.ndarray]:
     "Fraction of clips whose median YIN f0 on 0.15-0.7 s lies within `cents` of the labelled key, and all deviations."
-    import librosa
+    import torch
+    from latentplay.features import f0_yin
     seg = np.stack([np.pad(a, (0, max(0, int(0.7 * sr) - len(a))))[int(0.15 * sr):int(0.7 * sr)] for a, _ in clips])
-    f0 = librosa.yin(seg, fmin=30, fmax=2500, sr=sr, frame_length=2048, center=False)
-    dev = 1200 * np.log2(np.median(f0, axis=-1) / librosa.midi_to_hz(np.array([l['pitch'] for _, l in clips])))
+    f0, _ = f0_yin(torch.from_numpy(seg), sr, fmin=30.0, fmax=2500.0)
+    f0 = f0[..., 2:-2].numpy()                      # leave out the frames that reach into the zero padding
+    hz = 440.0 * 2.0 ** ((np.array([l['pitch'] for _, l in clips]) - 69) / 12)
+    dev = 1200 * np.log2(np.maximum(np.median(f0, axis=-1), 1e-3) / hz)
     return float(np.mean(np.abs(dev) <= cents)), dev
