@@ -6,10 +6,10 @@ Docs: https://latentplay.github.io/latentplay/corpus.html.md"""
 
 # %% ../nbs/04_corpus.ipynb #13d64691
 from __future__ import annotations
-import csv, hashlib, html, json, os, warnings
+import csv, html, json, os, warnings
 from pathlib import Path
 import numpy as np
-from .sound import Sound, load, atomic_write, AUDIO_EXTENSIONS
+from .sound import Sound, load, atomic_write, file_sha256, AUDIO_EXTENSIONS
 from fastcore.basics import patch
 from .soundfont import cache_dir, load_set, BUILTIN_SETS
 
@@ -136,12 +136,6 @@ def filter(self:Corpus,
 LOADER_VERSION = 1
 _UNSUPPORTED = ('.m4a', '.aac', '.wma', '.opus', '.mp4', '.webm', '.amr', '.ape', '.wv', '.mid', '.midi')
 
-def _sha256(path:Path) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
-
 def _decoded_path(digest:str, sr:int) -> Path:
     return cache_dir() / 'decoded' / digest[:2] / f"{digest}-{int(sr)}-v{LOADER_VERSION}.npz"
 
@@ -155,14 +149,14 @@ def load_cached(path, # an audio file (only ever read)
     "`load(path, sr)`, through a cache of decoded audio keyed by the file's content hash, `sr` and `LOADER_VERSION`."
     path = Path(path)
     if not cache: return load(path, sr)
-    digest = _sha256(path)
+    digest = file_sha256(path)
     hit = _decoded_path(digest, sr)
     if hit.exists():
         try:
             with np.load(hit) as z: return Sound(z['audio'], sr, {**json.loads(z['meta'].tobytes().decode()), 'path': str(path)})
         except Exception: pass  # unreadable cache entry: decode again and overwrite it
     s = load(path, sr)
-    if _sha256(path) == digest:  # the file did not change while we read it
+    if file_sha256(path) == digest:  # the file did not change while we read it
         meta = {k: v for k, v in s.meta.items() if k != 'path'}
         _atomic_savez(hit, audio=s.audio, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
     return s

@@ -10,7 +10,7 @@ import hashlib, json, os, warnings
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
-from .sound import atomic_write
+from .sound import atomic_write, file_sha256
 
 # %% auto #0
 __all__ = ['GM_DRUMS', 'BUILTIN_SETS', 'RENDER_VERSION', 'sf2_path', 'cache_dir', 'render_clip', 'render_note', 'finish',
@@ -265,11 +265,9 @@ def _dedupe(clips, keys):
 RENDER_VERSION = 1
 
 @lru_cache(maxsize=8)
-def _file_sha256(path:str, size:int, mtime_ns:int) -> str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
+def _sf2_digest(path:str, size:int, mtime_ns:int) -> str:
+    "Content hash of the SoundFont, computed once per (path, size, mtime)."
+    return file_sha256(path)
 
 def set_cache_path(name:str, # set name, used in the file name
                    spec:dict, # its declaration
@@ -277,7 +275,7 @@ def set_cache_path(name:str, # set name, used in the file name
                   ) -> Path:
     "Cache file of a rendered set; its name holds a hash of (SoundFont bytes, declaration, sr, render version)."
     p = sf2_path(); st = p.stat()
-    key = json.dumps(dict(sf2=_file_sha256(str(p), st.st_size, st.st_mtime_ns), spec=spec, sr=int(sr), v=RENDER_VERSION), sort_keys=True)
+    key = json.dumps(dict(sf2=_sf2_digest(str(p), st.st_size, st.st_mtime_ns), spec=spec, sr=int(sr), v=RENDER_VERSION), sort_keys=True)
     return cache_dir() / 'soundfont' / f"{name}-{int(sr)}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
 
 def _write_clips(path:Path, clips):

@@ -1,6 +1,5 @@
 """Shared fixtures: an isolated cache folder, the built-in corpora, and a folder of real user sounds with bad files."""
 import os
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np

@@ -2,7 +2,6 @@
 import hashlib
 import json
 import os
-import shutil
 import warnings
 from pathlib import Path
 
@@ -11,7 +10,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from latentplay.corpus import Corpus, _decoded_path, _sha256, load_cached
+from latentplay.corpus import Corpus, _decoded_path, load_cached
+from latentplay.sound import file_sha256
 from latentplay.soundfont import cache_dir
 
 
@@ -124,7 +124,7 @@ def test_decoded_cache_is_used_and_invalidated(tmp_user_folder, monkeypatch, tmp
     c2, _ = _load(root)
     assert all(np.array_equal(a.audio, b.audio) and a.meta == b.meta for a, b in zip(c1, c2))
     p = root / 'kick' / 'kick0.wav'
-    entry = _decoded_path(_sha256(p), 22050)
+    entry = _decoded_path(file_sha256(p), 22050)
     assert entry.exists() and not list(entry.parent.glob('*.part'))
     # the cache really is read: plant a marker in the entry and see it come back
     with np.load(entry) as z: meta = z['meta']
@@ -137,7 +137,7 @@ def test_decoded_cache_is_used_and_invalidated(tmp_user_folder, monkeypatch, tmp
     s = next(s for s in c3 if s.meta['file'] == 'kick/kick0.wav')
     np.testing.assert_array_equal(s.audio, new)
     # a broken cache entry is decoded again
-    entry2 = _decoded_path(_sha256(p), 22050)
+    entry2 = _decoded_path(file_sha256(p), 22050)
     entry2.write_bytes(b'garbage')
     np.testing.assert_array_equal(load_cached(p, 22050).audio, new)
 

@@ -1,5 +1,4 @@
 "Tests of latentplay.features against librosa on real SoundFont renders."
-import math
 import numpy as np
 import pytest
 import torch

@@ -1,14 +1,11 @@
 """The built-in real sound sets: sizes, labels checked against the audio, determinism and the render cache."""
-import json
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from latentplay import soundfont as sfm
-from latentplay.soundfont import (BUILTIN_SETS, builtin_sets, builtin_spec, cache_dir, events, load_set, notes_spec,
+from latentplay.soundfont import (builtin_sets, builtin_spec, cache_dir, events, load_set, notes_spec,
                                   pitch_agreement, render_note, render_set, set_cache_path, textures_spec, timbre_data)
 
 
