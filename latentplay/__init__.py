@@ -7,22 +7,30 @@ Docs: https://latentplay.github.io/latentplay/api.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_api.ipynb #e250ed61
+# %% ../nbs/99_api.ipynb #50c02cc0
 __version__ = "0.1.0"
 
-# %% ../nbs/99_api.ipynb #e97c9e34
+# %% ../nbs/99_api.ipynb #1d8ce06b
 import importlib as _importlib
 
 # public name -> module that defines it (modules are imported on first use)
 _API = {
     'sound': ['Sound', 'load', 'concat', 'mix', 'resample', 'AudioLoadError', 'AUDIO_EXTENSIONS'],
     'dsp': ['stft', 'istft', 'Spectrogram', 'MelSpectrogram', 'LogMel', 'CQT', 'griffin_lim', 'mel_to_audio',
-            'overlap_add', 'filtered_noise', 'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag'],
+            'overlap_add', 'filtered_noise', 'noise_grains', 'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc',
+            'rmse_logmag'],
     'features': ['descriptors', 'describe', 'DESCRIPTORS'],
     'corpus': ['Corpus'],
     'soundfont': ['builtin_sets'],
+    'train': ['Budget', 'fit_loop', 'CheckpointError'],
+    'models': ['LatentModel', 'load_model', 'pretrained', 'pretrained_names'],
+    'granular': ['GrainModel'],
+    'catart': ['StoredGrains'],
+    'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
+              'path_length'],
 }
-_MODULES = ('sound', 'dsp', 'features', 'soundfont', 'corpus', 'demo', 'cli')
+_MODULES = ('sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'models', 'granular', 'catart', 'paths',
+            'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 def __getattr__(name:str):

@@ -1,0 +1,50 @@
+"""Train the small pretrained models that ship in `latentplay/pretrained/`, one per built-in corpus.
+
+    python scripts/train_pretrained.py                     # all three, 12 minutes each, one CPU thread
+    python scripts/train_pretrained.py --only gm-drums --minutes 30 --device cuda
+
+Each model trains on 90% of its corpus (`split(test=0.1, seed=0)`); the other 10% stays unseen, for the
+benchmarks. Training writes a resumable checkpoint under `build/`, so an interrupted run continues where it stopped
+when the same command is run again. The shipped file stores its weights as float16.
+"""
+import argparse, json, time
+from pathlib import Path
+
+import torch
+
+from latentplay.corpus import Corpus
+from latentplay.granular import GrainModel
+from latentplay.dsp import lsd, sc, rmse_logmag
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--only', nargs='*', default=['gm-drums', 'gm-notes', 'gm-textures'])
+    ap.add_argument('--minutes', type=float, default=12.0)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--device', default='cpu')
+    ap.add_argument('--out', default=str(ROOT / 'latentplay' / 'pretrained'))
+    ap.add_argument('--fresh', action='store_true', help='ignore an interrupted run and start again')
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    for name in a.only:
+        c = Corpus.builtin(name, sr=22050)
+        train, test = c.split(test=0.1, seed=0)
+        ckpt = ROOT / 'build' / f'{name}.training.lp'
+        if a.fresh and ckpt.exists(): ckpt.unlink()
+        t0 = time.time()
+        m = GrainModel.fit(train, minutes=a.minutes, checkpoint=ckpt, resume=True, device=a.device, seed=0)
+        m = m.cpu()
+        scores = {'lsd': [], 'sc': [], 'rmse_logmag': []}
+        for s in test.sounds:
+            out = m.resynthesize(s)
+            for k, f in (('lsd', lsd), ('sc', sc), ('rmse_logmag', rmse_logmag)): scores[k].append(float(f(s, out)))
+        m.info['held_out'] = {k: float(torch.tensor(v).median()) for k, v in scores.items()} | {'sounds': len(test)}
+        m.info['trained_on'] = a.device
+        path = m.save(Path(a.out) / f'{name}.lp', half=True)
+        print(json.dumps({'model': name, 'file': str(path.relative_to(ROOT)), 'MB': round(path.stat().st_size / 1e6, 2),
+                          'wall_minutes': round((time.time() - t0) / 60, 1), 'steps': m.info.get('steps'),
+                          'held_out_median': m.info['held_out']}), flush=True)
+
+if __name__ == '__main__': main()

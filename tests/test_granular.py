@@ -1,0 +1,176 @@
+"""GrainModel: the protocol, every granular process, checkpoints and resume, and every bad input, on real drum hits.
+Tiny configurations and step budgets keep this fast on 2 CPU cores; real training is in scripts/ and bench/."""
+import json, os, subprocess, sys, time, warnings
+
+import numpy as np
+import pytest
+import torch
+
+from latentplay.granular import GrainModel
+from latentplay.models import load_model, pretrained, pretrained_names
+from latentplay.train import CheckpointError, read_checkpoint, write_checkpoint
+from latentplay.sound import Sound
+from latentplay.dsp import lsd
+
+TINY = dict(hidden=64, latent_dim=8, n_mels=32, embed_dim=8, rnn_hidden=32, seq_seconds=0.4)
+
+
+@pytest.fixture(scope='module')
+def hits(gm_drums):
+    return gm_drums.filter(label=['kick', 'snare', 'hihat'], kit='Standard')
+
+
+@pytest.fixture(scope='module')
+def tiny(hits):
+    torch.set_num_threads(1)
+    return GrainModel.fit(hits, max_steps=16, progress=False, batch_size=4, **TINY)
+
+
+def test_protocol(tiny, hits):
+    s = hits[0]
+    z = tiny.encode(s)
+    assert z.shape == (1 + len(s.audio) // tiny.hop, tiny.latent_dim)
+    out = tiny.decode(z)
+    assert isinstance(out, Sound) and len(out.audio) == len(z) * tiny.hop and out.sr == hits.sr
+    assert tiny.conditions == {'label': ['hihat', 'kick', 'snare']}
+    p = tiny.prior(5, seed=1)
+    assert p.shape == (5, 8) and torch.equal(p, tiny.prior(5, seed=1)) and not torch.equal(p, tiny.prior(5, seed=2))
+    assert len(tiny.decode(p[0]).audio) == tiny.hop                # one point is one hop of sound
+    assert tiny.latent_axes.shape == (8, 8) and (tiny.latent_scales[:-1] >= tiny.latent_scales[1:]).all()
+
+
+def test_processes(tiny, hits):
+    s = hits.filter(label='snare')[0]
+    r = tiny.resynthesize(s)
+    assert len(r.audio) == len(s.audio) and np.isfinite(r.audio).all() and r.peak > 0
+    st = tiny.stretch(s, 2.0)
+    assert len(st.audio) == round(2 * len(s.audio))
+    assert len(tiny.stretch(s, 0.5).audio) == round(0.5 * len(s.audio))
+    g = tiny.generate(label='kick', n=2, seed=3)
+    assert len(g) == 2 and all(len(x.audio) == tiny.seq_grains * tiny.hop for x in g)
+    assert not np.array_equal(g[0].audio, g[1].audio)
+    assert np.allclose(tiny.generate(label='kick', seed=4).audio, g[1].audio, atol=1e-6)   # sound i of n is seed + i
+    mix = tiny.generate(label={'kick': 0.5, 'snare': 0.5})
+    assert np.isfinite(mix.audio).all()
+    m = tiny.morph('kick', 'snare', steps=3)
+    assert len(m) == 3 and np.array_equal(m[0].audio, tiny.morph('kick', 'hihat', steps=2)[0].audio)
+    m2 = tiny.morph(hits[0], hits[5], steps=4)
+    assert len(m2) == 4 and tiny.embed(hits[0]).shape == (8,)
+
+
+def test_stretch_keeps_the_spectrum(tiny, hits):
+    "Re-timing changes the duration, not the spectrum of the grains: long-term spectra of both versions match."
+    s = [x for x in hits if x.duration > 0.4][0]
+    a, b = tiny.resynthesize(s), tiny.stretch(s, 3.0)
+    spec = lambda x: np.abs(np.fft.rfft(x.audio, 8192)) ** 2
+    A, B = np.log(spec(a) + 1e-9), np.log(spec(b) + 1e-9)
+    assert np.corrcoef(A, B)[0, 1] > 0.9
+
+
+def test_streaming_blocks_join_without_seams(tiny, hits):
+    long = Sound(np.concatenate([x.audio for x in hits.sounds[:12]]), hits.sr)
+    a, b = tiny.resynthesize(long, block=5), tiny.resynthesize(long)
+    np.testing.assert_allclose(a.audio, b.audio, atol=1e-5)
+
+
+def test_silent_and_empty_and_rate(tiny, hits):
+    silent = tiny.resynthesize(Sound(np.zeros(5000, np.float32), hits.sr))
+    assert silent.peak == 0 and len(silent.audio) == 5000
+    with pytest.raises(ValueError, match='empty'): tiny.resynthesize(Sound(np.zeros(0, np.float32), hits.sr))
+    with pytest.warns(UserWarning, match='resampled'):
+        r = tiny.resynthesize(hits[0].resample(44100))
+    assert r.sr == hits.sr
+
+
+def test_bad_latents_and_labels(tiny):
+    with pytest.raises(ValueError, match=r'\[\.\.\., T, 8\]'): tiny.decode(torch.zeros(10, 7))
+    with pytest.raises(ValueError, match='NaN'): tiny.decode(torch.tensor([[0.0] * 7 + [float('nan')]]))
+    with pytest.raises(ValueError, match="unknown label 'tuba'"): tiny.generate(label='tuba')
+    with pytest.raises(ValueError, match='unknown label'): tiny.morph('kick', 'cowbell')
+    with pytest.raises(ValueError, match='factor'): tiny.stretch(Sound(np.ones(3000, np.float32) * .1, 22050), -1)
+    with pytest.raises(TypeError, match='resynthesize'): tiny.decode(Sound(np.zeros(100, np.float32), 22050))
+    far = tiny.decode(torch.full((20, 8), 1e6))              # far outside the data: bounded, never NaN
+    assert np.isfinite(far.audio).all() and far.peak < 50
+
+
+def test_save_load_roundtrip(tiny, hits, tmp_path):
+    p = tiny.save(tmp_path / 'm.lp')
+    m2 = load_model(p)
+    assert type(m2) is GrainModel and m2.config() == tiny.config() and m2.labels == tiny.labels
+    z = tiny.encode(hits[1])
+    np.testing.assert_array_equal(m2.decode(z).audio, tiny.decode(z).audio)
+    assert m2.info['corpus']['files'] == len(hits)
+    h = tiny.save(tmp_path / 'half.lp', half=True)
+    assert h.stat().st_size < 0.6 * p.stat().st_size
+    assert lsd(tiny.decode(z), load_model(h).decode(z)).item() < 0.5
+    with pytest.raises(CheckpointError, match="holds a 'grains' model"): load_model(p, kind='stored-grains')
+    t, meta = read_checkpoint(p)
+    write_checkpoint(tmp_path / 'future.lp', t, {**meta, 'kind': 'grains'})
+    raw = (tmp_path / 'future.lp').read_bytes()
+    key = b'\\"format\\": 1'                   # the JSON header is itself a JSON string inside safetensors' header
+    assert key in raw
+    (tmp_path / 'future.lp').write_bytes(raw.replace(key, key[:-1] + b'9'))
+    with pytest.raises(CheckpointError, match='upgrade latentplay'): load_model(tmp_path / 'future.lp')
+
+
+def test_user_folder(tmp_user_folder):
+    "A user's own folder, bad files and all: labels from sub-folders, a model that rebuilds its sounds."
+    from latentplay.corpus import Corpus
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        c = Corpus.from_folder(tmp_user_folder.root, sr=16000, progress=False)
+    m = GrainModel.fit(c, max_steps=4, progress=False, batch_size=4, **TINY)
+    assert m.window == 1024 and m.hop == 256 and m.labels == ['hihat', 'kick', 'snare']
+    assert np.isfinite(m.resynthesize(c[0]).audio).all()
+
+
+_RESUMABLE = """
+import sys, torch
+torch.set_num_threads(1)
+from latentplay.corpus import Corpus
+from latentplay.granular import GrainModel
+c = Corpus.builtin('gm-drums', progress=False).filter(label=['kick', 'snare'], kit='Standard')
+GrainModel.fit(c, max_steps=int(sys.argv[2]), checkpoint=sys.argv[1], resume=True, progress=False, batch_size=4,
+               checkpoint_every=0.0, validate_every=1e9, hidden=64, latent_dim=8, n_mels=32, embed_dim=8, rnn_hidden=32,
+               seq_seconds=0.4)
+"""
+
+
+def test_resume_after_kill(tmp_path):
+    "A training process killed mid-run resumes from its last checkpoint and loses nothing before it."
+    ck = tmp_path / 'run.lp'
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    p = subprocess.Popen([sys.executable, '-c', _RESUMABLE, str(ck), '100000'], env=env)
+    step, t0 = 0, time.time()
+    while time.time() - t0 < 240 and step < 5:
+        time.sleep(0.5)
+        if ck.exists():
+            try: step = read_checkpoint(ck)[1]['training']['state']['step']
+            except Exception: pass
+    p.kill(); p.wait()
+    assert step >= 5, "no checkpoint appeared"
+    _, meta = read_checkpoint(ck)
+    saved = meta['training']['state']['step']
+    assert meta['training']['stage'] == 'grains' and saved >= 5
+    target = saved + 6
+    r = subprocess.run([sys.executable, '-c', _RESUMABLE, str(ck), str(target)], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = load_model(ck)
+    grain_steps = [h['step'] for h in m.info['history'] if h.get('stage') == 'grains' and 'loss' in h]
+    assert grain_steps[-1] == round(target * 0.75) and saved in grain_steps   # continued, not restarted
+    assert read_checkpoint(ck)[1].get('training') is None                       # finished: a plain model file
+
+
+def test_time_budget(hits):
+    m = GrainModel.fit(hits, minutes=0.03, progress=False, batch_size=2, **TINY)
+    assert m.info['steps']['grains'] > 0 and m.info['steps']['sequence'] > 0
+
+
+@pytest.mark.skipif(not pretrained_names(), reason='no pretrained models in this checkout')
+def test_pretrained_models_load_and_play():
+    for name in pretrained_names():
+        m = pretrained(name)
+        assert m.kind == 'grains' and m.info['held_out']['lsd'] > 0
+        lab = m.labels[0] if m.labels else None
+        x = m.generate(label=lab)
+        assert np.isfinite(x.audio).all() and x.peak > 1e-3
