@@ -7,10 +7,10 @@ Docs: https://latentplay.github.io/latentplay/api.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_api.ipynb #4597e937
+# %% ../nbs/99_api.ipynb #b56cb5c7
 __version__ = "0.1.0"
 
-# %% ../nbs/99_api.ipynb #757e85f9
+# %% ../nbs/99_api.ipynb #020d98b2
 import importlib as _importlib
 
 # public name -> module that defines it (modules are imported on first use)
@@ -29,9 +29,10 @@ _API = {
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
               'path_length'],
     'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult'],
+    'patterns': ['Pattern', 'render_pattern', 'save_pattern', 'load_pattern', 'plot_pattern', 'HitCache'],
 }
 _MODULES = ('sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'models', 'granular', 'catart', 'paths',
-            'targets', 'demo', 'cli')
+            'targets', 'patterns', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 def __getattr__(name:str):
