@@ -1,0 +1,128 @@
+"""Quality of the neural granular synthesizer on held-out sounds of each built-in corpus, against two baselines
+measured in the same run: loudness-matched white noise and the stored-grain (CataRT-style) granular synthesizer
+fitted on the same training sounds (all sounding grains up to 20,000, and only as many grains as the neural model
+has parameters, i.e. the same storage). For reference it also reports the ceiling of any noise-filtering decoder:
+each held-out grain's exact magnitude spectrum imposed on white noise (the phase is what noise cannot follow). Also: how well a classifier trained on real sounds recognises the class of
+`generate(label=...)` output, and the training curve stored in each model. Prints JSON (one line per corpus).
+
+Usage: python bench/bench_grains_quality.py [--only gm-drums] [--per-class 10]
+Uses the shipped pretrained models (trained on `split(test=0.1, seed=0)`; the 10% here were never seen)."""
+import argparse, json, time
+import numpy as np
+import torch
+
+from latentplay.corpus import Corpus
+from latentplay.models import pretrained
+from latentplay.catart import StoredGrains
+from latentplay.dsp import lsd, sc, rmse_logmag, LogMel, upsample
+from latentplay.features import rms
+from latentplay.sound import Sound
+
+METRICS = {'lsd': lsd, 'sc': sc, 'rmse_logmag': rmse_logmag}
+
+
+def loudness_matched_noise(s: Sound, seed: int = 0) -> Sound:
+    "White noise with the frame RMS envelope of `s` (n_fft 2048, hop 512)."
+    x = torch.from_numpy(s.audio)
+    env = rms(x, 2048, 512)                                       # centred frames
+    env = upsample(env, 512)[: len(x)]
+    g = torch.Generator().manual_seed(seed)
+    return Sound((torch.randn(len(x), generator=g) * env).numpy(), s.sr)
+
+
+def noise_grain_oracle(m, s: Sound) -> Sound:
+    "The ceiling of any noise-filtering decoder: each grain's exact magnitude spectrum imposed on the model's noise."
+    from latentplay.dsp import noise_grains
+    x = torch.from_numpy(s.audio)
+    g = m._grains(x)
+    mag = torch.fft.rfft(g * torch.hann_window(m.window)).abs()
+    noise = m.noise[torch.arange(len(g)) % m.noise.shape[0]]
+    y = noise_grains(mag / noise.abs().pow(2).mean().sqrt(), m.hop, noise=noise)
+    return Sound(y[m.window // 2: m.window // 2 + len(x)].numpy(), s.sr)
+
+
+def scores(pairs):
+    out = {k: [] for k in METRICS}
+    for ref, est in pairs:
+        for k, f in METRICS.items(): out[k].append(float(f(ref, est)))
+    return {k: round(float(np.median(v)), 3) for k, v in out.items()}
+
+
+class Classifier:
+    "Logistic regression on log-mel statistics (mean and std over the first second), trained on real sounds."
+    def __init__(self, sr):
+        self.mel = LogMel(sr, 2048, 512, n_mels=64)
+
+    def features(self, sounds):
+        L = sounds[0].sr
+        xs = [torch.from_numpy(np.pad(s.audio[:L], (0, max(0, L - len(s.audio))))) for s in sounds]
+        M = self.mel(torch.stack(xs))                              # [n, 64, frames]
+        return torch.cat([M.mean(-1), M.std(-1)], -1)
+
+    def fit(self, sounds, labels, classes, steps=500):
+        X = self.features(sounds); self.mu, self.sd = X.mean(0), X.std(0) + 1e-5
+        y = torch.tensor([classes.index(l) for l in labels])
+        self.lin = torch.nn.Linear(X.shape[1], len(classes))
+        opt = torch.optim.Adam(self.lin.parameters(), 1e-2, weight_decay=1e-3)
+        Xn = (X - self.mu) / self.sd
+        for _ in range(steps):
+            opt.zero_grad(); torch.nn.functional.cross_entropy(self.lin(Xn), y).backward(); opt.step()
+        self.classes = classes
+        return self
+
+    @torch.no_grad()
+    def predict(self, sounds):
+        return [self.classes[i] for i in self.lin((self.features(sounds) - self.mu) / self.sd).argmax(-1).tolist()]
+
+
+def run(name, per_class):
+    torch.manual_seed(0)
+    c = Corpus.builtin(name, sr=22050, progress=False)
+    train, test = c.split(test=0.1, seed=0)
+    m = pretrained(name)
+    t0 = time.perf_counter(); neural = [(s, m.resynthesize(s)) for s in test]; t_neural = time.perf_counter() - t0
+    t0 = time.perf_counter(); sg = StoredGrains.fit(train, max_grains=20000, progress=False); t_fit = time.perf_counter() - t0
+    t0 = time.perf_counter(); stored = [(s, sg.resynthesize(s)) for s in test]; t_stored = time.perf_counter() - t0
+    n_small = max(1, round(sum(p.numel() for p in m.parameters()) / m.window))     # the neural model's size in grains
+    sg_small = StoredGrains.fit(train, max_grains=n_small, progress=False)
+    stored_small = [(s, sg_small.resynthesize(s)) for s in test]
+    noise = [(s, loudness_matched_noise(s, i)) for i, s in enumerate(test)]
+    oracle = [(s, noise_grain_oracle(m, s)) for s in test]
+    out = {'benchmark': 'grains-quality', 'corpus': name, 'held_out_sounds': len(test),
+           'resynthesis_median': {'neural_granular': scores(neural), 'stored_grains': scores(stored),
+                                  'stored_grains_same_size_as_neural': scores(stored_small),
+                                  'loudness_matched_noise': scores(noise),
+                                  'noise_grain_oracle': scores(oracle)},
+           'stored_grains_same_size_count': n_small,
+           'stored_grains_kept': int(sg.grains.shape[0]), 'stored_grains_MB': round(sg.grains.numel() * 4 / 1e6, 1),
+           'neural_model_MB': round(sum(p.numel() for p in m.parameters()) * 4 / 1e6, 1),
+           'seconds': {'neural_resynthesis': round(t_neural, 2), 'stored_fit': round(t_fit, 2),
+                       'stored_resynthesis': round(t_stored, 2)}}
+    if m.labels:
+        clf = Classifier(c.sr).fit(train.sounds, train.labels, m.labels)
+        real = clf.predict(test.sounds)
+        out['classifier_real_held_out_accuracy'] = round(float(np.mean([p == l for p, l in zip(real, test.labels)])), 3)
+        per = {}
+        for lab in m.labels:
+            gen = m.generate(label=lab, n=per_class, seed=0)
+            per[lab] = round(float(np.mean([p == lab for p in clf.predict(gen)])), 2)
+        out['classifier_generated_accuracy'] = {'mean': round(float(np.mean(list(per.values()))), 3), 'per_class': per,
+                                                'chance': round(1 / len(m.labels), 3), 'per_class_n': per_class}
+    hist = [h for h in m.info.get('history', []) if 'val_lsd' in h]
+    out['training_curve'] = [{'minutes': round(h['minutes'], 2), 'lsd': round(h['val_lsd'], 2), 'sc': round(h['val_sc'], 3)}
+                             for h in hist]
+    out['training'] = {'steps': m.info.get('steps'), 'minutes': round(m.info.get('minutes', 0), 1),
+                       'device': m.info.get('trained_on', 'cpu')}
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument('--only', nargs='*', default=['gm-drums', 'gm-notes', 'gm-textures'])
+    ap.add_argument('--per-class', type=int, default=10)
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    for name in a.only: print(json.dumps(run(name, a.per_class)), flush=True)
+
+
+if __name__ == '__main__': main()
