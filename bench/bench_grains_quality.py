@@ -14,31 +14,11 @@ import torch
 from latentplay.corpus import Corpus
 from latentplay.models import pretrained
 from latentplay.catart import StoredGrains
-from latentplay.dsp import lsd, sc, rmse_logmag, LogMel, upsample
-from latentplay.features import rms
+from latentplay.dsp import lsd, sc, rmse_logmag, LogMel
+from latentplay.granular import loudness_matched_noise
 from latentplay.sound import Sound
 
 METRICS = {'lsd': lsd, 'sc': sc, 'rmse_logmag': rmse_logmag}
-
-
-def loudness_matched_noise(s: Sound, seed: int = 0) -> Sound:
-    "White noise with the frame RMS envelope of `s` (n_fft 2048, hop 512)."
-    x = torch.from_numpy(s.audio)
-    env = rms(x, 2048, 512)                                       # centred frames
-    env = upsample(env, 512)[: len(x)]
-    g = torch.Generator().manual_seed(seed)
-    return Sound((torch.randn(len(x), generator=g) * env).numpy(), s.sr)
-
-
-def noise_grain_oracle(m, s: Sound) -> Sound:
-    "The ceiling of any noise-filtering decoder: each grain's exact magnitude spectrum imposed on the model's noise."
-    from latentplay.dsp import noise_grains
-    x = torch.from_numpy(s.audio)
-    g = m._grains(x)
-    mag = torch.fft.rfft(g * torch.hann_window(m.window)).abs()
-    noise = m.noise[torch.arange(len(g)) % m.noise.shape[0]]
-    y = noise_grains(mag / noise.abs().pow(2).mean().sqrt(), m.hop, noise=noise)
-    return Sound(y[m.window // 2: m.window // 2 + len(x)].numpy(), s.sr)
 
 
 def scores(pairs):
@@ -87,12 +67,12 @@ def run(name, per_class):
     sg_small = StoredGrains.fit(train, max_grains=n_small, progress=False)
     stored_small = [(s, sg_small.resynthesize(s)) for s in test]
     noise = [(s, loudness_matched_noise(s, i)) for i, s in enumerate(test)]
-    oracle = [(s, noise_grain_oracle(m, s)) for s in test]
+    oracle = [(s, m.noise_ceiling(s)) for s in test]
     out = {'benchmark': 'grains-quality', 'corpus': name, 'held_out_sounds': len(test),
            'resynthesis_median': {'neural_granular': scores(neural), 'stored_grains': scores(stored),
                                   'stored_grains_same_size_as_neural': scores(stored_small),
                                   'loudness_matched_noise': scores(noise),
-                                  'noise_grain_oracle': scores(oracle)},
+                                  'noise_grain_ceiling': scores(oracle)},
            'stored_grains_same_size_count': n_small,
            'stored_grains_kept': int(sg.grains.shape[0]), 'stored_grains_MB': round(sg.grains.numel() * 4 / 1e6, 1),
            'neural_model_MB': round(sum(p.numel() for p in m.parameters()) * 4 / 1e6, 1),

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_grains_quality import Classifier, loudness_matched_noise, scores
+from bench_grains_quality import Classifier, scores
+from latentplay.granular import loudness_matched_noise
 from latentplay.corpus import Corpus
 from latentplay.granular import GrainModel
 from latentplay.catart import StoredGrains

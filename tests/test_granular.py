@@ -174,3 +174,14 @@ def test_pretrained_models_load_and_play():
         lab = m.labels[0] if m.labels else None
         x = m.generate(label=lab)
         assert np.isfinite(x.audio).all() and x.peak > 1e-3
+
+
+def test_references_floor_and_ceiling(tiny, hits):
+    "Loudness-matched noise follows the level; the noise ceiling (exact grain magnitudes on noise) is far closer."
+    from latentplay.granular import loudness_matched_noise
+    s = hits.filter(label='snare')[0]
+    floor, ceil = loudness_matched_noise(s, seed=1), tiny.noise_ceiling(s)
+    assert len(floor.audio) == len(ceil.audio) == len(s.audio)
+    assert abs(20 * np.log10(floor.rms / s.rms)) < 3
+    assert lsd(s, ceil).item() < lsd(s, floor).item() - 2
+    with pytest.raises(TypeError, match='Sound'): loudness_matched_noise(s.audio)
