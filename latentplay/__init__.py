@@ -7,10 +7,10 @@ Docs: https://latentplay.github.io/latentplay/api.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_api.ipynb #b56cb5c7
+# %% ../nbs/99_api.ipynb #22b910ac
 __version__ = "0.1.0"
 
-# %% ../nbs/99_api.ipynb #020d98b2
+# %% ../nbs/99_api.ipynb #a339263b
 import importlib as _importlib
 
 # public name -> module that defines it (modules are imported on first use)
@@ -30,9 +30,13 @@ _API = {
               'path_length'],
     'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult'],
     'patterns': ['Pattern', 'render_pattern', 'save_pattern', 'load_pattern', 'plot_pattern', 'HitCache'],
+    'maps': ['principal_axes', 'from_axes', 'to_axes', 'sound_at', 'shape_path', 'latent_steps', 'CorpusMap', 'stroke_path',
+             'draw_sound', 'plot_map'],
+    'widgets': ['player', 'sliders', 'latent_map', 'descriptor_target', 'sequencer', 'Player', 'Sliders', 'LatentMap',
+                'DescriptorTarget', 'Sequencer', 'Snapshot'],
 }
 _MODULES = ('sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'models', 'granular', 'catart', 'paths',
-            'targets', 'patterns', 'demo', 'cli')
+            'targets', 'maps', 'patterns', 'widgets', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 def __getattr__(name:str):

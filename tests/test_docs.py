@@ -11,8 +11,9 @@ MODULE_NBS = [p for p in NBS if re.match(r'\d\d_', p.name)]
 # Layers, bottom to top (DESIGN.md): a module may import only modules of lower layers.
 # `train` sits below `models`: the fit loop and checkpoint file know no model, and every model's `fit` uses them.
 LAYERS = [['sound'], ['dsp'], ['features'], ['soundfont'], ['corpus'], ['train'], ['models'], ['granular', 'catart'],
-          ['paths', 'targets'], ['patterns'], ['widgets'], ['trim'], ['demo'], ['cli']]
-# `patterns` is the sequencer layer (the widget `lp.sequencer` must not share its name with a module).
+          ['paths', 'targets', 'maps'], ['patterns'], ['widgets'], ['trim'], ['demo'], ['cli']]
+# `patterns` is the sequencer layer (the widget `lp.sequencer` must not share its name with a module); `maps` (principal
+# axes, corpus maps, drawn strokes) belongs to the paths layer: it is the script-level engine of the widgets.
 RANK = {m: i for i, ms in enumerate(LAYERS) for m in ms}
 
 def _src(nb): return [''.join(c['source']) for c in json.loads(nb.read_text())['cells']]
