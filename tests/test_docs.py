@@ -11,9 +11,10 @@ MODULE_NBS = [p for p in NBS if re.match(r'\d\d_', p.name)]
 # Layers, bottom to top (DESIGN.md): a module may import only modules of lower layers.
 # `train` sits below `models`: the fit loop and checkpoint file know no model, and every model's `fit` uses them.
 LAYERS = [['sound'], ['dsp'], ['features'], ['soundfont'], ['corpus'], ['train'], ['models'], ['granular', 'catart'],
-          ['paths', 'targets', 'maps'], ['patterns'], ['widgets'], ['trim'], ['demo'], ['cli']]
-# `patterns` is the sequencer layer (the widget `lp.sequencer` must not share its name with a module); `maps` (principal
-# axes, corpus maps, drawn strokes) belongs to the paths layer: it is the script-level engine of the widgets.
+          ['paths'], ['maps'], ['targets'], ['patterns'], ['widgets'], ['trim'], ['demo'], ['cli']]
+# `patterns` is the sequencer layer (the widget `lp.sequencer` must not share its name with a module); `paths`, `maps`
+# (principal axes, corpus maps, drawn strokes: the script-level engine of the widgets) and `targets` make up DESIGN.md's
+# paths layer, in that order.
 RANK = {m: i for i, ms in enumerate(LAYERS) for m in ms}
 
 def _src(nb): return [''.join(c['source']) for c in json.loads(nb.read_text())['cells']]
