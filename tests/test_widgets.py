@@ -1,0 +1,127 @@
+"""Tests of latentplay.widgets in Python (the browser tests are in test_browser.py): every widget with a model seen
+through the bare protocol only, background rendering (newest request wins, errors shown and kept, never raised into
+the kernel), and the player's file output."""
+import threading, time
+import numpy as np
+import pytest
+import torch
+
+from latentplay.corpus import Corpus
+from latentplay.models import pretrained
+from latentplay.sound import Sound, load
+from latentplay.widgets import Latest, player, sliders, latent_map, descriptor_target, sequencer, Snapshot
+
+
+class Protocol:
+    """A real model seen through the protocol only: encode, decode, prior, conditions, latent_dim, sample_rate (and the
+    hop that sets its latent rate). No stored principal axes, no differentiable render, no generate."""
+    def __init__(self, model): self.model = model
+    sample_rate = property(lambda self: self.model.sample_rate)
+    latent_dim = property(lambda self: self.model.latent_dim)
+    hop = property(lambda self: self.model.hop)
+    labels = property(lambda self: self.model.labels)
+    conditions = property(lambda self: self.model.conditions)
+    def encode(self, s): return self.model.encode(s)
+    def decode(self, z, **kw): return self.model.decode(z, **kw)
+    def prior(self, n=1, seed=0): return self.model.prior(n, seed=seed)
+
+
+@pytest.fixture(scope='module')
+def drums():
+    torch.set_num_threads(1)
+    return pretrained('gm-drums')
+
+
+@pytest.fixture(scope='module')
+def bare(drums): return Protocol(drums)
+
+
+@pytest.fixture(scope='module')
+def small_corpus():
+    return Corpus.builtin('gm-drums')[::8]
+
+
+def test_sliders_with_a_bare_protocol_model(bare, drums):
+    w = sliders(bare, n_axes=4, threaded=False, autoplay=False)
+    assert w.renders == 1 and len(w.axis_sliders) == 4
+    a0 = w.sound.audio.copy()
+    w.axis_sliders[0].value = 2.0
+    assert w.renders == 2 and not np.allclose(a0, w.sound.audio)
+    # the principal axes come from the prior: orthonormal, most spread first
+    mean, A, s = w.axes
+    assert torch.allclose(A @ A.t(), torch.eye(64), atol=1e-4) and (s[:-1] >= s[1:] - 1e-6).all()
+    w.set(label='snare', shape='line', extent=1.0, seconds=0.5)
+    assert (w.label, w.shape) == ('snare', 'line') and abs(w.sound.duration - 0.5) < 0.03
+
+
+def test_map_with_a_bare_protocol_model(bare, small_corpus):
+    lm = latent_map(bare, small_corpus, threaded=False, autoplay=False)
+    assert len(lm.map) == len(small_corpus)
+    xy = lm.map.xy.numpy()
+    stroke = np.c_[np.linspace(xy[:, 0].min(), xy[:, 0].max(), 20), np.zeros(20), np.linspace(0, 800, 20)]
+    lm.drawn_source.data = dict(x=stroke[:, 0].tolist(), y=stroke[:, 1].tolist(), t=stroke[:, 2].tolist())
+    assert lm.renders == 1 and abs(lm.sound.duration - 0.8) < 0.03
+    lm.tap_source.data = dict(x=[float(xy[3, 0])], y=[float(xy[3, 1])], n=[1])
+    assert lm.selected == 3 and lm.sound is lm.map.sounds[3]
+    assert lm.point is not None and lm.point.shape == (64,)
+
+
+def test_descriptor_target_falls_back_to_greedy(bare):
+    dt = descriptor_target(bare, 'centroid', seconds=1.0, threaded=False, autoplay=False)
+    assert dt.method == 'greedy'                    # no differentiable render: the greedy search of the paper
+    dt.set_target('centroid', [800, 3000])
+    assert dt.renders == 1 and dt.result.method == 'greedy'
+    assert dt.targets['centroid'][-1] > dt.targets['centroid'][0]
+    assert abs(dt.sound.duration - 1.0) < 0.05 and np.isfinite(dt.sound.audio).all()
+
+
+def test_sequencer_with_a_bare_protocol_model(bare):
+    q = sequencer(bare, threaded=False, autoplay=False)   # no generate: label cells are decoded from prior points
+    assert q.pattern.names == ['kick', 'snare', 'hihat', 'clap']
+    q.click('kick', 0); q.click('snare', 4)
+    assert q.renders == 3 and q.sound.rms > 0
+    assert len(q.sound) == 2 * q.pattern.loop_samples(bare.sample_rate)
+
+
+def test_background_rendering_replaces_waiting_requests():
+    started, release, out = threading.Event(), threading.Event(), []
+    def fn(r):
+        started.set(); release.wait(5); return r
+    lt = Latest(fn, lambda r, o: out.append(o), lambda r, e: out.append(e))
+    lt.submit('first'); started.wait(5)
+    for r in range(100): lt.submit(r)              # all arrive while 'first' renders
+    assert not lt.wait(0.05)                       # busy: wait times out rather than hanging
+    release.set()
+    assert lt.wait(5)
+    assert out == ['first', 99] and lt.skipped == 99
+
+
+def test_errors_are_shown_and_kept_not_raised(drums):
+    w = sliders(drums, threaded=True, autoplay=False)
+    assert w.wait(30) and w.error is None
+    w._submit(dict(coords=[float('nan')], label=None, seconds=1.0, shape='point', extent=1.0))
+    assert w.wait(30)
+    assert isinstance(w.error, ValueError) and 'NaN' in w.status.value
+    w.axis_sliders[1].value = 1.0                 # the next good setting renders and clears the error
+    assert w.wait(30) and w.error is None and w.renders == 2
+
+
+def test_player_saves_and_refuses_to_clip(tmp_path, drums):
+    s = drums.generate('kick', seed=1)
+    p = player(s)
+    assert p.save(tmp_path / 'kick.wav').exists()
+    assert np.allclose(load(tmp_path / 'kick.wav').audio, s.audio, atol=1e-3)
+    loud = player(Sound(np.full(2205, 1.5, np.float32), 22050))
+    with pytest.raises(ValueError, match='clip'):
+        loud.save(tmp_path / 'loud.wav')
+    assert not (tmp_path / 'loud.wav').exists()
+    with pytest.raises(ValueError, match='no sound'):
+        from latentplay.widgets import Player
+        Player().save(tmp_path / 'none.wav')
+
+
+def test_snapshots_are_static_html(drums):
+    q = sequencer(drums, threaded=False, autoplay=False)
+    q.click('kick', 0)
+    html = q.snapshot()._repr_html_()
+    assert html.startswith('<div class="lp-snapshot">') and 'data:image/png;base64,' in html and '<audio' in html
