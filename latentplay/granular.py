@@ -191,6 +191,11 @@ class GrainModel(LatentModel):
 
     def config(self) -> dict: return dict(self._cfg)
 
+    @property
+    def decode_conditions(self) -> dict:
+        "The label changes decoded grains only with `grain_conditioning`; otherwise it steers `generate` alone."
+        return self.conditions if self.grain_conditioning else {}
+
     # --- rendering --------------------------------------------------------------------------------------------
     def render(self,
                z:torch.Tensor, # latents `[..., T, latent_dim]`

@@ -53,6 +53,11 @@ class LatentModel(nn.Module):
         "Condition names and their allowed values, e.g. `{'label': ['kick', 'snare']}`."
         return {'label': list(self.labels)} if self.labels else {}
 
+    @property
+    def decode_conditions(self) -> dict:
+        "The conditions that change what `decode` makes from a latent path (widgets offer only these beside the latents)."
+        return self.conditions
+
     # --- checkpoints --------------------------------------------------------------------------------------------
     info: dict = {}              # what the model was trained on and how (corpus summary, training history)
 

@@ -185,3 +185,13 @@ def test_references_floor_and_ceiling(tiny, hits):
     assert abs(20 * np.log10(floor.rms / s.rms)) < 3
     assert lsd(s, ceil).item() < lsd(s, floor).item() - 2
     with pytest.raises(TypeError, match='Sound'): loudness_matched_noise(s.audio)
+
+
+def test_decode_conditions_name_what_changes_decoded_grains():
+    "Widgets offer a class beside the latents only where the grain decoder takes it."
+    from latentplay.models import pretrained
+    assert pretrained('gm-drums').decode_conditions == {} and 'label' in pretrained('gm-drums').conditions
+    gc = GrainModel(labels=['a', 'b'], grain_conditioning=True, latent_dim=8, hidden=32, rnn_hidden=16, embed_dim=8)
+    assert gc.decode_conditions == {'label': ['a', 'b']}
+    z = gc.prior(20, seed=0)
+    assert not np.allclose(gc.decode(z, label='a').audio, gc.decode(z, label='b').audio)
