@@ -80,7 +80,7 @@ def test_sequencer_with_a_bare_protocol_model(bare):
     assert q.pattern.names == ['kick', 'snare', 'hihat', 'clap']
     q.click('kick', 0); q.click('snare', 4)
     assert q.renders == 3 and q.sound.rms > 0
-    assert len(q.sound) == 2 * q.pattern.loop_samples(bare.sample_rate)
+    assert len(q.sound) == q.pattern.loop_samples(bare.sample_rate)
 
 
 def test_background_rendering_replaces_waiting_requests():
@@ -104,6 +104,16 @@ def test_errors_are_shown_and_kept_not_raised(drums):
     assert isinstance(w.error, ValueError) and 'NaN' in w.status.value
     w.axis_sliders[1].value = 1.0                 # the next good setting renders and clears the error
     assert w.wait(30) and w.error is None and w.renders == 2
+
+
+def test_player_download_keeps_the_level(drums):
+    "The audio element plays normalised; the download link holds the sound at its own level (scaled only to avoid clipping)."
+    import base64, io, re, soundfile as sf
+    quiet = Sound(0.1 * drums.generate('snare', seed=2).normalize().audio, drums.sample_rate)
+    for s, peak in ((quiet, 0.1), (Sound(2 * quiet.audio / 0.1, quiet.sr), 0.99)):
+        href = re.search(r'href="data:audio/wav;base64,([^"]+)"', player(s).link.value).group(1)
+        a, sr = sf.read(io.BytesIO(base64.b64decode(href)), dtype='float32')
+        assert sr == s.sr and len(a) == len(s) and abs(np.abs(a).max() - peak) < 2e-3
 
 
 def test_player_saves_and_refuses_to_clip(tmp_path, drums):

@@ -1,0 +1,314 @@
+"""The interactive widgets in a real browser: JupyterLab from this virtualenv, driven by headless Chromium.
+
+Each test writes a notebook, opens it, runs it, then plays the widget with the mouse and the keyboard as a person
+would, and checks three things: the state on the Python side (read back with `run_code` in the same kernel), the
+sound (it changed, it has the right length), and the `<audio>` element in the page (a new `src` that loads, with a
+duration). Screenshots of each step go to tests/artifacts/browser/. The harness is in browser.py.
+
+All tests share one JupyterLab server and one browser (module-scoped fixtures), so the module must run in one xdist
+worker: the Makefile's `test-py` passes `--dist loadfile`. (The `xdist_group` mark is for `--dist loadgroup`, which
+pytest 9.2 with xdist 3.8 does not honour: xdist renames `item._nodeid`, pytest 9.2 derives the node id elsewhere.)
+Without Chromium they skip (`make browser` installs it). About 2 minutes on 2 cores.
+"""
+import base64
+import io
+
+import numpy as np
+import pytest
+
+from browser import (lab, chromium, page, shot, drag, stroke, plot_frames, to_page, in_frame, audio_src,  # noqa: F401
+                     wait_audio_change, audio_duration, run_code, CellError)
+
+pytestmark = [pytest.mark.xdist_group('browser'), pytest.mark.slow]
+
+SETUP = "import numpy as np\nimport latentplay as lp\nm = lp.pretrained('gm-drums')"
+RENDER_S = 120       # a widget's renders after an interaction (2 busy cores)
+
+
+def settle(nb, w='w', timeout=RENDER_S):
+    "Wait (in the kernel) until the widget's renders are done; fail if they are not, or if the last one raised."
+    out = nb.py(f"[{w}.wait({timeout}), repr(getattr({w}, 'error', None))]", timeout=timeout + 30)
+    assert out[0] is True, f'{w}.wait({timeout}) timed out'
+    assert out[1] == 'None', f'the last render of {w} raised: {out[1]}'
+
+
+def snap(nb, w='w'):
+    "What the kernel says about the widget's sound now: renders, samples, rate, a checksum, and a copy kept as `_a`."
+    return nb.py(pre=f"_a = None if {w}.sound is None else {w}.sound.audio.copy()",
+                 expr=f"[{w}.renders, None if _a is None else len(_a), None if _a is None else {w}.sound.sr,"
+                 f" None if _a is None else float(np.abs(_a).sum())]")
+
+
+def loaded_duration(page, root, expected, tol=0.05):
+    "The `<audio>` element loads its new `src` and reports about `expected` seconds."
+    d = audio_duration(page, root)
+    assert d > 0, f'{root}: <audio> duration {d}'
+    assert abs(d - expected) <= tol + 0.02 * expected, f'{root}: <audio> says {d:.3f} s, the sound is {expected:.3f} s'
+    return d
+
+
+# -------------------------------------------------------------------------------------------------- the harness
+def test_harness_intslider(lab, page):
+    "The harness itself, with a plain ipywidgets slider: dragging and the keyboard reach the kernel."
+    nb = lab.open(page, 'harness.ipynb', [
+        "import ipywidgets as W\nseen = []\ns = W.IntSlider(value=10, min=0, max=100, description='x')\n"
+        "s.add_class('t-slider')\ns.observe(lambda ch: seen.append(ch['new']), 'value')\ns"])
+    handle = page.locator('.t-slider .noUi-handle')
+    handle.wait_for(state='visible', timeout=60_000)
+    shot(page, 'before')
+    drag(page, handle, 40)
+    shot(page, 'dragged')
+    v, n = nb.py('[s.value, len(seen)]')
+    assert 10 < v < 100 and n > 0, (v, n)
+    handle.focus()
+    page.keyboard.press('ArrowRight')
+    page.wait_for_function("(v) => document.querySelector('.t-slider .widget-readout').textContent.trim() === String(v)",
+                           arg=v + 1)
+    assert nb.py('[s.value, seen[-1]]') == [v + 1, v + 1]
+    assert run_code(page, "print('hello', 6 * 7)") == 'hello 42'
+    with pytest.raises(CellError, match='ZeroDivisionError'): run_code(page, '1 / 0')
+
+
+# -------------------------------------------------------------------------------------------------- player
+def test_player(lab, page):
+    root = '.lp-player'
+    nb = lab.open(page, 'player.ipynb', [
+        SETUP, "sr = 22050\nt = np.arange(sr) / sr\n"
+               "s = lp.Sound((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), sr)\np = lp.player(s); p"])
+    page.locator(root).first.wait_for(state='visible', timeout=60_000)
+    shot(page, 'shown', root)
+    src = audio_src(page, root)
+    assert src and src.startswith('blob:'), f'{root} audio src is {src!r}'
+    loaded_duration(page, root, 1.0)
+    link = page.locator(f'{root} a.lp-download')
+    href, download = link.get_attribute('href'), link.get_attribute('download')
+    assert href.startswith('data:audio/wav;base64,'), href[:40]
+    assert download and download.endswith('.wav'), download
+    import soundfile as sf
+    a, sr = sf.read(io.BytesIO(base64.b64decode(href.split(',', 1)[1])), dtype='float32')
+    assert sr == 22050 and len(a) == 22050, (sr, a.shape)
+    ref = 0.3 * np.sin(2 * np.pi * 440 * np.arange(22050) / 22050)
+    # the player's WAV is peak-normalized for listening (lp.sound.wav_bytes): the same waveform, up to its gain
+    gain = float(np.abs(a).max() / np.abs(ref).max())
+    assert gain > 0 and np.abs(a / gain - ref).max() < 1e-3, 'the downloaded WAV is not the sound'
+    img = page.locator(f'{root} img').first
+    assert img.evaluate('i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0'), 'no waveform/spectrogram picture'
+    assert nb.py('p.sound is s') is True
+
+
+# -------------------------------------------------------------------------------------------------- sliders
+def test_sliders(lab, page):
+    root = '.lp-sliders'
+    nb = lab.open(page, 'sliders.ipynb', [SETUP, "w = lp.sliders(m, seconds=1.0); w"])
+    handle = page.locator(f'{root} .lp-axis-0 .noUi-handle')
+    handle.wait_for(state='visible', timeout=60_000)
+    settle(nb)
+    n_axes, zshape, dim, shape = nb.py('[len(w.coords), list(w.z.shape), m.latent_dim, w.shape]')
+    assert n_axes == 8 and zshape == [dim] and shape == 'point', (n_axes, zshape, dim, shape)
+    renders0, n0, _, _ = snap(nb)
+    assert renders0 >= 1 and n0, 'the sliders rendered no first sound'
+    c0 = nb.py('w.coords[0]')
+    src0 = audio_src(page, root)
+    shot(page, 'start', root)
+
+    # drag axis 0 to the right
+    drag(page, handle, 30, steps=15)
+    shot(page, 'dragged', root)
+    settle(nb)
+    c1, renders1, same = nb.py('[w.coords[0], w.renders, len(_a) == len(w.sound.audio) and bool(np.allclose(_a, w.sound.audio))]')
+    assert c1 > c0 + 0.1, f'.lp-axis-0 dragged right: coords[0] {c0} -> {c1}'
+    assert renders1 > renders0, f'no render after the drag (renders {renders0} -> {renders1})'
+    assert not same, 'the sound did not change after moving axis 0'
+    assert abs(nb.py('w.coords[0] - float(w.axis_sliders[0].value)')) < 1e-9
+    src1 = wait_audio_change(page, root, src0)
+    assert nb.py('w.sound.duration') == pytest.approx(1.0, abs=0.05)
+    loaded_duration(page, root, 1.0)
+
+    # the keyboard: one step to the right
+    handle.focus()
+    page.keyboard.press('ArrowRight')
+    page.wait_for_function("(c) => { const r = document.querySelector('.lp-sliders .lp-axis-0 .widget-readout');"
+                           " return r && parseFloat(r.textContent) > c + 1e-6; }", arg=c1)
+    settle(nb)
+    assert nb.py('w.coords[0]') == pytest.approx(c1 + 0.01, abs=1e-6)
+    src2 = wait_audio_change(page, root, src1)
+
+    # no class picker: gm-drums' grain decoder ignores the class (its labels steer generate() only), so a picker would
+    # re-render the same sound; test_sliders_class plays one on a model whose decoder is conditioned on the class
+    assert page.locator(f'{root} .lp-label select').count() <= 1
+    assert not page.locator(f'{root} .lp-label select').is_visible(), 'a class picker that cannot change the sound'
+    assert nb.py('w.label') is None
+
+    # loop shape
+    page.locator(f'{root} .lp-shape button', has_text='loop').click()
+    shot(page, 'loop', root)
+    settle(nb)
+    assert nb.py('w.shape') == 'loop'
+    wait_audio_change(page, root, src2)
+    finite, peak = nb.py('[bool(np.isfinite(w.sound.audio).all()), float(np.abs(w.sound.audio).max())]')
+    assert finite and peak > 0, f'the loop sound: finite {finite}, peak {peak}'
+
+
+def test_sliders_class(lab, page):
+    "The class picker, on a small untrained model whose grain decoder is conditioned on the class (so the class is heard)."
+    root = '.lp-sliders'
+    nb = lab.open(page, 'sliders_class.ipynb', [
+        "import numpy as np, torch\nimport latentplay as lp\ntorch.manual_seed(0)\n"
+        "m = lp.GrainModel(latent_dim=8, hidden=64, labels=['kick', 'snare', 'hihat'], grain_conditioning=True).eval()",
+        "w = lp.sliders(m, seconds=0.5); w"])
+    select = page.locator(f'{root} .lp-label select')
+    select.wait_for(state='visible', timeout=60_000)
+    settle(nb)
+    assert nb.py('w.label') is None
+    renders0, n0, _, _ = snap(nb)
+    assert renders0 >= 1 and n0
+    src0 = audio_src(page, root)
+    select.select_option(label='snare')
+    shot(page, 'snare', root)
+    settle(nb)
+    label, renders1, same = nb.py('[w.label, w.renders, len(_a) == len(w.sound.audio) and bool(np.allclose(_a, w.sound.audio))]')
+    assert label == 'snare', label
+    assert renders1 > renders0, 'choosing a class did not render'
+    assert not same, "the sound did not change with the class"
+    wait_audio_change(page, root, src0)
+    loaded_duration(page, root, 0.5)
+
+
+# -------------------------------------------------------------------------------------------------- latent map
+def test_latent_map(lab, page):
+    root = '.lp-map'
+    nb = lab.open(page, 'map.ipynb', [SETUP, "corpus = lp.Corpus.builtin('gm-drums', progress=False)",
+                                      "w = lp.latent_map(m, corpus); w"])
+    plot_frames(page, root)
+    shot(page, 'shown', root)
+    src0 = audio_src(page, root)
+    renders0 = nb.py('w.renders')
+
+    # draw a stroke: press, ~30 small moves with short pauses (the drawing has a speed), release
+    frame = plot_frames(page, root)[0]
+    pts = [in_frame(frame, 0.15 + 0.7 * i / 30, 0.3 + 0.4 * np.sin(np.pi * i / 30)) for i in range(31)]
+    stroke(page, pts, pause_ms=20)
+    shot(page, 'drawn', root)
+    settle(nb)
+    drawn, path_len, dur, renders1 = nb.py('[len(w.drawn), int(w.path.shape[0]) if w.path is not None else 0, '
+                                           'w.sound.duration if w.sound is not None else 0, w.renders]')
+    assert drawn > 10, f'w.drawn has {drawn} points after a 31-point stroke'
+    assert path_len > 1, f'w.path has {path_len} steps'
+    assert dur > 0 and renders1 > renders0, (dur, renders0, renders1)
+    t = nb.py('[p[2] for p in w.drawn]')
+    assert t[-1] > t[0] and all(b >= a for a, b in zip(t, t[1:])), f'stroke times are not increasing: {t[:5]}...'
+    src1 = wait_audio_change(page, root, src0)
+    shot(page, 'path', root)
+    loaded_duration(page, root, dur)
+
+    # click (no drag) on a corpus sound: it is selected and played
+    i = 0
+    x, y = nb.py(f'w.map.xy[{i}].tolist()')
+    frame = plot_frames(page, root)[0]
+    px, py = to_page(frame, x, y)
+    page.mouse.click(px, py)
+    shot(page, 'clicked', root)
+    settle(nb)
+    sel, same, sx, sy = nb.py('[w.selected, w.selected is not None and len(w.sound.audio) == len(w.map.sounds[w.selected].audio)'
+                              ' and bool(np.array_equal(w.sound.audio, w.map.sounds[w.selected].audio))]'
+                              ' + (w.map.xy[w.selected].tolist() if w.selected is not None else [None, None])')
+    assert sel is not None, 'a click on a sound selected nothing'
+    # the selected sound is the one under the pointer (or one as near: dots overlap)
+    w_px = (frame['x1'] - frame['x0']) / (frame['xr'][1] - frame['xr'][0])
+    h_px = (frame['y1'] - frame['y0']) / (frame['yr'][1] - frame['yr'][0])
+    assert np.hypot((sx - x) * w_px, (sy - y) * h_px) < 4, f'clicked sound {i} at {x, y}, selected {sel} at {sx, sy}'
+    assert same, f'w.sound is not corpus sound {sel}'
+    wait_audio_change(page, root, src1)
+    loaded_duration(page, root, nb.py('w.sound.duration'))
+
+
+# -------------------------------------------------------------------------------------------------- descriptor target
+def test_descriptor_target(lab, page):
+    root = '.lp-target'
+    nb = lab.open(page, 'target.ipynb', [SETUP, "w = lp.descriptor_target(m, descriptor='centroid', seconds=3.0); w"])
+    plot_frames(page, root)
+    shot(page, 'shown', root)
+    src0 = audio_src(page, root)
+    renders0 = nb.py('w.renders')
+
+    # a rising stroke, left to right
+    frame = plot_frames(page, root)[0]
+    pts = [in_frame(frame, 0.02 + 0.96 * i / 30, 0.15 + 0.7 * i / 30) for i in range(31)]
+    stroke(page, pts, pause_ms=20)
+    shot(page, 'drawn', root)
+    settle(nb, timeout=240)
+    curve = nb.py("w.targets['centroid'].tolist()")
+    assert curve[-1] > 1.5 * curve[0], f'the target does not rise: {curve[0]:.0f} -> {curve[-1]:.0f} Hz'
+    assert np.all(np.diff(curve) >= -1e-6 * max(curve)), 'the drawn target is not monotonic'
+    err, renders1, dur = nb.py("[w.result.error['overall'] if w.result is not None else None, w.renders, "
+                               "w.sound.duration if w.sound is not None else 0]")
+    assert renders1 > renders0, 'no synthesis after the stroke'
+    assert err is not None and err < 0.5, f"w.result.error['overall'] = {err}"
+    assert dur == pytest.approx(3.0, abs=0.1), dur
+    src1 = wait_audio_change(page, root, src0)
+    shot(page, 'synthesized', root)
+    loaded_duration(page, root, dur)
+
+    # the button, same target and method: the search starts from another guess (a new seed), so a new sound comes
+    page.locator(f'{root} button.lp-synth').click()
+    settle(nb, timeout=240)
+    renders_again, err_again = nb.py("[w.renders, w.result.error['overall']]")
+    assert renders_again > renders1 and err_again < 0.5, (renders1, renders_again, err_again)
+    src1 = wait_audio_change(page, root, src1)
+
+    # and with the paper's greedy search
+    page.locator(f'{root} .lp-method button', has_text='greedy').click()
+    page.locator(f'{root} button.lp-synth').click()
+    shot(page, 'greedy', root)
+    settle(nb, timeout=240)
+    method, used, err, renders2 = nb.py("[w.method, w.result.method, w.result.error['overall'], w.renders]")
+    assert method == used == 'greedy', (method, used)
+    assert renders2 > renders_again and err < 0.5, (renders_again, renders2, err)
+    wait_audio_change(page, root, src1)
+
+
+# -------------------------------------------------------------------------------------------------- sequencer
+def test_sequencer(lab, page):
+    root = '.lp-sequencer'
+    nb = lab.open(page, 'sequencer.ipynb', [SETUP, "w = lp.sequencer(m); w"])
+    page.locator(f'{root} .lp-cell-0-1').wait_for(state='visible', timeout=60_000)
+    settle(nb)
+    assert nb.py('[w.pattern.cell(0, 1), w.pattern.cell(1, 5)]') == [None, None]
+    renders0 = nb.py('w.renders')
+    src0 = audio_src(page, root)
+    color0 = page.locator(f'{root} .lp-cell-0-1').evaluate('b => getComputedStyle(b).backgroundColor')
+    shot(page, 'empty', root)
+
+    # two cells on
+    page.locator(f'{root} .lp-cell-0-1').click()
+    page.locator(f'{root} .lp-cell-1-5').click()
+    shot(page, 'clicked', root)
+    settle(nb)
+    c01, c15, on = nb.py('[w.pattern.cell(0, 1), w.pattern.cell(1, 5), '
+                         'sum(w.pattern.cell(t, s) is not None for t in range(len(w.pattern.tracks)) for s in range(w.pattern.n_steps))]')
+    assert c01 is not None and c15 is not None, f'cells after clicking 0-1 and 1-5: {c01}, {c15}'
+    assert on == 2, f'{on} cells are on, 2 were clicked'
+    assert nb.py('w.renders') > renders0
+    page.wait_for_function("([sel, c]) => getComputedStyle(document.querySelector(sel)).backgroundColor !== c",
+                           arg=[f'{root} .lp-cell-0-1', color0], timeout=10_000)
+    src1 = wait_audio_change(page, root, src0)
+    n, sr, peak = nb.py('[len(w.sound.audio), w.sound.sr, float(np.abs(w.sound.audio).max())]')
+    assert peak > 0, 'the pattern with two hits is silent'
+    shot(page, 'rendered', root)
+    loaded_duration(page, root, n / sr)
+
+    # tempo: one step up with the keyboard; the loop is re-rendered at the new tempo
+    tempo0 = nb.py('w.pattern.tempo')
+    page.locator(f'{root} .lp-tempo .noUi-handle').focus()
+    page.keyboard.press('ArrowRight')
+    settle(nb)
+    tempo1, n1 = nb.py('[w.pattern.tempo, len(w.sound.audio)]')
+    assert tempo1 == tempo0 + 1, (tempo0, tempo1)
+    assert n1 < n, f'faster tempo, but the sound went from {n} to {n1} samples'
+    wait_audio_change(page, root, src1)
+
+    # the sound is one loop of the pattern
+    n, sr, seconds, loop_n, loops = nb.py('[len(w.sound.audio), w.sound.sr, w.pattern.seconds, '
+                                          'w.pattern.loop_samples(w.sound.sr), getattr(w, "loops", None)]')
+    assert abs(n - seconds * sr) <= 1, (f'w.sound is {n} samples ({n / sr:.4f} s); w.pattern.seconds is {seconds:.4f} s '
+                                        f'({seconds * sr:.1f} samples; one loop = {loop_n} samples; w.loops = {loops})')
