@@ -312,3 +312,15 @@ def test_sequencer(lab, page):
                                           'w.pattern.loop_samples(w.sound.sr), getattr(w, "loops", None)]')
     assert abs(n - seconds * sr) <= 1, (f'w.sound is {n} samples ({n / sr:.4f} s); w.pattern.seconds is {seconds:.4f} s '
                                         f'({seconds * sr:.1f} samples; one loop = {loop_n} samples; w.loops = {loops})')
+
+    # mute the kick row with its M button: the kick is gone, the snare still plays
+    src2 = audio_src(page, root)
+    page.locator(f'{root} .lp-mute-0').click()
+    settle(nb)
+    muted, same_as_snare_only = nb.py(
+        pre="_p = w.pattern.copy(); _p.tracks[0].mute = False; _p.clear(0)",       # the same loop without the kick
+        expr="[w.pattern.tracks[0].mute, bool(np.allclose(w.sound.audio, lp.render_pattern(m, _p).audio, atol=1e-5))]")
+    assert muted is True, 'the M button did not mute the kick row'
+    assert same_as_snare_only, 'with the kick row muted the loop should be the snare alone'
+    wait_audio_change(page, root, src2)
+    shot(page, 'muted', root)
