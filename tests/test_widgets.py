@@ -135,3 +135,19 @@ def test_snapshots_are_static_html(drums):
     q.click('kick', 0)
     html = q.snapshot()._repr_html_()
     assert html.startswith('<div class="lp-snapshot">') and 'data:image/png;base64,' in html and '<audio' in html
+
+
+def test_every_widget_with_the_stored_grains_baseline(small_corpus):
+    "A model of another kind (its latents are standardised grain descriptors): each widget plays it."
+    from latentplay.catart import StoredGrains
+    sg = StoredGrains.fit(small_corpus, max_grains=1500, progress=False)
+    w = sliders(sg, n_axes=3, threaded=False, autoplay=False)
+    w.set(coords=[1.0, -0.5, 0.0]); assert w.renders == 2 and w.sound.rms > 0
+    lm = latent_map(sg, small_corpus, threaded=False, autoplay=False)
+    lm.draw([[-1, 0, 0], [1, 0, 500]])
+    assert lm.error is None and abs(lm.sound.duration - 0.5) < 0.03
+    dt = descriptor_target(sg, 'loudness', seconds=1.0, threaded=False, autoplay=False)
+    dt.set_target('loudness', [-40, -20])
+    assert dt.result.method == 'greedy' and np.isfinite(dt.sound.audio).all()
+    q = sequencer(sg, threaded=False, autoplay=False)
+    q.click(0, 0); assert q.sound.rms > 0
