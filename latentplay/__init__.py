@@ -7,10 +7,10 @@ Docs: https://latentplay.github.io/latentplay/api.html.md"""
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_api.ipynb #22b910ac
+# %% ../nbs/99_api.ipynb #3c7cefd4
 __version__ = "0.1.0"
 
-# %% ../nbs/99_api.ipynb #a339263b
+# %% ../nbs/99_api.ipynb #b93b9458
 import importlib as _importlib
 
 # public name -> module that defines it (modules are imported on first use)
@@ -31,7 +31,7 @@ _API = {
     'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult'],
     'patterns': ['Pattern', 'render_pattern', 'save_pattern', 'load_pattern', 'plot_pattern', 'HitCache'],
     'maps': ['principal_axes', 'from_axes', 'to_axes', 'sound_at', 'shape_path', 'latent_steps', 'CorpusMap', 'stroke_path',
-             'draw_sound', 'plot_map'],
+             'draw_sound', 'plot_map', 'point_colors'],
     'widgets': ['player', 'sliders', 'latent_map', 'descriptor_target', 'sequencer', 'Player', 'Sliders', 'LatentMap',
                 'DescriptorTarget', 'Sequencer', 'Snapshot'],
 }

@@ -110,7 +110,7 @@ def neural_granular(loop:Sound, # a sound to resynthesize with the drum model (t
 # %% ../nbs/90_demo.ipynb #5c0b6b87
 def _section(out:Path, key:str, title:str, text:str, s:Sound, extra:str='') -> str:
     wav = s.save(out / f"{key}.wav")
-    png = base64.b64encode(thumbnail_png(s, width=7, height=2.2, dpi=80)).decode()
+    png = base64.b64encode(thumbnail_png(s, width=560, height=176)).decode()
     d = describe(s)
     stats = f"centroid {d['centroid']:.0f} Hz, loudness {d['loudness']:.0f} dB"
     return (f'<section><h2>{html.escape(title)}</h2><p>{html.escape(text)}</p>'

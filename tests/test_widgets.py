@@ -1,7 +1,7 @@
 """Tests of latentplay.widgets in Python (the browser tests are in test_browser.py): every widget with a model seen
 through the bare protocol only, background rendering (newest request wins, errors shown and kept, never raised into
 the kernel), and the player's file output."""
-import threading, time
+import threading
 import numpy as np
 import pytest
 import torch
@@ -9,7 +9,7 @@ import torch
 from latentplay.corpus import Corpus
 from latentplay.models import pretrained
 from latentplay.sound import Sound, load
-from latentplay.widgets import Latest, player, sliders, latent_map, descriptor_target, sequencer, Snapshot
+from latentplay.widgets import Latest, player, sliders, latent_map, descriptor_target, sequencer
 
 
 class Protocol:
