@@ -43,7 +43,7 @@ KERNEL_START_S = 120     # a kernel started and idle (2 busy cores)
 FIRST_RUN_S = 240        # running a notebook's cells: the first imports torch and loads a model
 CELL_S = 120             # one `run_code` cell
 
-__all__ = ['ARTIFACTS', 'find_chromium', 'Lab', 'lab', 'chromium', 'page', 'Notebook', 'open_notebook', 'run_all', 'run_code',
+__all__ = ['ARTIFACTS', 'find_chromium', 'Lab', 'lab', 'chromium', 'page', 'Notebook', 'run_code',
            'shot', 'drag', 'stroke', 'widget_errors',
            'plot_frames', 'to_page', 'in_frame', 'audio_src', 'wait_audio_change', 'audio_duration', 'CellError']
 
@@ -300,16 +300,6 @@ class Notebook:
         line = [l for l in out.splitlines() if l.startswith('@@')]
         assert line, f'no value printed for {expr!r}: {out!r}'
         return json.loads(line[-1][2:])
-
-
-def open_notebook(page, lab, name, cells=None, run=True):
-    "`lab.open`: write, open and run a notebook in `page`; returns its `Notebook`."
-    return lab.open(page, name, cells, run=run)
-
-
-def run_all(page, timeout=FIRST_RUN_S):
-    "Run all cells of the notebook last opened in `page`."
-    return page._lp_notebook.run_all(timeout)
 
 
 def run_code(page, code, timeout=CELL_S) -> str:
