@@ -78,9 +78,9 @@ def _stretch(a): _transform(a, lambda m, s: m.stretch(s, a.factor, seed=a.seed))
 
 def _generate(a):
     from pathlib import Path
-    from latentplay.models import load_model
+    from latentplay.models import load_model, require
     m = load_model(a.model)
-    if not hasattr(m, 'generate'): raise ValueError(f"a '{m.kind}' model cannot generate; use a 'grains' model")
+    require(m, 'generate', why="use a 'grains' model")
     sounds = m.generate(label=a.label, n=a.n, seed=a.seed)
     sounds = [sounds] if a.n == 1 else sounds
     out = Path(a.out)

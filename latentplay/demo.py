@@ -97,8 +97,8 @@ def neural_granular(loop:Sound, # a sound to resynthesize with the drum model (t
     drums, notes, textures = (pretrained(n) for n in ('gm-drums', 'gm-notes', 'gm-textures'))
     hits = [drums.generate(label=l, seed=i) for i, l in enumerate(['kick', 'snare', 'hihat', 'tom', 'clap', 'cymbal'])
             if l in drums.labels]
-    gap = Sound(np.zeros(int(0.1 * drums.sample_rate), np.float32), drums.sample_rate)
-    steps = int(seconds * textures.sample_rate / textures.hop)
+    gap = Sound(np.zeros(int(0.1 * drums.sr), np.float32), drums.sr)
+    steps = int(seconds * textures.sr / textures.hop_length)
     c, ax, r = textures.latent_mean, textures.latent_axes[:2], float(textures.latent_scales[0])
     res = drums.resynthesize(loop)
     return dict(loop_resynthesis=res, lsd_loop=float(lsd(loop, res)),

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from .sound import Sound
 from .features import descriptors, DESCRIPTORS
+from .models import device_of, stored_axes, labels_of
 from .paths import _point, _count, _real, line
 
 # %% auto #0
@@ -18,17 +19,18 @@ __all__ = ['SHAPES', 'MAX_SECONDS', 'principal_axes', 'from_axes', 'to_axes', 'l
            'CorpusMap', 'stroke_path', 'draw_sound', 'point_colors', 'plot_map']
 
 # %% ../nbs/12_maps.ipynb #ca04354c
-def principal_axes(model, # any latentplay model (`latent_dim`, and stored axes or a `prior`)
+def principal_axes(model, # any latentplay model (its stored axes, or a PCA of its `prior`)
                    raw:bool=False, # the model's own dimensions instead of the principal axes
                    n:int=2048, # prior samples for models without stored axes
                    seed:int=0, # seed of those samples
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: # mean `[d]`, axes `[d, d]` (unit rows), scales `[d]`
     "Centre, directions (most spread first) and spread along each direction of the model's latents."
     d = int(model.latent_dim)
-    dev = getattr(model, 'device', torch.device('cpu'))
+    dev = device_of(model)
     if raw: return torch.zeros(d, device=dev), torch.eye(d, device=dev), torch.ones(d, device=dev)
-    mean, axes, scales = (getattr(model, k, None) for k in ('latent_mean', 'latent_axes', 'latent_scales'))
-    if all(torch.is_tensor(t) for t in (mean, axes, scales)):
+    stored = stored_axes(model)
+    if stored is not None:
+        mean, axes, scales = stored
         Q, R = torch.linalg.qr(axes.detach().float().t())  # re-orthonormalise (float16 checkpoints round them)
         return mean.detach().float(), (Q * torch.sign(torch.diagonal(R))).t(), scales.detach().float().clamp_min(1e-6)
     Z = torch.as_tensor(model.prior(_count(n, 'n', 2), seed=seed)).float().reshape(-1, d)
@@ -67,11 +69,11 @@ SHAPES = ('point', 'line', 'loop')
 def latent_steps(model, # a latentplay model
                  seconds:float, # duration
                 ) -> int: # latent steps of a path that lasts `seconds` (at least 1)
-    "How many latent steps a path of `seconds` needs: one per `hop` samples, or 1 for models without a hop."
+    "How many latent steps a path of `seconds` needs: one per `hop_length` samples, or 1 for whole-note models."
     s = _real(seconds, 'seconds', low=0)
     if s <= 0: raise ValueError(f"seconds must be positive, got {seconds}")
-    hop = getattr(model, 'hop', None)
-    return max(1, int(round(s * model.sample_rate / hop))) if hop else 1
+    hop = model.hop_length
+    return max(1, int(round(s * model.sr / hop))) if hop else 1
 
 def shape_path(model, # a latentplay model
                z, # the point `[latent_dim]`
@@ -89,13 +91,13 @@ def shape_path(model, # a latentplay model
     if shape == 'point' or e == 0: return z.expand(T, -1).clone()
     _, A, s = axes if axes is not None else principal_axes(model, raw)
     a0, a1 = (A[0] * s[0]).to(z.device), (A[min(1, len(s) - 1)] * s[min(1, len(s) - 1)]).to(z.device)
-    if shape == 'line': return line(z - e * a0, z + e * a0, steps=T)
+    if shape == 'line': return line(z - e * a0, z + e * a0, T)
     th = 2 * math.pi * torch.arange(T, device=z.device, dtype=torch.float32)[:, None] / T   # seamless: ends one step short
     return z + e * (torch.cos(th) * a0 + torch.sin(th) * a1)                                  # an ellipse of `extent` spreads
 
 def _decode(model, path, label=None, **kw) -> Sound:
     "Decode a path, passing `label` only to models that have labels."
-    conds = {'label': label} if label is not None or 'label' in getattr(model, 'conditions', {}) else {}
+    conds = {'label': label} if label is not None or labels_of(model) else {}
     return model.decode(path, **conds, **kw)
 
 def sound_at(model, # any latentplay model
@@ -117,9 +119,9 @@ def sound_at(model, # any latentplay model
 def _centre(model, s:Sound) -> torch.Tensor:
     "Loudness-weighted mean of a sound's latent path (its grains' RMS as weights)."
     z = torch.as_tensor(model.encode(s)).float().reshape(-1, model.latent_dim)
-    hop = getattr(model, 'hop', None)
+    hop = model.hop_length
     if not hop or len(z) == 1: return z.mean(0)
-    a = np.asarray(s.resample(model.sample_rate).audio if s.sr != model.sample_rate else s.audio, np.float32)
+    a = np.asarray(s.resample(model.sr).audio if s.sr != model.sr else s.audio, np.float32)
     a = np.pad(a, (0, max(0, len(z) * hop - len(a))))[:len(z) * hop].reshape(len(z), hop)
     w = torch.from_numpy(np.sqrt((a ** 2).mean(1)) + 1e-8).to(z.device)
     return (w[:, None] * z).sum(0) / w.sum()
@@ -175,7 +177,7 @@ class CorpusMap:
         w = 1 / (dk + 1e-6)
         w = w / w.sum(1, keepdim=True)
         z = self._plane(flat) + (w[..., None] * self.residuals[ik]).sum(1)
-        return z.reshape(*xy.shape[:-1], -1).to(getattr(self.model, 'device', 'cpu'))
+        return z.reshape(*xy.shape[:-1], -1).to(device_of(self.model))
 
     def nearest(self, x:float, y:float) -> int:
         "Index (into `self.sounds`) of the sound nearest to a map position."

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from pathlib import Path
 import numpy as np
 from .sound import Sound, mix, atomic_write
+from .models import can, labels_of, check_protocol
 
 # %% auto #0
 __all__ = ['CELL_FIELDS', 'MAX_STRETCH', 'DEFAULT_TRACKS', 'PATTERN_FORMAT', 'PATTERN_VERSION', 'check_cell', 'parse_steps',
@@ -366,7 +367,7 @@ def _labels_in(lab) -> list: return [lab] if isinstance(lab, str) else list(lab)
 
 def _check_against_model(model, pattern:Pattern):
     "Every label and latent of the pattern fits the model, or a ValueError naming the first track and step that does not."
-    labels, dim = list(getattr(model, 'labels', []) or []), getattr(model, 'latent_dim', None)
+    labels, dim = labels_of(model), model.latent_dim
     for tr in pattern.tracks:
         for s, c in enumerate(tr.cells):
             if c is None: continue
@@ -374,7 +375,7 @@ def _check_against_model(model, pattern:Pattern):
             if 'z' in c or ('label' not in c and tr.z is not None):
                 z = c.get('z', tr.z)
                 if 'morph' in c: raise ValueError(f"{where}: morph works on labels, and this cell plays the track's latent point")
-                if dim is not None and len(z) != dim:
+                if len(z) != dim:
                     raise ValueError(f"{where}: the latent point has {len(z)} numbers, this model's latents have {dim}")
                 continue
             want = _labels_in(_mixture(c if 'label' in c else tr.sound, c.get('morph')))
@@ -399,20 +400,20 @@ def _retime(s:Sound, factor:float) -> Sound:
 
 def _held(model, z, n:int, label=None) -> Sound:
     "A latent point held for `n` samples under the percussive envelope."
-    hop = int(getattr(model, 'hop', 512))
-    zz = np.tile(np.asarray(z, np.float32), (-(-n // hop) + 1, 1))
+    hop = model.hop_length                               # None: a whole-note model, one point is the whole sound
+    zz = np.tile(np.asarray(z, np.float32), (-(-n // hop) + 1 if hop else 1, 1))
     a = (model.decode(zz) if label is None else model.decode(zz, label=label)).audio
     a = a[:n] if len(a) >= n else np.pad(a, (0, n - len(a)))
-    return Sound(a * _envelope(n, model.sample_rate), model.sample_rate)
+    return Sound(a * _envelope(n, model.sr), model.sr)
 
 def _make_hit(model, content:dict, cell:dict, step_seconds:float, seed:int, temperature:float) -> Sound:
     "The un-gained hit of one cell."
-    sr, stretch = int(model.sample_rate), cell.get('stretch', 1.0)
+    sr, stretch = int(model.sr), cell.get('stretch', 1.0)
     n = max(1, int(round(cell.get('length', 1.0) * step_seconds * sr)))
     if 'z' in content: s = _held(model, content['z'], n)
-    elif hasattr(model, 'generate'): s = model.generate(label=_mixture(content, cell.get('morph')), seed=seed, temperature=temperature)
+    elif can(model, 'generate'): s = model.generate(label=_mixture(content, cell.get('morph')), seed=seed, temperature=temperature)
     else: s = _held(model, model.prior(1, seed=seed)[0].tolist(), n, label=_mixture(content, cell.get('morph')))
-    if stretch != 1.0: s = model.stretch(s, stretch) if hasattr(model, 'stretch') else _retime(s, stretch)
+    if stretch != 1.0: s = model.stretch(s, stretch) if can(model, 'stretch') else _retime(s, stretch)
     return s
 
 def _hit_key(model, content:dict, cell:dict, step_seconds:float, seed:int, temperature:float) -> tuple:
@@ -421,7 +422,7 @@ def _hit_key(model, content:dict, cell:dict, step_seconds:float, seed:int, tempe
         return ('z', id(model), tuple(content['z']), round(cell.get('length', 1.0) * step_seconds, 9), st)
     lab = _mixture(content, cell.get('morph'))
     lab = json.dumps(lab, sort_keys=True)
-    held = None if hasattr(model, 'generate') else round(cell.get('length', 1.0) * step_seconds, 9)
+    held = None if can(model, 'generate') else round(cell.get('length', 1.0) * step_seconds, 9)
     return ('label', id(model), lab, seed, st, float(temperature), held)
 
 def render_pattern(model, # a latentplay model (`generate` is used for label cells when the model has it)
@@ -434,8 +435,9 @@ def render_pattern(model, # a latentplay model (`generate` is used for label cel
     "Render a pattern to a seamless loop (repeated `loops` times) with a model."
     if not isinstance(pattern, Pattern): raise TypeError(f"render_pattern takes a Pattern, got {type(pattern).__name__}")
     loops = Pattern._int(loops, 'loops', 1, 10000)
+    check_protocol(model, 'render_pattern')
     _check_against_model(model, pattern)
-    sr, L = int(model.sample_rate), pattern.loop_samples(int(model.sample_rate))
+    sr, L = int(model.sr), pattern.loop_samples(int(model.sr))
     cache = {} if cache is None else cache
     solo = any(t.solo for t in pattern.tracks)
     onsets, dt = pattern.onsets(sr), pattern.step_seconds

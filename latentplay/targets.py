@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from .sound import Sound
 from .features import DESCRIPTORS, descriptors, median_relative_error
+from .core import renamed
+from .models import check_protocol, check_latents, device_of, can, CapabilityError
 from .maps import principal_axes
 
 # %% auto #0
@@ -25,9 +27,10 @@ TARGETABLE = {'loudness': 'dB', 'rms': 'ratio', 'centroid': 'ratio', 'bandwidth'
 N_FFT = 2048                        # analysis frame of every target (93 ms at 22.05 kHz)
 
 def _check_model(model):
-    for a in ('hop', 'sample_rate', 'latent_dim', 'decode', 'prior'):
-        if not hasattr(model, a):
-            raise ValueError(f"the model has no `{a}`; descriptor targets need a latentplay model with a time grid (hop)")
+    check_protocol(model, 'descriptor targets')
+    if not model.hop_length:
+        raise CapabilityError(f"this {type(model).__name__} makes one latent point per sound (hop_length is None), so a "
+                              "descriptor cannot change over time along its path; descriptor targets need a model with a time grid")
 
 def _curve(name, v) -> np.ndarray:
     "One target as a float64 array (0-d for a constant), or a clear error."
@@ -45,7 +48,7 @@ def _curve(name, v) -> np.ndarray:
         raise ValueError("loudness targets are in dB re full scale and must be below 0 (e.g. -40 quiet .. -15 loud)")
     return a
 
-def resolve_targets(model, # a latentplay model (its `hop` and `sample_rate` set the frames)
+def resolve_targets(model, # a latentplay model (its `hop_length` and `sr` set the frames)
                     targets:dict, # {descriptor: number or 1-D curve}, values in the descriptor's unit
                     seconds:float|None=None, # duration; None: curves are given per analysis frame
                    ) -> tuple[dict, int]: # ({name: float32 tensor `[T + 1]`}, T latent steps)
@@ -54,7 +57,7 @@ def resolve_targets(model, # a latentplay model (its `hop` and `sample_rate` set
     if not isinstance(targets, dict) or not targets:
         raise ValueError("targets must be a non-empty dict {descriptor name: curve or number}, e.g. {'centroid': [500, 6000]}")
     curves = {k: _curve(k, v) for k, v in targets.items()}
-    H, sr = model.hop, model.sample_rate
+    H, sr = model.hop_length, model.sr
     if seconds is None:
         lens = {len(a) for a in curves.values() if a.ndim == 1}
         if not lens: raise ValueError("constant targets need a duration: give seconds=")
@@ -71,7 +74,7 @@ def resolve_targets(model, # a latentplay model (its `hop` and `sample_rate` set
         t = np.arange(T + 1) / T
         out = {k: np.full(T + 1, float(a.ravel()[0])) if a.size == 1 else np.interp(t, np.linspace(0, 1, len(a)), a)
                for k, a in curves.items()}
-    dev = getattr(model, 'device', torch.device('cpu'))
+    dev = device_of(model)
     return {k: torch.tensor(v, dtype=torch.float32, device=dev) for k, v in out.items()}, T
 
 # %% ../nbs/10_targets.ipynb #871ef9ef
@@ -89,7 +92,7 @@ def descriptor_error(achieved, # one curve `[frames]`, or a dict {name: curve}
 class TargetResult:
     "A latent path found for descriptor targets, its sound, and how well and how fast it was found."
     z: torch.Tensor            # the latent path `[T, d]`
-    sound: Sound               # `model.decode(z)`, `T * hop` samples
+    sound: Sound               # `model.decode(z)`, `T * hop_length` samples
     achieved: dict             # name -> descriptor of `sound` on the analysis frames, numpy `[T + 1]`
     target: dict               # name -> target on the same frames
     error: dict                # name -> median relative error, and 'overall' (their mean)
@@ -119,7 +122,7 @@ def _finish(model, z, tgt, history, calls, t0, method) -> TargetResult:
 
 # %% ../nbs/10_targets.ipynb #ed5d5ac3
 def _measure(model, y, names):
-    return descriptors(y, model.sample_rate, N_FFT, model.hop, names=names)
+    return descriptors(y, model.sr, N_FFT, model.hop_length, names=names)
 
 def _mismatch(d:dict, tgt:dict, weights:dict, delta:float=0.02, frames:bool=False) -> torch.Tensor:
     "Weighted smooth relative error, averaged over descriptors, and over frames unless `frames`; broadcasts."
@@ -151,7 +154,7 @@ HOLD = 4   # a candidate latent is heard as `HOLD` repeats, and measured on the 
 def _steady(model, Z:torch.Tensor, names, hold:int=HOLD) -> dict:
     "Descriptors of each latent `Z [n, d]` heard on its own, held for `hold` steps: {name: `[n]`}."
     with torch.no_grad():
-        if callable(getattr(model, 'render', None)):
+        if can(model, 'render'):
             y = model.render(Z[:, None, :].expand(-1, hold, -1).contiguous())
         else:
             y = torch.stack([torch.from_numpy(model.decode(z[None].expand(hold, -1)).audio) for z in Z]).to(Z.device)
@@ -166,15 +169,26 @@ def _upsample(c:torch.Tensor, T:int) -> torch.Tensor:
 def _start_path(model, init, K) -> torch.Tensor:
     "A user's starting point, path or sound as `K` control points `[K, d]`."
     if isinstance(init, Sound): init = model.encode(init)
-    z = model.check_latents(init) if hasattr(model, 'check_latents') else torch.as_tensor(init, dtype=torch.float32)
+    z = check_latents(model, init)
     if z.ndim != 2: raise ValueError(f"init must be a latent point [d] or a path [T, d], got shape {tuple(z.shape)}")
     return _upsample(z, K) if len(z) != K else z
 
+# %% ../nbs/10_targets.ipynb #de883680
+def _first_guess(model, tgt:dict, T:int, K:int, init, n_init:int, seed:int, names, w) -> torch.Tensor:
+    "K control points to start from: the user's `init`, or for each control point the prior sample that best matches there."
+    if init is not None: return _start_path(model, init, K)
+    Z = model.prior(n_init, seed=seed)
+    lib = _steady(model, Z, names)
+    at = {k: v[torch.linspace(0, T, K, device=v.device).round().long()] for k, v in tgt.items()}
+    cost = _mismatch({k: v[:, None] for k, v in lib.items()}, {k: v[None] for k, v in at.items()}, w, frames=True)
+    return Z[cost.argmin(0)]
+
 # %% ../nbs/10_targets.ipynb #4eeae9f5
+@renamed(steps='n_iter')
 def follow_descriptors(model, # a model with a differentiable `render(z) -> audio` (the granular synthesizer)
                        targets:dict, # {descriptor: number or 1-D curve} in the descriptor's unit (see `resolve_targets`)
                        seconds:float|None=None, # duration; None: the curves are given per analysis frame
-                       steps:int=200, # most Adam iterations
+                       n_iter:int=200, # most Adam iterations
                        lr:float=0.1, # learning rate, in standard deviations of the data per iteration
                        seed:int=0, # seed of the prior samples of the first guess
                        init=None, # a starting point `[d]`, path `[T', d]` or Sound; None: best prior samples
@@ -184,33 +198,27 @@ def follow_descriptors(model, # a model with a differentiable `render(z) -> audi
                        smooth:float=0.05, # penalty on differences between neighbouring control points
                        prior_weight:float=0.01, # pull towards the mean of the training latents
                        n_init:int=64, # prior samples tried for the first guess
-                       tol:float|None=0.02, # stop once the overall error is at most this (None: run all steps)
+                       tol:float|None=0.02, # stop once the overall error is at most this (None: run all iterations)
                        budget:int|None=None, # most latents to decode, everything included
                       ) -> TargetResult:
     "A latent path whose sound follows descriptor target curves, by gradient descent through the synthesizer."
-    if not callable(getattr(model, 'render', None)):
-        raise ValueError(f"{type(model).__name__} has no differentiable render(); use greedy_descriptor_path, which needs only decode()")
+    if not can(model, 'render'):
+        raise CapabilityError(f"{type(model).__name__} has no differentiable render(); use greedy_descriptor_path, which needs only decode()")
     t0 = time.perf_counter()
     tgt, T = resolve_targets(model, targets, seconds)
     names, w = list(tgt), _weights(weights, list(tgt))
-    if int(every) < 1 or int(steps) < 0 or int(n_init) < 1: raise ValueError("every and n_init must be >= 1, steps >= 0")
+    if int(every) < 1 or int(n_iter) < 0 or int(n_init) < 1: raise ValueError("every and n_init must be >= 1, n_iter >= 0")
     mean, B = _basis(model)
     K = max(2, math.ceil(T / int(every)) + 1)
     calls = 0 if init is not None else n_init * HOLD
     if budget is not None and calls + T > budget:
         raise ValueError(f"a budget of {budget} latents is too small: the first guess and the final rendering need {calls + T}")
-    if init is None:
-        Z = model.prior(n_init, seed=seed)
-        lib = _steady(model, Z, names)
-        at = {k: v[torch.linspace(0, T, K, device=v.device).round().long()] for k, v in tgt.items()}
-        cost = _mismatch({k: v[:, None] for k, v in lib.items()}, {k: v[None] for k, v in at.items()}, w, frames=True)
-        z0 = Z[cost.argmin(0)]
-    else: z0 = _start_path(model, init, K)
+    z0 = _first_guess(model, tgt, T, K, init, n_init, seed, names, w)
     u = torch.linalg.lstsq(B.t(), (z0 - mean).t()).solution.t().clone().requires_grad_()
     opt = torch.optim.Adam([u], lr=lr)
     best, best_err, history = None, math.inf, []
     from tqdm.auto import tqdm
-    bar = tqdm(range(int(steps) + 1), disable=not progress, desc='following', leave=False)
+    bar = tqdm(range(int(n_iter) + 1), disable=not progress, desc='following', leave=False)
     for i in bar:
         if budget is not None and calls + 2 * T > budget: break          # room for this render and the final one
         z = mean + _upsample(u, T) @ B
@@ -220,7 +228,7 @@ def follow_descriptors(model, # a model with a differentiable `render(z) -> audi
         history.append(dict(iteration=i, error=err, decoder_calls=calls, seconds=time.perf_counter() - t0))
         if err < best_err or best is None: best, best_err = z.detach().clone(), err
         bar.set_postfix(error=f'{100 * err:.1f}%')
-        if (tol is not None and err <= tol) or i == steps or not math.isfinite(err): break
+        if (tol is not None and err <= tol) or i == n_iter or not math.isfinite(err): break
         loss = _mismatch(d, tgt, w) + smooth * (u[1:] - u[:-1]).pow(2).sum(-1).mean() + prior_weight * u.pow(2).sum(-1).mean()
         opt.zero_grad(); loss.backward(); opt.step()
     bar.close()
@@ -253,7 +261,7 @@ def plot_targets(*results:TargetResult, # one or more results for the same targe
     return fig
 
 # %% ../nbs/10_targets.ipynb #3a01654b
-def greedy_descriptor_path(model, # any latentplay model with `decode` (and a `hop`)
+def greedy_descriptor_path(model, # any latentplay model with a time grid (`hop_length`)
                            targets:dict, # {descriptor: number or 1-D curve} in the descriptor's unit
                            seconds:float|None=None, # duration; None: the curves are given per analysis frame
                            origin=None, # start: a latent point `[d]`, a Sound (its encoded latents, averaged); None: data mean
@@ -278,7 +286,7 @@ def greedy_descriptor_path(model, # any latentplay model with `decode` (and a `h
         if n < 1: raise ValueError(f"a budget of {budget} latents is too small: {T} steps need at least {T * (hold + 1) + hold}")
     if origin is None: cur = mean.clone()
     elif isinstance(origin, Sound): cur = model.encode(origin).mean(0)
-    else: cur = (model.check_latents(origin) if hasattr(model, 'check_latents') else torch.as_tensor(origin).float()).reshape(-1)
+    else: cur = check_latents(model, origin).reshape(-1)
     if cur.shape[-1] != model.latent_dim: raise ValueError(f"origin must be a latent point of size {model.latent_dim}")
     g = torch.Generator().manual_seed(int(seed))
     cur_d, calls = _steady(model, cur[None], names, hold), hold

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 import ipywidgets as W
 from .sound import Sound, wav_bytes, thumbnail_png
+from .core import renamed
+from .models import can, labels_of, decode_labels, check_protocol
 from .maps import principal_axes, from_axes, to_axes, sound_at, CorpusMap, draw_sound, plot_map, point_colors, SHAPES
 from .targets import follow_descriptors, greedy_descriptor_path, plot_targets, TARGETABLE
 from .patterns import Pattern, render_pattern, save_pattern, load_pattern, plot_pattern, HitCache, DEFAULT_TRACKS
@@ -169,19 +171,15 @@ class _Widget(W.VBox):
         return (f"{type(self).__name__}({type(m).__name__ if m is not None else ''}; {self.renders} renders"
                 + (f"; sound {s.duration:.2f} s" if s is not None else '') + "): a live widget, run the notebook to play it")
 
-def _decode_labels(model) -> list:
-    "The labels that change what the model's `decode` makes (`decode_conditions`; `conditions` for models without it)."
-    return list(getattr(model, 'decode_conditions', getattr(model, 'conditions', {})).get('label', []))
-
 def _label_options(model) -> list:
     "Dropdown options for a model's label condition: an even mix, each label, and a custom mixture."
-    labels = _decode_labels(model)
+    labels = decode_labels(model)
     return [('even mix', None)] + [(str(l), l) for l in labels] + ([('mixture...', '__mix__')] if len(labels) > 1 else [])
 
 class _LabelPicker(W.VBox):
     "A label dropdown (hidden for models whose decoding ignores labels), with a weight slider per label for mixtures."
     def __init__(self, model, label=None, on_change=None):
-        self.labels, self.any_labels = _decode_labels(model), list(getattr(model, 'conditions', {}).get('label', []))
+        self.labels, self.any_labels = decode_labels(model), labels_of(model)
         self.dropdown = W.Dropdown(options=_label_options(model), description='class', layout=W.Layout(width='220px'))
         self.dropdown.add_class('lp-label')
         self.weights = {l: W.FloatSlider(0.0, min=0, max=1, step=0.05, description=str(l), continuous_update=False,
@@ -227,7 +225,7 @@ class Sliders(_Widget):
                  label=None, span:float=3.0, threaded:bool=True, autoplay:bool=True):
         super().__init__(threaded, autoplay, name='sliders')
         if shape not in SHAPES: raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
-        self.model, self.raw = model, raw
+        self.model, self.raw = check_protocol(model, 'lp.sliders'), raw
         self.axes = principal_axes(model, raw)
         k = max(1, min(int(n_axes), int(model.latent_dim)))
         self._quiet, self._draws = True, 0
@@ -397,7 +395,8 @@ class LatentMap(_BokehWidget):
         from bokeh.plotting import figure
         from bokeh.models import ColumnDataSource, HoverTool
         if cmap is None and corpus is None: raise ValueError("give a corpus to lay out (or a ready CorpusMap as cmap=)")
-        self.model, self.map = model, cmap if cmap is not None else CorpusMap(model, corpus)
+        self.model = check_protocol(model, 'lp.latent_map')
+        self.map = cmap if cmap is not None else CorpusMap(model, corpus)
         xy = self.map.xy.numpy()
         self.points = ColumnDataSource(dict(x=xy[:, 0], y=xy[:, 1], name=self.map.names,
                                             label=[str(l) for l in self.map.labels], color=point_colors(self.map.labels)))
@@ -510,7 +509,8 @@ TARGET_RANGES = {'centroid': (100.0, 10000.0, 2000.0), 'bandwidth': (100.0, 8000
 class DescriptorTarget(_BokehWidget):
     "Draw descriptor curves over time; a latent path is searched whose sound follows them."
     css = 'lp-target'
-    def __init__(self, model, descriptor='centroid', seconds:float=3.0, method:str='gradient', steps:int=150,
+    @renamed(steps='n_iter')
+    def __init__(self, model, descriptor='centroid', seconds:float=3.0, method:str='gradient', n_iter:int=150,
                  width:int=520, height:int=200, threaded:bool=True, autoplay:bool=True):
         super().__init__(threaded, autoplay, name='target')
         from bokeh.plotting import figure
@@ -520,8 +520,8 @@ class DescriptorTarget(_BokehWidget):
         bad = [n for n in names if n not in TARGET_RANGES]
         if bad or not names: raise ValueError(f"descriptors to draw: any of {list(TARGET_RANGES)}, got {bad or names}")
         if method not in ('gradient', 'greedy'): raise ValueError(f"method is 'gradient' or 'greedy', got {method!r}")
-        if not callable(getattr(model, 'render', None)): method = 'greedy'
-        self.model, self.names, self.steps = model, names, int(steps)
+        if not can(model, 'render'): method = 'greedy'
+        self.model, self.names, self.n_iter = check_protocol(model, 'lp.descriptor_target'), names, int(n_iter)
         self.seconds_slider = W.FloatSlider(float(seconds), min=0.5, max=10.0, step=0.5, description='seconds', continuous_update=False)
         self.seconds_slider.add_class('lp-seconds')
         self.method_buttons = W.ToggleButtons(options=['gradient', 'greedy'], value=method, style={'button_width': '80px'})
@@ -591,7 +591,7 @@ class DescriptorTarget(_BokehWidget):
 
     def _render(self, r):
         if r['method'] == 'gradient':
-            return follow_descriptors(self.model, r['targets'], r['seconds'], steps=self.steps, seed=r['seed'])
+            return follow_descriptors(self.model, r['targets'], r['seconds'], n_iter=self.n_iter, seed=r['seed'])
         return greedy_descriptor_path(self.model, r['targets'], r['seconds'], seed=r['seed'])
 
     def _done(self, r, res):
@@ -609,16 +609,17 @@ class DescriptorTarget(_BokehWidget):
 
 def _unit(n): return {'centroid': 'Hz', 'bandwidth': 'Hz', 'rolloff': 'Hz', 'loudness': 'dB'}.get(n, '')
 
+@renamed(steps='n_iter')
 def descriptor_target(model, # a latentplay model (gradient search needs a differentiable `render`; others use greedy)
                       descriptor='centroid', # a descriptor, or a list of them (one panel each)
                       seconds:float=3.0, # duration of the sound
                       method:str='gradient', # 'gradient' (follow_descriptors) or 'greedy' (the paper's baseline)
-                      steps:int=150, # most gradient iterations
+                      n_iter:int=150, # most gradient iterations
                       width:int=520, height:int=200, # size of each panel in pixels
                       threaded:bool=True, autoplay:bool=True,
                      ) -> DescriptorTarget:
     "Draw target curves for descriptors over time; hear a sound that follows them."
-    return DescriptorTarget(model, descriptor, seconds, method, steps, width, height, threaded, autoplay)
+    return DescriptorTarget(model, descriptor, seconds, method, n_iter, width, height, threaded, autoplay)
 
 # %% ../nbs/13_widgets.ipynb #045cc133
 VELOCITIES = (1.0, 0.6, 0.3)   # what successive clicks on a cell give, before it turns off
@@ -629,7 +630,7 @@ class Sequencer(_Widget):
     def __init__(self, model, pattern:Pattern|None=None, tracks=None, steps:int=16, tempo:float=110.0, loops:int=1,
                  seed:int=0, source=None, threaded:bool=True, autoplay:bool=True):
         super().__init__(threaded, autoplay, loop=True, name='pattern')
-        self.model, self.loops, self.seed, self.source = model, int(loops), int(seed), source
+        self.model, self.loops, self.seed, self.source = check_protocol(model, 'lp.sequencer'), int(loops), int(seed), source
         self.cache, self._row_controls, self._quiet = HitCache(), {}, False
         self.pattern = pattern.copy() if pattern is not None else self._default(model, tracks, steps, tempo)
         self.tempo_slider = W.FloatSlider(self.pattern.tempo, min=40, max=240, step=1, description='tempo', continuous_update=False)
@@ -652,7 +653,7 @@ class Sequencer(_Widget):
 
     @staticmethod
     def _default(model, tracks, steps, tempo) -> Pattern:
-        labels = list(getattr(model, 'conditions', {}).get('label', []))
+        labels = labels_of(model)
         if tracks is None:
             tracks = [t for t in DEFAULT_TRACKS if t in labels][:4] or labels[:4]
         if tracks:
@@ -663,7 +664,7 @@ class Sequencer(_Widget):
 
     def _build(self):
         "(Re)build the grid from the pattern."
-        labels = list(getattr(self.model, 'conditions', {}).get('label', []))
+        labels = labels_of(self.model)
         self.cells, rows, self.mute_buttons, self.solo_buttons = {}, [], [], []
         for t, tr in enumerate(self.pattern.tracks):
             btns = []

@@ -82,3 +82,41 @@ def tmp_user_folder(tmp_path, gm_drums):
     (root / 'cover.jpg').write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
     ignored = ['README.txt', '.DS_Store', 'kick/._kick0.wav', 'cover.jpg']
     return SimpleNamespace(root=root, good=good, bad=bad, ignored=ignored, short='kick/tiny.wav')
+
+
+# ------------------------------------------------------------------------------------------- shared models
+@pytest.fixture(scope='session')
+def drums():
+    "The shipped drum model (`DEV_DRUMS` may name another checkpoint of the same kind while it is being retrained)."
+    import torch
+    torch.set_num_threads(1)
+    if os.environ.get('DEV_DRUMS'):
+        from latentplay.models import load_model
+        return load_model(os.environ['DEV_DRUMS'])
+    from latentplay.models import pretrained
+    return pretrained('gm-drums')
+
+
+class BareModel:
+    """A real model seen through the protocol only (`latentplay.models.ProtocolOnly`: no stored principal axes, no
+    differentiable render, no generate, no stretch), whose decode takes the label it is given: the widgets offer it a
+    class picker. The one fake model of the test suite."""
+    def __new__(cls, model):
+        from latentplay.models import ProtocolOnly
+        class _Bare(ProtocolOnly):
+            decode_conditions = property(lambda self: self.model.conditions)
+            labels = property(lambda self: list(self.model.conditions.get('label', [])))
+        return _Bare(model)
+
+
+@pytest.fixture(scope='session')
+def bare(drums): return BareModel(drums)
+
+
+def tiny_grain_model(sr, labels=('kick', 'snare'), seed=0, **kw):
+    "An untrained, tiny granular model at rate `sr` (the grain sizes follow `grain_defaults(sr)`): for sweeps over rates."
+    import torch
+    from latentplay.granular import GrainModel
+    torch.manual_seed(seed)
+    cfg = dict(latent_dim=8, hidden=32, n_mels=32, embed_dim=8, rnn_hidden=16, labels=list(labels))
+    return GrainModel(sr=sr, **{**cfg, **kw}).eval()

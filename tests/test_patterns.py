@@ -11,17 +11,6 @@ from latentplay.sound import Sound
 SR = 22050
 
 
-@pytest.fixture(scope='module')
-def drums():
-    "The shipped drum model (`DEV_DRUMS` may name another checkpoint of the same kind while it is being retrained)."
-    torch.set_num_threads(1)
-    if os.environ.get('DEV_DRUMS'):
-        from latentplay.models import load_model
-        return load_model(os.environ['DEV_DRUMS'])
-    from latentplay.models import pretrained
-    return pretrained('gm-drums')
-
-
 class Counting:
     "A thin wrapper that delegates everything to a real model and counts the calls to `generate`."
     def __init__(self, model): self.model, self.calls = model, 0
@@ -31,15 +20,7 @@ class Counting:
         return self.model.generate(*a, **kw)
 
 
-class NoGenerate:
-    "A real model seen through the bare protocol only (decode, prior, labels): no generate, no stretch."
-    def __init__(self, model): self.model = model
-    sample_rate = property(lambda self: self.model.sample_rate)
-    latent_dim = property(lambda self: self.model.latent_dim)
-    labels = property(lambda self: self.model.labels)
-    hop = property(lambda self: self.model.hop)
-    def decode(self, z, **kw): return self.model.decode(z, **kw)
-    def prior(self, n=1, seed=0): return self.model.prior(n, seed=seed)
+from conftest import BareModel as NoGenerate   # the protocol only: no generate, no stretch
 
 
 def one_hit(step, n=16, swing=0.0, **cell):

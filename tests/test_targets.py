@@ -12,8 +12,8 @@ def model(request):
     """The shipped drum model; without it, a tiny granular model trained for a few steps on a dozen real drum hits
     (too untrained to follow a target, enough to check shapes, counts and errors)."""
     from latentplay.granular import GrainModel
-    from latentplay.models import pretrained, pretrained_names
-    if 'gm-drums' in pretrained_names(): return pretrained('gm-drums')
+    from latentplay.models import pretrained_names
+    if 'gm-drums' in pretrained_names(): return request.getfixturevalue('drums')
     gm_drums = request.getfixturevalue('gm_drums')
     torch.manual_seed(0)
     hits = gm_drums[np.linspace(0, len(gm_drums) - 1, 12).astype(int).tolist()]        # a dozen different hits
@@ -26,7 +26,7 @@ SWEEP = {'centroid': [800., 4000.]}
 
 def test_resolve_targets_frames(model):
     tg, T = resolve_targets(model, {'centroid': [500, 6000], 'loudness': -30}, seconds=1.0)
-    assert T == round(model.sample_rate / model.hop)
+    assert T == round(model.sr / model.hop_length)
     assert tg['centroid'].shape == (T + 1,) and tg['loudness'].shape == (T + 1,)
     assert torch.allclose(tg['centroid'][[0, -1]], torch.tensor([500., 6000.]))
     tg2, T2 = resolve_targets(model, {'rms': np.linspace(.01, .1, 21)})     # per analysis frame
@@ -60,17 +60,17 @@ def test_descriptor_error():
 
 def test_error_decreases_with_iterations(model):
     if not hasattr(model, 'source'): pytest.skip("needs the shipped gm-drums model (a model that has learned something)")
-    r = follow_descriptors(model, SWEEP, seconds=0.5, steps=12, tol=None, init=model.latent_mean)
+    r = follow_descriptors(model, SWEEP, seconds=0.5, n_iter=12, tol=None, init=model.latent_mean)
     errs = [h['error'] for h in r.history]
     assert len(errs) == 13 and max(errs[-3:]) < 0.5 * errs[0]
     assert r.error['overall'] < 0.5 * errs[0]                  # the best path is kept and decoded
 
 
 def test_result_shapes_and_counts(model):
-    r = follow_descriptors(model, {'centroid': [800., 4000.], 'loudness': -35.}, seconds=0.5, steps=3, tol=None)
-    T = round(0.5 * model.sample_rate / model.hop)
+    r = follow_descriptors(model, {'centroid': [800., 4000.], 'loudness': -35.}, seconds=0.5, n_iter=3, tol=None)
+    T = round(0.5 * model.sr / model.hop_length)
     assert isinstance(r, TargetResult) and r.method == 'gradient'
-    assert r.z.shape == (T, model.latent_dim) and len(r.sound) == T * model.hop and r.sound.sr == model.sample_rate
+    assert r.z.shape == (T, model.latent_dim) and len(r.sound) == T * model.hop_length and r.sound.sr == model.sr
     assert set(r.achieved) == set(r.target) == {'centroid', 'loudness'}
     assert all(v.shape == (T + 1,) for v in (*r.achieved.values(), *r.target.values()))
     assert set(r.error) == {'centroid', 'loudness', 'overall'} and all(np.isfinite(list(r.error.values())))
@@ -81,20 +81,20 @@ def test_result_shapes_and_counts(model):
 
 
 def test_gradient_budget_and_init(model):
-    T = round(0.5 * model.sample_rate / model.hop)
+    T = round(0.5 * model.sr / model.hop_length)
     r = follow_descriptors(model, SWEEP, seconds=0.5, budget=64 * HOLD + 4 * T, tol=None)
     assert r.decoder_calls <= 64 * HOLD + 4 * T
     with pytest.raises(ValueError, match='too small'): follow_descriptors(model, SWEEP, seconds=0.5, budget=10)
-    r2 = follow_descriptors(model, SWEEP, seconds=0.5, init=model.latent_mean, steps=2, tol=None)
+    r2 = follow_descriptors(model, SWEEP, seconds=0.5, init=model.latent_mean, n_iter=2, tol=None)
     assert r2.decoder_calls == 3 * T + T
     with pytest.raises(ValueError, match='NaN'):
         follow_descriptors(model, SWEEP, seconds=0.5, init=torch.full((model.latent_dim,), float('nan')))
 
 
 def test_greedy_runs_and_respects_budget(model):
-    T = round(0.5 * model.sample_rate / model.hop)
+    T = round(0.5 * model.sr / model.hop_length)
     g = greedy_descriptor_path(model, SWEEP, seconds=0.5, n_neighbours=4)
-    assert g.method == 'greedy' and g.z.shape == (T, model.latent_dim) and len(g.sound) == T * model.hop
+    assert g.method == 'greedy' and g.z.shape == (T, model.latent_dim) and len(g.sound) == T * model.hop_length
     assert g.decoder_calls == HOLD + T * 4 * HOLD + T and len(g.history) == T
     assert np.isfinite(g.sound.audio).all()
     b = greedy_descriptor_path(model, SWEEP, seconds=0.5, n_neighbours=16, budget=3 * T * HOLD + T + HOLD)
@@ -105,11 +105,7 @@ def test_greedy_runs_and_respects_budget(model):
     assert torch.equal(same.z, g.z)                                        # seeded
 
 
-class DecodeOnly:
-    "The model protocol without a differentiable renderer."
-    def __init__(self, m): self.m, self.hop, self.sample_rate, self.latent_dim = m, m.hop, m.sample_rate, m.latent_dim
-    def decode(self, z): return self.m.decode(z)
-    def prior(self, n=1, seed=0): return self.m.prior(n, seed=seed)
+from conftest import BareModel as DecodeOnly   # the protocol without a differentiable renderer
 
 
 def test_model_without_render(model):
@@ -119,14 +115,14 @@ def test_model_without_render(model):
 
 
 def test_silent_targets_never_nan(model):
-    r = follow_descriptors(model, {'loudness': -90., 'flatness': 0.5}, seconds=0.3, steps=3, tol=None)
+    r = follow_descriptors(model, {'loudness': -90., 'flatness': 0.5}, seconds=0.3, n_iter=3, tol=None)
     assert np.isfinite(r.sound.audio).all() and torch.isfinite(r.z).all()
 
 
 def test_plot(model):
     import matplotlib
     matplotlib.use('Agg')
-    r = follow_descriptors(model, {'centroid': [800., 4000.], 'loudness': -35.}, seconds=0.3, steps=1)
+    r = follow_descriptors(model, {'centroid': [800., 4000.], 'loudness': -35.}, seconds=0.3, n_iter=1)
     fig = plot_targets(r, r, labels=['a', 'b'])
     assert len(fig.axes) == 2
     with pytest.raises(ValueError): plot_targets()

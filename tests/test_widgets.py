@@ -7,33 +7,8 @@ import pytest
 import torch
 
 from latentplay.corpus import Corpus
-from latentplay.models import pretrained
 from latentplay.sound import Sound, load
 from latentplay.widgets import Latest, player, sliders, latent_map, descriptor_target, sequencer
-
-
-class Protocol:
-    """A real model seen through the protocol only: encode, decode, prior, conditions, latent_dim, sample_rate (and the
-    hop that sets its latent rate). No stored principal axes, no differentiable render, no generate."""
-    def __init__(self, model): self.model = model
-    sample_rate = property(lambda self: self.model.sample_rate)
-    latent_dim = property(lambda self: self.model.latent_dim)
-    hop = property(lambda self: self.model.hop)
-    labels = property(lambda self: self.model.labels)
-    conditions = property(lambda self: self.model.conditions)
-    def encode(self, s): return self.model.encode(s)
-    def decode(self, z, **kw): return self.model.decode(z, **kw)
-    def prior(self, n=1, seed=0): return self.model.prior(n, seed=seed)
-
-
-@pytest.fixture(scope='module')
-def drums():
-    torch.set_num_threads(1)
-    return pretrained('gm-drums')
-
-
-@pytest.fixture(scope='module')
-def bare(drums): return Protocol(drums)
 
 
 @pytest.fixture(scope='module')
@@ -80,7 +55,7 @@ def test_sequencer_with_a_bare_protocol_model(bare):
     assert q.pattern.names == ['kick', 'snare', 'hihat', 'clap']
     q.click('kick', 0); q.click('snare', 4)
     assert q.renders == 3 and q.sound.rms > 0
-    assert len(q.sound) == q.pattern.loop_samples(bare.sample_rate)
+    assert len(q.sound) == q.pattern.loop_samples(bare.sr)
 
 
 def test_background_rendering_replaces_waiting_requests():
@@ -109,7 +84,7 @@ def test_errors_are_shown_and_kept_not_raised(drums):
 def test_player_download_keeps_the_level(drums):
     "The audio element plays normalised; the download link holds the sound at its own level (scaled only to avoid clipping)."
     import base64, io, re, soundfile as sf
-    quiet = Sound(0.1 * drums.generate('snare', seed=2).normalize().audio, drums.sample_rate)
+    quiet = Sound(0.1 * drums.generate('snare', seed=2).normalize().audio, drums.sr)
     for s, peak in ((quiet, 0.1), (Sound(2 * quiet.audio / 0.1, quiet.sr), 0.99)):
         href = re.search(r'href="data:audio/wav;base64,([^"]+)"', player(s).link.value).group(1)
         a, sr = sf.read(io.BytesIO(base64.b64decode(href)), dtype='float32')
