@@ -15,12 +15,13 @@ __all__ = ['renamed', 'renamed_attr']
 def renamed(**old_to_new:str):
     "Decorator: keyword arguments under their old names still work, with a `DeprecationWarning` naming the new one."
     def deco(f):
+        name = f.__qualname__.removesuffix('.__init__')     # `Pattern(steps=...)` rather than `Pattern.__init__(...)`
         @functools.wraps(f)
         def wrapper(*args, **kw):
             for old, new in old_to_new.items():
                 if old not in kw: continue
-                if new in kw: raise TypeError(f"{f.__qualname__}() got {old}= and {new}=; {old} is the old name of {new}, pass only {new}=")
-                warnings.warn(f"{f.__qualname__}({old}=...) is now {new}=...; the old name will go in a later release",
+                if new in kw: raise TypeError(f"{name}() got {old}= and {new}=; {old} is the old name of {new}, pass only {new}=")
+                warnings.warn(f"{name}({old}=...) is now {new}=...; the old name will go in a later release",
                               DeprecationWarning, stacklevel=2)
                 kw[new] = kw.pop(old)
             return f(*args, **kw)

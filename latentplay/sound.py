@@ -6,15 +6,15 @@ Docs: https://latentplay.github.io/latentplay/sound.html.md"""
 
 # %% ../nbs/00_sound.ipynb #8fef1f3a
 from __future__ import annotations
-import base64, hashlib, io, os, struct, tempfile
+import base64, hashlib, io, os, struct, tempfile, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['AUDIO_EXTENSIONS', 'Sound', 'AudioLoadError', 'resample', 'load', 'concat', 'mix', 'atomic_write', 'file_sha256',
-           'wav_bytes', 'thumbnail', 'thumbnail_png']
+__all__ = ['AUDIO_EXTENSIONS', 'AUDIO_FORMATS', 'PLAYER_FORMAT', 'Sound', 'AudioLoadError', 'resample', 'load', 'concat', 'mix',
+           'atomic_write', 'file_sha256', 'audio_bytes', 'wav_bytes', 'thumbnail', 'thumbnail_png']
 
 # %% ../nbs/00_sound.ipynb #d891103a
 def _as_mono_array(audio) -> np.ndarray:
@@ -89,6 +89,7 @@ def _riff_truncation(path:Path) -> str|None:
             pos += 8 + clen + (clen & 1)
     return None
 
+# %% ../nbs/00_sound.ipynb #6dd297a3
 def resample(audio:np.ndarray, # 1-D float32 signal
              sr_in:int, # its sample rate
              sr_out:int, # the sample rate wanted
@@ -160,6 +161,7 @@ def fade(self:Sound,
     a[n - len(r_out):] *= r_out[::-1]
     return self._new(a)
 
+# %% ../nbs/00_sound.ipynb #a63a95a1
 @patch
 def normalize(self:Sound,
               peak:float|None=0.99, # target peak amplitude (None to skip)
@@ -185,6 +187,7 @@ def trim(self:Sound,
     loud = np.flatnonzero(env > self.peak * 10 ** (-top_db / 20))
     return self._new(self.audio[loud[0] * n:(loud[-1] + 1) * n])
 
+# %% ../nbs/00_sound.ipynb #93eca4ae
 @patch
 def pad(self:Sound, duration:float, at:str='end') -> Sound:
     "Zero-pad to at least `duration` seconds, at the 'end' or the 'start'."
@@ -290,19 +293,45 @@ def save(self:Sound,
     return path
 
 # %% ../nbs/00_sound.ipynb #32737ac5
+AUDIO_FORMATS = {  # name (ipywidgets' `Audio(format=...)`): (soundfile format, subtype, MIME type, encoder options)
+    'ogg': ('OGG', 'VORBIS', 'audio/ogg', dict(compression_level=0.4)),   # Vorbis quality 0.6
+    'flac': ('FLAC', 'PCM_16', 'audio/flac', {}),
+    'wav': ('WAV', 'PCM_16', 'audio/wav', {}),
+}
+PLAYER_FORMAT = 'ogg'  # what every player embeds; 'flac' for Safari before 18.4
+
+def _encode(a:np.ndarray, sr:int, fmt:str, subtype:str, opts:dict) -> bytes:
+    import soundfile as sf
+    buf = io.BytesIO()
+    try: sf.write(buf, a, sr, format=fmt, subtype=subtype, **opts)
+    except TypeError: buf = io.BytesIO(); sf.write(buf, a, sr, format=fmt, subtype=subtype)  # soundfile < 0.13: no options
+    return buf.getvalue()
+
+def audio_bytes(audio:np.ndarray, # float signal `[samples]` (or `[samples, channels]`)
+                sr:int, # its sample rate
+                format:str|None=None, # a key of `AUDIO_FORMATS`: 'ogg', 'flac' or 'wav'; None: `PLAYER_FORMAT`
+                normalize:bool=True, # scale the peak to 0.99 for listening (silence stays silent)
+               ) -> tuple[bytes, str]: # the file's contents and its MIME type
+    "Audio file contents for a browser and their MIME type; WAV when the format cannot hold the audio (FLAC of nothing)."
+    format = (format or PLAYER_FORMAT).lower()
+    if format not in AUDIO_FORMATS: raise ValueError(f"unknown audio format {format!r}: use one of {', '.join(AUDIO_FORMATS)}")
+    a = np.asarray(audio, dtype=np.float32)
+    p = float(np.abs(a).max()) if a.size else 0.0
+    if normalize and p > 0: a = a * np.float32(0.99 / p)
+    a, (fmt, subtype, mime, opts) = np.clip(a, -1, 1), AUDIO_FORMATS[format]
+    if format != 'wav' and a.size:
+        try: return _encode(a, int(sr), fmt, subtype, opts), mime
+        except Exception as e: warnings.warn(f"this libsndfile cannot write {format} ({e}); embedding WAV instead")
+    return _encode(a, int(sr), 'WAV', 'PCM_16', {}), 'audio/wav'
+
 def wav_bytes(audio:np.ndarray, # 1-D float signal
               sr:int, # its sample rate
               normalize:bool=True, # scale the peak to 0.99 for listening (silence stays silent)
              ) -> bytes:
-    "16-bit PCM WAV file contents, safe for silence and for out-of-range peaks."
-    import soundfile as sf
-    a = np.asarray(audio, dtype=np.float32)
-    p = float(np.abs(a).max()) if a.size else 0.0
-    if normalize and p > 0: a = a * np.float32(0.99 / p)
-    buf = io.BytesIO()
-    sf.write(buf, np.clip(a, -1, 1), int(sr), format='WAV', subtype='PCM_16')
-    return buf.getvalue()
+    "16-bit PCM WAV file contents, safe for silence and for out-of-range peaks: what a download keeps."
+    return audio_bytes(audio, sr, 'wav', normalize)[0]
 
+# %% ../nbs/00_sound.ipynb #c17c954d
 _MAGMA = None
 
 def _magma() -> np.ndarray:
@@ -313,6 +342,7 @@ def _magma() -> np.ndarray:
         _MAGMA = (matplotlib.colormaps['magma'](np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
     return _MAGMA
 
+# %% ../nbs/00_sound.ipynb #01836d59
 def thumbnail(s:Sound, # the sound
               width:int=240, height:int=84, # pixels
              ) -> np.ndarray: # RGB pixels `[height, width, 3]`, uint8
@@ -346,15 +376,17 @@ def thumbnail_png(s:Sound, # the sound
     Image.fromarray(thumbnail(s, width, height)).save(buf, format='PNG', compress_level=1)
     return buf.getvalue()
 
+# %% ../nbs/00_sound.ipynb #1490cc20
 @patch
 def _repr_html_(self:Sound, max_display:float=30.0) -> str:
     s = self if self.duration <= max_display else self.slice(0, max_display)
     if s.sr > 22050: s = s.resample(22050)
-    audio = base64.b64encode(wav_bytes(s.audio, s.sr)).decode()
+    data, mime = audio_bytes(s.audio, s.sr)                  # PLAYER_FORMAT, peak-normalised for listening
+    audio = base64.b64encode(data).decode()
     img = base64.b64encode(thumbnail_png(s)).decode() if len(s) else ''
     note = f" (first {max_display:g} s shown)" if self.duration > max_display else ''
     title = repr(self).replace('&', '&amp;').replace('<', '&lt;')
     return ('<div class="latentplay-sound" style="display:inline-block;margin:2px 0">'
             + (f'<img src="data:image/png;base64,{img}" style="display:block;width:240px;height:84px"/>' if img else '')
-            + f'<audio controls preload="none" src="data:audio/wav;base64,{audio}" style="width:240px;height:30px"></audio>'
+            + f'<audio controls preload="none" src="data:{mime};base64,{audio}" style="width:240px;height:30px"></audio>'
             + f'<div style="font:11px monospace;color:#555">{title}{note}</div></div>')

@@ -24,7 +24,7 @@ from conftest import BareModel as NoGenerate   # the protocol only: no generate,
 
 
 def one_hit(step, n=16, swing=0.0, **cell):
-    p = Pattern(tracks=['snare'], steps=n, tempo=120, swing=swing)
+    p = Pattern(tracks=['snare'], n_steps=n, tempo=120, swing=swing)
     return p.set('snare', step, **cell)
 
 
@@ -108,8 +108,8 @@ def test_swing_delays_every_second_step(drums):
     for sw in (0.25, 0.6):
         assert np.allclose(render_pattern(drums, one_hit(4, swing=sw)).audio, np.roll(h, int(round(4 * step))), atol=1e-6)
         assert np.allclose(render_pattern(drums, one_hit(3, swing=sw)).audio, np.roll(h, int(round((3 + sw) * step))), atol=1e-6)
-    p = Pattern(steps=8, swing=.5)
-    assert (p.onsets(1000) - Pattern(steps=8).onsets(1000)).tolist() == [0, 63, 0, 63, 0, 63, 0, 63]
+    p = Pattern(n_steps=8, swing=.5)
+    assert (p.onsets(1000) - Pattern(n_steps=8).onsets(1000)).tolist() == [0, 63, 0, 63, 0, 63, 0, 63]
 
 
 # ---- rendering: levels -------------------------------------------------------------------------------------------------
@@ -166,13 +166,13 @@ def test_stretch_changes_the_hit_length(drums):
 
 def test_latent_cells_are_held_and_enveloped(drums):
     z = drums.prior(1, seed=3)[0]
-    p = Pattern(tracks=['g'], steps=16).set('g', 4, z=z, length=2)
+    p = Pattern(tracks=['g'], n_steps=16).set('g', 4, z=z, length=2)
     y = render_pattern(drums, p).audio
     on = p.onsets(SR)
     n = int(round(2 * p.step_seconds * SR))
     assert not y[:on[4]].any() and not y[on[4] + n:].any()           # exactly `length` steps long
     assert np.abs(y[on[4]:on[4] + n]).max() > 0 and y[on[4]] == 0     # starts from silence (attack)
-    q = Pattern(tracks=['g'], steps=16); q['g'].z = z.tolist(); q.set('g', 4, length=2)   # the track's default point
+    q = Pattern(tracks=['g'], n_steps=16); q['g'].z = z.tolist(); q.set('g', 4, length=2)   # the track's default point
     assert np.allclose(render_pattern(drums, q).audio, y)
 
 
@@ -335,3 +335,8 @@ def test_plot_pattern():
     fig = plot_pattern(full_pattern())
     assert len(fig.axes) == 1 and [t.get_text() for t in fig.axes[0].get_yticklabels()][0] == 'kick'
     plt.close(fig)
+
+
+def test_old_name_of_n_steps_still_works():
+    with pytest.warns(DeprecationWarning, match=r"Pattern\(steps=\.\.\.\) is now n_steps="):
+        assert Pattern(steps=8).n_steps == 8
