@@ -15,15 +15,16 @@ import importlib as _importlib
 
 # public name -> module that defines it (modules are imported on first use)
 _API = {
-    'sound': ['Sound', 'load', 'concat', 'mix', 'resample', 'AudioLoadError', 'AUDIO_EXTENSIONS'],
+    'sound': ['Sound', 'load', 'concat', 'mix', 'resample', 'AudioLoadError', 'AUDIO_EXTENSIONS', 'audio_bytes'],
     'dsp': ['stft', 'istft', 'Spectrogram', 'MelSpectrogram', 'LogMel', 'CQT', 'griffin_lim', 'mel_to_audio',
             'overlap_add', 'filtered_noise', 'noise_grains', 'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc',
             'rmse_logmag'],
     'features': ['descriptors', 'describe', 'DESCRIPTORS'],
     'corpus': ['Corpus'],
     'soundfont': ['builtin_sets'],
-    'train': ['Budget', 'fit_loop', 'CheckpointError'],
-    'models': ['LatentModel', 'load_model', 'pretrained', 'pretrained_names'],
+    'train': ['Budget', 'fit_loop', 'CheckpointError', 'checkpoint_info'],
+    'models': ['LatentModel', 'load_model', 'pretrained', 'pretrained_names', 'ModelProtocol', 'capabilities', 'can',
+               'require', 'CapabilityError', 'ProtocolOnly'],
     'granular': ['GrainModel'],
     'catart': ['StoredGrains'],
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
@@ -35,7 +36,7 @@ _API = {
     'widgets': ['player', 'sliders', 'latent_map', 'descriptor_target', 'sequencer', 'Player', 'Sliders', 'LatentMap',
                 'DescriptorTarget', 'Sequencer', 'Snapshot'],
 }
-_MODULES = ('sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'models', 'granular', 'catart', 'paths',
+_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'models', 'granular', 'catart', 'paths',
             'targets', 'maps', 'patterns', 'widgets', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 

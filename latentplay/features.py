@@ -44,6 +44,7 @@ def magnitude(x, # audio `[..., samples]`
     X = stft(x, n_fft, hop_length)
     return _safe_sqrt(X.real ** 2 + X.imag ** 2)
 
+# %% ../nbs/02_features.ipynb #87f17a15
 def _freqs(sr, n_fft, like:torch.Tensor) -> torch.Tensor:
     return torch.linspace(0, sr / 2, 1 + n_fft // 2, device=like.device, dtype=like.dtype)[:, None]
 
@@ -91,6 +92,7 @@ def spectral_bandwidth(x, # audio `[..., samples]`
     f = _freqs(sr, n_fft, S)
     return _bandwidth(S, f, _centroid(S, f))
 
+# %% ../nbs/02_features.ipynb #9856cdbb
 def spectral_flatness(x, # audio `[..., samples]`
                       n_fft:int=2048, # FFT size in samples
                       hop_length:int=512, # hop between frames
@@ -130,6 +132,7 @@ def rms(x, # audio `[..., samples]`
     fr = frame(x, frame_length, hop_length, center=True)
     return _safe_sqrt(fr.pow(2).mean(-1))
 
+# %% ../nbs/02_features.ipynb #8266ef61
 def _loudness(S, sr, n_fft, floor_db=-100.0):
     f = torch.linspace(0, sr / 2, 1 + n_fft // 2, device=S.device)
     w = 10 ** (a_weighting(f).to(S.device) / 10)
@@ -197,6 +200,7 @@ def _yin(x, sr, frame_length, hop_length, fmin, fmax, threshold):
     f0 = torch.where(silent, torch.zeros_like(f0), f0)
     return f0.float(), (1 - b).clamp(0, 1).float()
 
+# %% ../nbs/02_features.ipynb #8d8065c9
 def f0_yin(x, # audio `[..., samples]`
            sr:int|None=None, # sample rate; taken from a Sound, else 22050
            frame_length:int=2048, # samples per analysis frame (at least two periods of fmin)

@@ -8,6 +8,7 @@ Docs: https://latentplay.github.io/latentplay/paths.html.md"""
 from __future__ import annotations
 import math, operator
 import torch
+from .core import renamed
 
 # %% auto #0
 __all__ = ['interpolate', 'line', 'slerp', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop', 'path_length']
@@ -40,7 +41,8 @@ def _path(x, name:str='path') -> torch.Tensor:
     if t.shape[-1] == 0: raise ValueError(f"{name} has no latent dimensions (shape {tuple(t.shape)})")
     return t
 
-def _count(n, name:str='steps', least:int=1) -> int:
+# %% ../nbs/09_paths.ipynb #9e1c151a
+def _count(n, name:str='n_steps', least:int=1) -> int:
     "A whole number of at least `least`."
     try: n = operator.index(n)
     except TypeError: raise ValueError(f"{name} must be a whole number, got {n!r}") from None
@@ -93,19 +95,22 @@ def interpolate(a, # start point `[d]` (or a batch `[..., d]`)
     out = (1 - tt) * A + tt * B if mode == 'linear' else _slerp(A, B, tt)
     return out.squeeze(-2) if t.ndim == 0 else out
 
+# %% ../nbs/09_paths.ipynb #217df55b
+@renamed(steps='n_steps')
 def line(a, # start point `[d]` (or a batch `[..., d]`)
          b, # end point, same size
-         steps:int=64, # number of points, both ends included
-        ) -> torch.Tensor: # `[..., steps, d]`
+         n_steps:int=64, # number of points, both ends included
+        ) -> torch.Tensor: # `[..., n_steps, d]`
     "A straight path from `a` to `b` in equal steps; the first point is `a`, the last is `b`."
-    return interpolate(a, b, torch.linspace(0, 1, _count(steps)), 'linear')
+    return interpolate(a, b, torch.linspace(0, 1, _count(n_steps)), 'linear')
 
+@renamed(steps='n_steps')
 def slerp(a, # start point `[d]` (or a batch `[..., d]`)
           b, # end point, same size
-          steps:int=64, # number of points, both ends included
-         ) -> torch.Tensor: # `[..., steps, d]`
+          n_steps:int=64, # number of points, both ends included
+         ) -> torch.Tensor: # `[..., n_steps, d]`
     "A path from `a` to `b` along the great circle (spherical interpolation); straight if they are (anti)parallel or one is zero."
-    return interpolate(a, b, torch.linspace(0, 1, _count(steps)), 'spherical')
+    return interpolate(a, b, torch.linspace(0, 1, _count(n_steps)), 'spherical')
 
 # %% ../nbs/09_paths.ipynb #6c7ee4c5
 def _plane(c:torch.Tensor, axes) -> tuple[torch.Tensor, torch.Tensor]:
@@ -130,30 +135,34 @@ def _in_plane(c, x, y, u, v) -> torch.Tensor:
     "Points `c + x u + y v`, `[..., n, d]` for coordinates `x`, `y` `[n]`."
     return c.unsqueeze(-2) + x[:, None] * u + y[:, None] * v
 
+# %% ../nbs/09_paths.ipynb #6a25c620
+@renamed(steps='n_steps')
 def circle(center, # centre point `[d]` (or a batch `[..., d]`)
            radius:float=1.0, # distance from the centre (>= 0; a 0-d tensor stays differentiable)
-           steps:int=64, # number of points
+           n_steps:int=64, # number of points
            axes=None, # `[2, d]`: two directions spanning the plane; default the first two latent axes
            turns:float=1.0, # how many times round (negative: the other way)
            phase:float=0.0, # starting angle in radians, measured from the first axis
-          ) -> torch.Tensor: # `[..., steps, d]`
+          ) -> torch.Tensor: # `[..., n_steps, d]`
     "A circle round `center`; with `turns=1` the last point is one step before the first, so it loops seamlessly."
-    c, n = _point(center, 'center'), _count(steps)
+    c, n = _point(center, 'center'), _count(n_steps)
     _real(radius, 'radius', low=0); _real(turns, 'turns'); _real(phase, 'phase')
     u, v = _plane(c, axes)
     th = phase + 2 * math.pi * turns * torch.arange(n, device=c.device, dtype=torch.float32) / n
     return _in_plane(c, radius * torch.cos(th), radius * torch.sin(th), u, v)
 
+# %% ../nbs/09_paths.ipynb #6d4022a9
+@renamed(steps='n_steps')
 def spiral(center, # centre point `[d]` (or a batch `[..., d]`)
            r0:float=0.0, # radius at the start (>= 0)
            r1:float=1.0, # radius at the end (>= 0; smaller than `r0` winds inwards)
-           steps:int=64, # number of points, both ends included
+           n_steps:int=64, # number of points, both ends included
            turns:float=3.0, # how many times round (negative: the other way)
            axes=None, # `[2, d]`: two directions spanning the plane; default the first two latent axes
            phase:float=0.0, # starting angle in radians
-          ) -> torch.Tensor: # `[..., steps, d]`
+          ) -> torch.Tensor: # `[..., n_steps, d]`
     "A spiral round `center` whose radius goes linearly from `r0` to `r1` in `turns` turns."
-    c, n = _point(center, 'center'), _count(steps)
+    c, n = _point(center, 'center'), _count(n_steps)
     _real(r0, 'r0', low=0); _real(r1, 'r1', low=0); _real(turns, 'turns'); _real(phase, 'phase')
     u, v = _plane(c, axes)
     s = torch.linspace(0, 1, n, device=c.device)
@@ -176,15 +185,17 @@ def _reflect(q, c, R:float, v):
     v = torch.where(out, v - 2 * (v * n).sum(-1, keepdim=True) * n, v)   # bounce: the radial part of the motion flips
     return q, v
 
+# %% ../nbs/09_paths.ipynb #992c3db8
+@renamed(steps='n_steps')
 def random_walk(start, # starting point `[d]` (or a batch `[..., d]`, one walk each)
-                steps:int=64, # number of points, the start included
+                n_steps:int=64, # number of points, the start included
                 step_size:float=0.1, # mean length of one step
                 seed:int|None=0, # random seed (None: a different walk every call)
                 momentum:float=0.0, # in [0, 1): how much each step follows the previous one's direction
                 bound:float|None=None, # keep the walk within this distance of `start` (None: no limit)
-               ) -> torch.Tensor: # `[..., steps, d]`
+               ) -> torch.Tensor: # `[..., n_steps, d]`
     "A seeded Gaussian random walk from `start` with mean step length `step_size`."
-    s, n = _point(start, 'start'), _count(steps)
+    s, n = _point(start, 'start'), _count(n_steps)
     _real(step_size, 'step_size', low=0); m = _real(momentum, 'momentum', low=0, high=1, open_high=True)
     if bound is not None: bound = _real(bound, 'bound', low=0)
     g = torch.Generator()
@@ -242,19 +253,21 @@ def vary_speed(path, # latent path `[..., T, d]`
     pos = (cum * ((T - 1) / cum[-1])).clamp(0, T - 1)
     return _at(p, pos)
 
+# %% ../nbs/09_paths.ipynb #11b62548
+@renamed(length='n_steps')
 def retime(path, # latent path `[..., T, d]`
            factor:float|None=None, # stretch: `round((T-1) * factor) + 1` points (2: twice as many steps)
-           length:int|None=None, # or exactly this many points
+           n_steps:int|None=None, # or exactly this many points
           ) -> torch.Tensor: # `[..., new T, d]`
-    "Re-sample `path` evenly in time by linear interpolation; give exactly one of `factor` and `length`."
+    "Re-sample `path` evenly in time by linear interpolation; give exactly one of `factor` and `n_steps`."
     p = _path(path); T = p.shape[-2]
-    if (factor is None) == (length is None):
-        raise ValueError("give exactly one of factor= (a stretch, e.g. 2.0 for twice as many steps) or length= (points)")
+    if (factor is None) == (n_steps is None):
+        raise ValueError("give exactly one of factor= (a stretch, e.g. 2.0 for twice as many steps) or n_steps= (points)")
     if factor is not None:
         f = _real(factor, 'factor')
         if f <= 0: raise ValueError(f"factor must be positive, got {f}")
         N = round((T - 1) * f) + 1
-    else: N = _count(length, 'length')
+    else: N = _count(n_steps, 'n_steps')
     return _at(p, torch.linspace(0, T - 1, N, device=p.device))
 
 # %% ../nbs/09_paths.ipynb #4f204000

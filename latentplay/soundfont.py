@@ -10,6 +10,7 @@ import hashlib, json, os, warnings
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
+from .core import renamed
 from .sound import atomic_write, file_sha256
 
 # %% auto #0
@@ -54,8 +55,10 @@ def _silence(synth):
     for _ in range(400):
         if not np.abs(_mono(synth.generate(64))).max(): return
 
+# %% ../nbs/03_soundfont.ipynb #6aaae58e
+@renamed(length='seconds')
 def render_clip(notes, # (start s, duration s, MIDI key, velocity) of each note-on in the clip
-                length:float, # clip length in seconds (releases ring until then)
+                seconds:float, # clip duration in seconds (releases ring until then)
                 program:int=0, # General MIDI program (0-127), or the kit number for drums
                 sr:int=22050, # sample rate of the rendered audio
                 bank:int=0, # SoundFont bank; drum kits live in bank 128
@@ -69,7 +72,7 @@ def render_clip(notes, # (start s, duration s, MIDI key, velocity) of each note-
     synth.control_change(chan, 121, 0)  # reset all controllers
     synth.program_select(chan, sfid, bank, program, is_drums=drums)
     events = sorted([(round(t * sr), 1, k, v) for t, d, k, v in notes] + [(round((t + d) * sr), 0, k, 0) for t, d, k, v in notes])
-    n, out, pos = int(round(length * sr)), [], 0
+    n, out, pos = int(round(seconds * sr)), [], 0
     for at, on, key, vel in events:
         at = min(at, n)
         if at > pos: out.append(_mono(synth.generate(at - pos))); pos = at
@@ -78,6 +81,7 @@ def render_clip(notes, # (start s, duration s, MIDI key, velocity) of each note-
     if n > pos: out.append(_mono(synth.generate(n - pos)))
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
+# %% ../nbs/03_soundfont.ipynb #347e447d
 def render_note(program:int=0, # General MIDI program (0-127), or the kit number for drums
                 pitch:int=60, # MIDI key (60 = middle C); for drums, the percussion key (35-81)
                 velocity:int=100, # MIDI velocity (1-127)
@@ -191,7 +195,7 @@ def _note_events(spec):
     for i in spec['instruments']:
         for pitch in range(i['low'], i['high'] + 1, spec['step']):
             for vel in spec['velocities']:
-                yield dict(program=i['program'], notes=[(0.0, spec['hold'], pitch, vel)], length=spec['hold'] + spec['release'],
+                yield dict(program=i['program'], notes=[(0.0, spec['hold'], pitch, vel)], seconds=spec['hold'] + spec['release'],
                            labels=dict(label=i['instrument'], instrument=i['instrument'], family=i['family'],
                                        pitch=pitch, velocity=vel, program=i['program']))
 
@@ -200,15 +204,16 @@ def _drum_events(spec):
         for k in spec['keys']:
             for vel in spec['velocities']:
                 yield dict(program=kit['kit'], bank=128, drums=True, notes=[(0.0, spec['hold'], k['key'], vel)],
-                           length=spec['hold'] + spec['release'],
+                           seconds=spec['hold'] + spec['release'],
                            labels=dict(label=k['label'], key=k['key'], name=k['name'], kit=kit['name'], velocity=vel))
 
-def _texture_notes(gaps, pitch, vel, length, release, rng):
+# %% ../nbs/03_soundfont.ipynb #86459f9b
+def _texture_notes(gaps, pitch, vel, seconds, release, rng):
     "One held note, or hits at random gaps drawn from `gaps` = (shortest, longest) seconds."
-    if gaps is None: return [(0.0, length - release, pitch, vel)]
+    if gaps is None: return [(0.0, seconds - release, pitch, vel)]
     t, notes = 0.0, []
-    while t < length - release:
-        notes.append((round(t, 4), min(gaps[0], length - release - t), pitch, vel))
+    while t < seconds - release:
+        notes.append((round(t, 4), min(gaps[0], seconds - release - t), pitch, vel))
         t += float(rng.uniform(*gaps))
     return notes
 
@@ -218,11 +223,11 @@ def _texture_events(spec):
         for pitch in spec['pitches']:
             for length in spec['lengths']:
                 notes = _texture_notes(tx['gaps'], pitch, spec['velocity'], length, spec['release'], rng)
-                yield dict(program=tx['program'], notes=notes, length=length,
+                yield dict(program=tx['program'], notes=notes, seconds=length,
                            labels=dict(label=tx['label'], program=tx['program'], pitch=pitch, length=length))
 
 def events(spec:dict) -> list[dict]:
-    "One dict per clip to render: `program`, `notes`, `length` (+ `bank`, `drums`) and the clip's `labels`."
+    "One dict per clip to render: `program`, `notes`, `seconds` (+ `bank`, `drums`) and the clip's `labels`."
     kinds = {'notes': _note_events, 'drums': _drum_events, 'textures': _texture_events}
     if spec.get('kind') not in kinds: raise ValueError(f"a set declaration needs kind= one of {list(kinds)}, got {spec.get('kind')!r}")
     return list(kinds[spec['kind']](spec))
@@ -245,7 +250,7 @@ def render_set(spec:dict, # a set declaration, e.g. `builtin_spec('gm-drums')`
     from tqdm.auto import tqdm
     synth, clips, dropped = _synth(sr), [], 0
     for ev in tqdm(events(spec), disable=not progress, desc='rendering', leave=False):
-        raw = render_clip(ev['notes'], ev['length'], ev['program'], sr, ev.get('bank', 0), ev.get('drums', False), synth)
+        raw = render_clip(ev['notes'], ev['seconds'], ev['program'], sr, ev.get('bank', 0), ev.get('drums', False), synth)
         a = finish(raw, sr, spec['top_db'], spec['fade'])
         if len(a) == 0 or np.abs(a).max() < 1e-4: dropped += 1; continue
         clips.append((a, ev['labels']))
@@ -278,6 +283,7 @@ def set_cache_path(name:str, # set name, used in the file name
     key = json.dumps(dict(sf2=_sf2_digest(str(p), st.st_size, st.st_mtime_ns), spec=spec, sr=int(sr), v=RENDER_VERSION), sort_keys=True)
     return cache_dir() / 'soundfont' / f"{name}-{int(sr)}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
 
+# %% ../nbs/03_soundfont.ipynb #e7d6be65
 def _write_clips(path:Path, clips):
     path.parent.mkdir(parents=True, exist_ok=True)
     offsets = np.cumsum([0] + [len(a) for a, _ in clips]).astype(np.int64)
@@ -290,6 +296,7 @@ def _read_clips(path:Path):
         audio, offsets, labels = z['audio'], z['offsets'], json.loads(z['labels'].tobytes().decode())
     return [(audio[offsets[i]:offsets[i + 1]], labels[i]) for i in range(len(labels))]
 
+# %% ../nbs/03_soundfont.ipynb #2323bca4
 def load_set(name:str, # 'gm-notes', 'gm-drums' or 'gm-textures'
              sr:int=22050, # sample rate
              spec:dict|None=None, # a declaration to use instead of the built-in one

@@ -11,8 +11,8 @@ from pathlib import Path
 from .sound import atomic_write
 
 # %% auto #0
-__all__ = ['FORMAT', 'CheckpointError', 'write_checkpoint', 'read_checkpoint', 'optimizer_tensors', 'load_optimizer_tensors',
-           'Budget', 'fit_loop']
+__all__ = ['FORMAT', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint', 'optimizer_tensors',
+           'load_optimizer_tensors', 'Budget', 'fit_loop']
 
 # %% ../nbs/05_train.ipynb #19ea2920
 FORMAT = 1   # version of the checkpoint layout written by this latentplay
@@ -39,38 +39,72 @@ def write_checkpoint(path, # destination file (parent folders are created)
     with atomic_write(path) as f: f.write(data)
     return path
 
+# %% ../nbs/05_train.ipynb #ed46d64c
+def _not_ours(path) -> CheckpointError:
+    return CheckpointError(f"{path} is not a latentplay checkpoint (expected a .lp file written by model.save)")
+
+def _parse_meta(md:dict, path) -> dict:
+    "The latentplay header from a safetensors `__metadata__` dictionary."
+    if not isinstance(md, dict) or 'latentplay' not in md: raise _not_ours(path)
+    try: meta = json.loads(md['latentplay'])
+    except ValueError: meta = None
+    if not isinstance(meta, dict): raise CheckpointError(f"{path}: its latentplay header is damaged") from None
+    return meta
+
+def _raw_meta(path) -> dict:
+    "The latentplay header read by hand from the first bytes of a file that `safe_open` refused."
+    with open(path, 'rb') as f:
+        head = f.read(8)
+        n = int.from_bytes(head, 'little') if len(head) == 8 else 0
+        if n <= 0 or 8 + n > path.stat().st_size: raise _not_ours(path)
+        try: header = json.loads(f.read(n))
+        except (UnicodeDecodeError, ValueError): raise _not_ours(path) from None
+    return _parse_meta(header.get('__metadata__') if isinstance(header, dict) else None, path)
+
+# %% ../nbs/05_train.ipynb #aea1756d
+def _regular_file(path) -> Path:
+    path = Path(path).expanduser()
+    if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
+    if path.is_dir(): raise CheckpointError(f"{path} is a folder, not a checkpoint file")
+    if not path.is_file(): raise CheckpointError(f"{path} is not a regular file (a pipe or a device?); give the path of a .lp file")
+    return path
+
+def checkpoint_info(path, # a file written by `write_checkpoint` (a model's `.lp` file)
+                   ) -> dict: # its latentplay header (`kind`, `format`, `latentplay` version, ...) and `file`
+    "What a checkpoint holds, read from its header only: the tensors are not loaded."
+    from safetensors import safe_open
+    path = _regular_file(path)
+    try:
+        with safe_open(str(path), 'numpy') as f:
+            md, shapes = f.metadata(), {k: (f.get_slice(k).get_dtype(), f.get_slice(k).get_shape()) for k in f.keys()}
+    except Exception as e:
+        _raw_meta(path)                      # raises for a file that was never a latentplay checkpoint
+        raise CheckpointError(f"{path} is damaged ({e}); train again or restore a copy") from None
+    meta = _parse_meta(md, path)
+    values = sum(math.prod(s) for _, s in shapes.values())
+    return {**meta, 'file': {'bytes': path.stat().st_size, 'tensors': len(shapes), 'values': values,
+                             'dtypes': sorted({d for d, _ in shapes.values()})}}
+
+# %% ../nbs/05_train.ipynb #9c7c3853
 def read_checkpoint(path, # a file written by `write_checkpoint`
                     kind:str|None=None, # the model kind expected, or None for any
                    ) -> tuple[dict, dict]: # (tensors, meta)
     "Read a checkpoint without executing anything from it; clear errors for every kind of wrong file."
     from safetensors.torch import load
-    path = Path(path).expanduser()
-    if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
-    if path.is_dir(): raise CheckpointError(f"{path} is a folder, not a checkpoint file")
-    raw = path.read_bytes()
-    meta = _header_meta(raw, path)
+    path = _regular_file(path)
+    try: meta, damaged = checkpoint_info(path), None
+    except CheckpointError as e: meta, damaged = _raw_meta(path), e     # damaged, but its header may say more
+    meta.pop('file', None)
     if int(meta.get('format', 0)) > FORMAT:
         raise CheckpointError(f"{path} was written by latentplay {meta.get('latentplay', '?')} in checkpoint format "
                               f"{meta['format']}; this latentplay reads format {FORMAT} and older: upgrade latentplay")
     if kind is not None and meta.get('kind') != kind:
         raise CheckpointError(f"{path} holds a '{meta.get('kind')}' model, not a '{kind}' model; "
                               f"open it with latentplay.load_model, which picks the right kind")
-    try: tensors = load(raw)
+    if damaged is not None: raise damaged
+    try: tensors = load(path.read_bytes())
     except Exception as e: raise CheckpointError(f"{path} is damaged ({e}); train again or restore a copy") from None
     return tensors, meta
-
-def _header_meta(raw:bytes, path) -> dict:
-    "The JSON metadata of a safetensors file, checked by hand so that any other file gets a clear message."
-    bad = CheckpointError(f"{path} is not a latentplay checkpoint (expected a .lp file written by model.save)")
-    if len(raw) < 8: raise bad
-    n = int.from_bytes(raw[:8], 'little')
-    if n <= 0 or 8 + n > len(raw): raise bad
-    try: header = json.loads(raw[8:8 + n])
-    except (UnicodeDecodeError, ValueError): raise bad from None
-    md = header.get('__metadata__', {}) if isinstance(header, dict) else {}
-    if 'latentplay' not in md: raise bad
-    try: return json.loads(md['latentplay'])
-    except ValueError: raise CheckpointError(f"{path}: its latentplay header is damaged") from None
 
 # %% ../nbs/05_train.ipynb #56f45375
 def optimizer_tensors(opt, # a torch optimizer
@@ -126,6 +160,28 @@ class Budget:
     def __repr__(self): return f"Budget(minutes={self.minutes}, max_steps={self.max_steps})"
 
 # %% ../nbs/05_train.ipynb #4bf4caa8
+def _record(state:dict, stage:str|None, values:dict) -> dict:
+    "One history entry: the step, the minutes since the start, the stage (if any) and `values`."
+    return {'step': state['step'], 'minutes': state['seconds'] / 60, **({'stage': stage} if stage else {}), **values}
+
+def _step_once(step, budget:Budget, state:dict, t0:float, stage:str|None) -> dict:
+    "Run one optimisation step, refuse a non-finite loss, advance the clock and record the losses."
+    losses = step(state['step'], budget.fraction(state['step'], state['seconds']))
+    bad = [k for k, v in losses.items() if not math.isfinite(v)]
+    if bad: raise FloatingPointError(f"loss {bad[0]} became {losses[bad[0]]} at step {state['step']}; "
+                                     "lower the learning rate or check the data for silence-only batches")
+    state['step'] += 1; state['seconds'] = time.perf_counter() - t0
+    state['history'].append(_record(state, stage, losses))
+    return losses
+
+def _bar(budget:Budget, state:dict, desc:str, progress:bool):
+    "A tqdm bar: with a total for a step budget, a plain counter for a time budget."
+    from tqdm.auto import tqdm
+    total = budget.max_steps
+    return tqdm(total=total, initial=state['step'], desc=desc, disable=not progress, leave=False,
+                bar_format=None if total else '{desc}: {n} steps [{elapsed}{postfix}]')
+
+# %% ../nbs/05_train.ipynb #79f231ba
 def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step; `progress` in [0, 1] is the budget spent
              budget:Budget, # when to stop
              validate=None, # `validate() -> {name: float}`, or None
@@ -138,25 +194,16 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
              stage:str|None=None, # recorded in every history entry
             ) -> dict: # final state: `{'step', 'seconds', 'history', 'interrupted'}`
     "Run `step` until the budget is spent, with validation, checkpoints, a progress bar and clean interrupts."
-    from tqdm.auto import tqdm
     state = {'step': 0, 'seconds': 0.0, 'history': [], 'interrupted': False, **(start or {})}
     state['history'] = list(state['history'])
     t0, last_val, last_ckpt = time.perf_counter() - state['seconds'], state['seconds'], state['seconds']
-    total = budget.max_steps if budget.max_steps is not None else None
-    bar = tqdm(total=total, initial=state['step'], desc=desc, disable=not progress, leave=False,
-               bar_format=None if total else '{desc}: {n} steps [{elapsed}{postfix}]')
-    rec = lambda d: {'step': state['step'], 'minutes': state['seconds'] / 60, **({'stage': stage} if stage else {}), **d}
+    bar = _bar(budget, state, desc, progress)
+    val = lambda: state['history'].append(_record(state, stage, {'val_' + k: v for k, v in validate().items()}))
     try:
         while not budget.done(state['step'], state['seconds']):
-            losses = step(state['step'], budget.fraction(state['step'], state['seconds']))
-            bad = [k for k, v in losses.items() if not math.isfinite(v)]
-            if bad: raise FloatingPointError(f"loss {bad[0]} became {losses[bad[0]]} at step {state['step']}; "
-                                             "lower the learning rate or check the data for silence-only batches")
-            state['step'] += 1; state['seconds'] = time.perf_counter() - t0
-            state['history'].append(rec(losses)); bar.update(1)
-            bar.set_postfix({k: f'{v:.3g}' for k, v in list(losses.items())[:3]}, refresh=False)
-            if validate is not None and state['seconds'] - last_val >= validate_every:
-                state['history'].append(rec({'val_' + k: v for k, v in validate().items()})); last_val = state['seconds']
+            losses = _step_once(step, budget, state, t0, stage)
+            bar.update(1); bar.set_postfix({k: f'{v:.3g}' for k, v in list(losses.items())[:3]}, refresh=False)
+            if validate is not None and state['seconds'] - last_val >= validate_every: val(); last_val = state['seconds']
             if checkpoint is not None and state['seconds'] - last_ckpt >= checkpoint_every:
                 checkpoint(state); last_ckpt = state['seconds']
     except KeyboardInterrupt:
@@ -164,7 +211,6 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
         warnings.warn(f"training interrupted at step {state['step']}; the model keeps what it learned so far")
     finally:
         bar.close()
-    if validate is not None and not state['interrupted']:
-        state['history'].append(rec({'val_' + k: v for k, v in validate().items()}))
+    if validate is not None and not state['interrupted']: val()
     if checkpoint is not None: checkpoint(state)
     return state

@@ -64,7 +64,7 @@ def test_interpolation_bad_inputs():
 
 # ---- circle and spiral -----------------------------------------------------------------------------------------------
 def test_circle_is_a_closed_even_loop():
-    C = circle(Z, radius=2.0, steps=12)
+    C = circle(Z, radius=2.0, n_steps=12)
     assert C.shape == (12, 6)
     assert torch.allclose((C - Z).norm(dim=-1), torch.full((12,), 2.), atol=1e-5)
     assert torch.allclose(C[0], Z + torch.tensor([2., 0, 0, 0, 0, 0]))
@@ -90,11 +90,11 @@ def test_circle_bad_inputs():
     with pytest.raises(ValueError, match='zero'): circle(Z, axes=torch.stack([torch.zeros(6), Z]))
     with pytest.raises(ValueError, match=r'\[2, 6\]'): circle(Z, axes=torch.eye(3, 6))
     with pytest.raises(ValueError, match='at least 2 latent dimensions'): circle([0.])
-    with pytest.raises(ValueError, match='at least 1'): circle(Z, steps=0)
+    with pytest.raises(ValueError, match='at least 1'): circle(Z, n_steps=0)
 
 
 def test_spiral_radius_and_ends():
-    S = spiral(Z, 0.5, 2.0, steps=40, turns=3)
+    S = spiral(Z, 0.5, 2.0, n_steps=40, turns=3)
     assert S.shape == (40, 6)
     assert torch.allclose((S - Z).norm(dim=-1), torch.linspace(.5, 2, 40), atol=1e-5)
     assert torch.allclose(S[-1], Z + torch.tensor([2., 0, 0, 0, 0, 0]), atol=1e-5)
@@ -187,21 +187,21 @@ def test_vary_speed_bad_inputs():
 def test_retime():
     assert retime(P, factor=2).shape == (9, 3)
     assert torch.allclose(retime(P, factor=2)[1], torch.tensor([0.5, 0, 0]))
-    assert torch.equal(retime(P, length=3), P[[0, 2, 4]])
+    assert torch.equal(retime(P, n_steps=3), P[[0, 2, 4]])
     assert torch.equal(retime(P, factor=1), P)
     assert retime(P, factor=0.5).shape == (3, 3)
     assert retime(P, factor=1.3).shape == (round(4 * 1.3) + 1, 3)
-    assert retime(torch.zeros(4, 2, 7, 3), length=5).shape == (4, 2, 5, 3)
-    assert torch.equal(retime(P[:1], length=4), P[:1].expand(4, 3))
-    assert torch.equal(retime(P, length=1), P[:1])
+    assert retime(torch.zeros(4, 2, 7, 3), n_steps=5).shape == (4, 2, 5, 3)
+    assert torch.equal(retime(P[:1], n_steps=4), P[:1].expand(4, 3))
+    assert torch.equal(retime(P, n_steps=1), P[:1])
 
 
 def test_retime_bad_inputs():
     with pytest.raises(ValueError, match='exactly one'): retime(P)
-    with pytest.raises(ValueError, match='exactly one'): retime(P, factor=2, length=4)
+    with pytest.raises(ValueError, match='exactly one'): retime(P, factor=2, n_steps=4)
     with pytest.raises(ValueError, match='positive'): retime(P, factor=0)
-    with pytest.raises(ValueError, match='at least 1'): retime(P, length=0)
-    with pytest.raises(ValueError, match='no points'): retime(torch.zeros(0, 3), length=2)
+    with pytest.raises(ValueError, match='at least 1'): retime(P, n_steps=0)
+    with pytest.raises(ValueError, match='no points'): retime(torch.zeros(0, 3), n_steps=2)
 
 
 # ---- loop and path_length --------------------------------------------------------------------------------------------
@@ -222,10 +222,21 @@ def test_path_length():
     assert abs(float(path_length(P)) - 4.0) < 1e-6
     assert float(path_length(P[:1])) == 0.0
     assert path_length(torch.zeros(3, 5, 2)).shape == (3,)
-    assert abs(float(path_length(circle(torch.zeros(2), steps=2000))) - 2 * math.pi * 1999 / 2000) < 1e-3
+    assert abs(float(path_length(circle(torch.zeros(2), n_steps=2000))) - 2 * math.pi * 1999 / 2000) < 1e-3
     x = P.clone().requires_grad_(); path_length(loop(x, 2)).backward()             # repeated points: finite gradient
     assert torch.isfinite(x.grad).all()
     with pytest.raises(ValueError, match='no points'): path_length(torch.zeros(0, 2))
+
+
+# ---- old keyword names ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize('f, args, old, new', [
+    (line, (A, B), 'steps', 'n_steps'), (slerp, (A, B), 'steps', 'n_steps'), (circle, (Z,), 'steps', 'n_steps'),
+    (spiral, (Z,), 'steps', 'n_steps'), (random_walk, (Z,), 'steps', 'n_steps'), (retime, (P,), 'length', 'n_steps')])
+def test_old_keywords_still_work_and_warn(f, args, old, new):
+    with pytest.warns(DeprecationWarning, match=f"{f.__name__}\\({old}=\\.\\.\\.\\) is now {new}="):
+        out = f(*args, **{old: 7})
+    assert torch.equal(out, f(*args, **{new: 7}))
+    with pytest.raises(TypeError, match=f'pass only {new}='): f(*args, **{old: 7, new: 7})
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a GPU')

@@ -6,7 +6,7 @@ import pytest
 
 from latentplay import soundfont as sfm
 from latentplay.soundfont import (builtin_sets, builtin_spec, cache_dir, events, load_set, notes_spec,
-                                  pitch_agreement, render_note, render_set, set_cache_path, textures_spec, timbre_data)
+                                  pitch_agreement, render_clip, render_note, render_set, set_cache_path, textures_spec, timbre_data)
 
 
 def test_cache_dir_precedence(monkeypatch, tmp_path):
@@ -123,6 +123,17 @@ def test_render_is_deterministic_and_isolated():
     small = dict(textures_spec(), textures=textures_spec()['textures'][:3], pitches=[55], lengths=[2.0])
     r1, r2 = render_set(small), render_set(small)
     assert len(r1) == 3 and all(np.array_equal(x, y) and lx == ly for (x, lx), (y, ly) in zip(r1, r2))
+
+
+def test_clip_duration_in_seconds():
+    notes = [(0.0, 0.2, 60, 100), (0.3, 0.2, 67, 100)]
+    clip = render_clip(notes, seconds=0.75, sr=16000)
+    assert len(clip) == 12000 and np.abs(clip).max() > 0.01
+    assert all(ev['seconds'] == 1.3 for ev in events(notes_spec())[:5])        # what each clip of a set lasts
+    assert {ev['seconds'] for ev in events(textures_spec())} == {2.0, 3.0, 4.0}
+    with pytest.warns(DeprecationWarning, match=r'render_clip\(length=\.\.\.\) is now seconds='):
+        old = render_clip(notes, length=0.75, sr=16000)                         # the old keyword still works
+    assert np.array_equal(old, clip)
 
 
 def _small_spec(step=12):
