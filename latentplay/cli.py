@@ -11,7 +11,7 @@ import argparse, json, sys
 # %% auto #0
 __all__ = ['MODELS', 'parser', 'main']
 
-# %% ../nbs/95_cli.ipynb #1e0b7824
+# %% ../nbs/95_cli.ipynb #a3b2b03a
 def _demo(a):
     from latentplay.demo import render_demo
     page = render_demo(a.out, sr=a.sr)
@@ -32,6 +32,7 @@ def _describe(a):
     s = load(a.file, sr=a.sr)
     print(json.dumps({k: round(v, 4) for k, v in describe(s).items()} | dict(duration=round(s.duration, 4), sr=s.sr), indent=2))
 
+# %% ../nbs/95_cli.ipynb #7679894b
 MODELS = {'grains': ('latentplay.granular', 'GrainModel'), 'stored-grains': ('latentplay.catart', 'StoredGrains')}
 
 def _train(a):
@@ -56,6 +57,7 @@ def _train(a):
     print(json.dumps({'model': str(out), 'kind': m.kind, 'sounds': len(c), 'labels': list(m.labels),
                       'steps': m.info.get('steps'), 'minutes': round(m.info.get('minutes', 0), 2)}))
 
+# %% ../nbs/95_cli.ipynb #b86e169d
 def _out_path(a_in, a_out):
     from pathlib import Path
     if a_in is not None and Path(a_out).expanduser().resolve() == Path(a_in).expanduser().resolve():
@@ -86,6 +88,14 @@ def _generate(a):
     out = Path(a.out)
     for i, s in enumerate(sounds): _save(s, out if a.n == 1 else out.with_name(f"{out.stem}-{i + 1}{out.suffix}"))
 
+def _info(a):
+    from latentplay.train import checkpoint_info
+    meta = checkpoint_info(a.model)
+    history = meta.get('info', {}).pop('history', None)
+    if history: meta['info']['history'] = f"{len(history)} entries (see model.info['history'])"
+    print(json.dumps(meta, indent=2, default=str))
+
+# %% ../nbs/95_cli.ipynb #cc89aae2
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='latentplay', description='latentplay: play with learned sound spaces.')
     sub = p.add_subparsers(dest='command', required=True)
@@ -100,6 +110,11 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser('describe', help='print the descriptors of a sound file (medians over its sounding frames) as JSON')
     s.add_argument('file'); s.add_argument('--sr', type=int, default=None)
     s.set_defaults(run=_describe)
+    _model_commands(sub)
+    return p
+
+def _model_commands(sub):
+    "The commands that train or use a model."
     t = sub.add_parser('train', help='train a model on a folder of sounds or a built-in corpus')
     t.add_argument('source', help='a folder, or builtin:gm-notes | builtin:gm-drums | builtin:gm-textures')
     t.add_argument('--model', default='grains', help=f'model kind: {" | ".join(MODELS)} (default: grains)')
@@ -124,8 +139,10 @@ def parser() -> argparse.ArgumentParser:
     x.add_argument('--factor', type=float, required=True, help='duration ratio (2 = twice as long)')
     x.add_argument('--seed', type=int, default=0)
     x.set_defaults(run=_stretch)
-    return p
+    i = sub.add_parser('info', help="print what a model file holds (kind, sample rate, labels, training), without loading it")
+    i.add_argument('model'); i.set_defaults(run=_info)
 
+# %% ../nbs/95_cli.ipynb #bc9f17d7
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `latentplay` command."
     a = parser().parse_args(argv)

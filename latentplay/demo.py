@@ -117,13 +117,9 @@ def _section(out:Path, key:str, title:str, text:str, s:Sound, extra:str='') -> s
             f'<img src="data:image/png;base64,{png}" alt="waveform and spectrogram of {key}"/><br/>'
             f'<audio controls src="{wav.name}"></audio><br/><code>{wav.name}</code> — {s.duration:.1f} s; median over its sounding frames: {stats}{extra}</section>')
 
-def render_demo(out='demo', # folder to write the WAV files and index.html into
-                sr:int=22050, # sample rate
-               ) -> Path:
-    "Render the demo sounds and page from the built-in corpora; returns the path of `index.html`."
-    t0, out = time.time(), Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    notes, drums, textures = (Corpus.builtin(n, sr=sr) for n in ('gm-notes', 'gm-drums', 'gm-textures'))
+# %% ../nbs/90_demo.ipynb #351844e1
+def _sections(out:Path, notes, drums, textures) -> tuple[list, dict, dict]:
+    "Render every sound of the page into `out`; returns the HTML sections and the measurements behind them."
     cello = min(notes.filter(instrument='Cello'), key=lambda s: abs(s.meta['pitch'] - 48))
     pn = phase_and_noise(cello)
     loop = drum_loop(drums)
@@ -146,6 +142,17 @@ def render_demo(out='demo', # folder to write the WAV files and index.html into
         _section(out, 'texture_spiral', 'A spiral through the texture space', 'A spiral outwards from the centre of the same plane.', ng['texture_spiral']),
         _section(out, 'note_stretched', 'A trumpet note, twice as long', 'Re-timing the latent path of a note doubles its length and keeps its pitch and colour.', ng['note_stretched']),
     ]
+    return sections, pn, ng
+
+# %% ../nbs/90_demo.ipynb #84903da0
+def render_demo(out='demo', # folder to write the WAV files and index.html into
+                sr:int=22050, # sample rate
+               ) -> Path:
+    "Render the demo sounds and page from the built-in corpora; returns the path of `index.html`."
+    t0, out = time.time(), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    notes, drums, textures = (Corpus.builtin(n, sr=sr) for n in ('gm-notes', 'gm-drums', 'gm-textures'))
+    sections, pn, ng = _sections(out, notes, drums, textures)
     sizes = {n: c.summary() for n, c in (('gm-notes', notes), ('gm-drums', drums), ('gm-textures', textures))}
     rows = ''.join(f"<tr><td>{n}</td><td>{s['files']}</td><td>{s['minutes']:.1f}</td><td>{len(s['classes'])}</td></tr>" for n, s in sizes.items())
     page = (f'<!doctype html><html><head><meta charset="utf-8"><title>latentplay demo</title><style>'

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import numpy as np
 import torch
+from fastcore.basics import patch
 from .sound import Sound
 from .features import descriptors, DESCRIPTORS
 from .models import device_of, stored_axes, labels_of
@@ -40,6 +41,7 @@ def principal_axes(model, # any latentplay model (its stored axes, or a PCA of i
     sc[:len(s)] = s / math.sqrt(max(len(Z) - 1, 1))
     return mu, Vt, sc.clamp_min(1e-6)
 
+# %% ../nbs/12_maps.ipynb #2b4f06a3
 def from_axes(model, # any latentplay model
               coords, # `[..., k]` positions along the first k axes (k <= latent_dim), in units of spread
               raw:bool=False, # coordinates are the model's own dimensions
@@ -63,7 +65,7 @@ def to_axes(model, # any latentplay model
     if z.shape[-1] != len(s): raise ValueError(f"z has {z.shape[-1]} dimensions; this model's latents have {len(s)}")
     return ((z - mean) @ A.t()) / s
 
-# %% ../nbs/12_maps.ipynb #06a87d61
+# %% ../nbs/12_maps.ipynb #0ab4a0fa
 SHAPES = ('point', 'line', 'loop')
 
 def latent_steps(model, # a latentplay model
@@ -95,6 +97,7 @@ def shape_path(model, # a latentplay model
     th = 2 * math.pi * torch.arange(T, device=z.device, dtype=torch.float32)[:, None] / T   # seamless: ends one step short
     return z + e * (torch.cos(th) * a0 + torch.sin(th) * a1)                                  # an ellipse of `extent` spreads
 
+# %% ../nbs/12_maps.ipynb #57981621
 def _decode(model, path, label=None, **kw) -> Sound:
     "Decode a path, passing `label` only to models that have labels."
     conds = {'label': label} if label is not None or labels_of(model) else {}
@@ -115,7 +118,7 @@ def sound_at(model, # any latentplay model
     p = shape_path(model, z, seconds, shape, extent, raw, axes=axes)
     return p, _decode(model, p, label)
 
-# %% ../nbs/12_maps.ipynb #8c0a62d1
+# %% ../nbs/12_maps.ipynb #d8062a91
 def _centre(model, s:Sound) -> torch.Tensor:
     "Loudness-weighted mean of a sound's latent path (its grains' RMS as weights)."
     z = torch.as_tensor(model.encode(s)).float().reshape(-1, model.latent_dim)
@@ -156,46 +159,55 @@ class CorpusMap:
         self.residuals = Z - self._plane(self.xy)
         self._descriptors = {}
 
-    def __len__(self): return len(self.sounds)
-    def __repr__(self): return f"CorpusMap({len(self)} sounds, {len(set(self.labels) - {None})} labels, latent_dim={self.Z.shape[1]})"
+# %% ../nbs/12_maps.ipynb #01fa1b22
+@patch
+def __len__(self:CorpusMap): return len(self.sounds)
+@patch
+def __repr__(self:CorpusMap): return f"CorpusMap({len(self)} sounds, {len(set(self.labels) - {None})} labels, latent_dim={self.Z.shape[1]})"
 
-    def project(self, z) -> torch.Tensor:
-        "Map positions `[..., 2]` of latent points `[..., d]`."
-        z = _point(z, 'z').cpu()
-        return ((z - self.mean) @ self.axes.t()) / self.scales
+@patch
+def project(self:CorpusMap, z) -> torch.Tensor:
+    "Map positions `[..., 2]` of latent points `[..., d]`."
+    z = _point(z, 'z').cpu()
+    return ((z - self.mean) @ self.axes.t()) / self.scales
 
-    def _plane(self, xy:torch.Tensor) -> torch.Tensor: return self.mean + (xy * self.scales) @ self.axes
+@patch
+def _plane(self:CorpusMap, xy:torch.Tensor) -> torch.Tensor: return self.mean + (xy * self.scales) @ self.axes
 
-    def lift(self, xy) -> torch.Tensor:
-        "Latent points `[..., d]` for map positions `[..., 2]`: the plane point plus the neighbours' off-plane parts."
-        xy = _point(xy, 'xy').cpu()
-        if xy.shape[-1] != 2: raise ValueError(f"map positions are [..., 2] (x, y), got shape {tuple(xy.shape)}")
-        flat = xy.reshape(-1, 2)
-        d2 = torch.cdist(flat, self.xy).pow(2)
-        k = min(self.k, len(self))
-        dk, ik = d2.topk(k, dim=1, largest=False)
-        w = 1 / (dk + 1e-6)
-        w = w / w.sum(1, keepdim=True)
-        z = self._plane(flat) + (w[..., None] * self.residuals[ik]).sum(1)
-        return z.reshape(*xy.shape[:-1], -1).to(device_of(self.model))
+@patch
+def lift(self:CorpusMap, xy) -> torch.Tensor:
+    "Latent points `[..., d]` for map positions `[..., 2]`: the plane point plus the neighbours' off-plane parts."
+    xy = _point(xy, 'xy').cpu()
+    if xy.shape[-1] != 2: raise ValueError(f"map positions are [..., 2] (x, y), got shape {tuple(xy.shape)}")
+    flat = xy.reshape(-1, 2)
+    d2 = torch.cdist(flat, self.xy).pow(2)
+    k = min(self.k, len(self))
+    dk, ik = d2.topk(k, dim=1, largest=False)
+    w = 1 / (dk + 1e-6)
+    w = w / w.sum(1, keepdim=True)
+    z = self._plane(flat) + (w[..., None] * self.residuals[ik]).sum(1)
+    return z.reshape(*xy.shape[:-1], -1).to(device_of(self.model))
 
-    def nearest(self, x:float, y:float) -> int:
-        "Index (into `self.sounds`) of the sound nearest to a map position."
-        return int(torch.cdist(torch.tensor([[float(x), float(y)]]), self.xy)[0].argmin())
+# %% ../nbs/12_maps.ipynb #cd760e63
+@patch
+def nearest(self:CorpusMap, x:float, y:float) -> int:
+    "Index (into `self.sounds`) of the sound nearest to a map position."
+    return int(torch.cdist(torch.tensor([[float(x), float(y)]]), self.xy)[0].argmin())
 
-    def descriptor(self, name:str) -> np.ndarray:
-        "The median of a descriptor over each sound's loud frames (cached), for colouring the map."
-        if name not in self._descriptors:
-            if name not in DESCRIPTORS: raise ValueError(f"unknown descriptor {name!r}; choose from {list(DESCRIPTORS)}")
-            vals = []
-            for s in self.sounds:
-                d = descriptors(s, names=[name, 'loudness'])
-                loud = d['loudness'] > d['loudness'].max() - 30
-                vals.append(float(d[name][loud].median()) if loud.any() else float('nan'))
-            self._descriptors[name] = np.asarray(vals, np.float32)
-        return self._descriptors[name]
+@patch
+def descriptor(self:CorpusMap, name:str) -> np.ndarray:
+    "The median of a descriptor over each sound's loud frames (cached), for colouring the map."
+    if name not in self._descriptors:
+        if name not in DESCRIPTORS: raise ValueError(f"unknown descriptor {name!r}; choose from {list(DESCRIPTORS)}")
+        vals = []
+        for s in self.sounds:
+            d = descriptors(s, names=[name, 'loudness'])
+            loud = d['loudness'] > d['loudness'].max() - 30
+            vals.append(float(d[name][loud].median()) if loud.any() else float('nan'))
+        self._descriptors[name] = np.asarray(vals, np.float32)
+    return self._descriptors[name]
 
-# %% ../nbs/12_maps.ipynb #6b5c7cf1
+# %% ../nbs/12_maps.ipynb #240c98c4
 MAX_SECONDS = 60.0   # the longest sound a drawn stroke makes
 
 def _stroke(points) -> np.ndarray:
@@ -229,6 +241,7 @@ def stroke_path(model, # the model whose latent rate sets the steps
         else np.repeat(a[:1, :2], T, 0)
     return cmap.lift(torch.tensor(xy, dtype=torch.float32))
 
+# %% ../nbs/12_maps.ipynb #448ba9b2
 def draw_sound(model, # any latentplay model
                cmap:CorpusMap, # the map the stroke was drawn on
                points, # the stroke: `[n, 3]` (x, y, t_ms) or `[n, 2]`
@@ -239,7 +252,7 @@ def draw_sound(model, # any latentplay model
     p = stroke_path(model, cmap, points, seconds)
     return p, _decode(model, p, label)
 
-# %% ../nbs/12_maps.ipynb #baa17e39
+# %% ../nbs/12_maps.ipynb #14fced81
 def _log_scale(v:np.ndarray) -> bool:
     "Whether numbers are best coloured on a log scale: all the finite ones positive (a ratio, not a level in dB)."
     ok = np.isfinite(v)
@@ -261,6 +274,7 @@ def point_colors(values) -> list:
     cm = matplotlib.colormaps['viridis']
     return [to_hex(cm(norm(x))) if f else '#999999' for x, f in zip(v, ok)]
 
+# %% ../nbs/12_maps.ipynb #2b43ccb3
 def plot_map(cmap:CorpusMap, # the map
              color:str='label', # 'label' or a descriptor name (e.g. 'centroid', 'loudness')
              stroke=None, # a stroke `[n, 2|3]` to draw on top

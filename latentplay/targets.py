@@ -48,6 +48,7 @@ def _curve(name, v) -> np.ndarray:
         raise ValueError("loudness targets are in dB re full scale and must be below 0 (e.g. -40 quiet .. -15 loud)")
     return a
 
+# %% ../nbs/10_targets.ipynb #2b8a0ef0
 def resolve_targets(model, # a latentplay model (its `hop_length` and `sr` set the frames)
                     targets:dict, # {descriptor: number or 1-D curve}, values in the descriptor's unit
                     seconds:float|None=None, # duration; None: curves are given per analysis frame
