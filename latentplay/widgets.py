@@ -6,12 +6,14 @@ Docs: https://latentplay.github.io/latentplay/widgets.html.md"""
 
 # %% ../nbs/13_widgets.ipynb #f4ee22f0
 from __future__ import annotations
-import base64, html, io, threading
+import atexit, base64, html, io, threading, time, weakref
 from pathlib import Path
 import numpy as np
 import torch
 import ipywidgets as W
-from .sound import Sound, wav_bytes, thumbnail_png
+from fastcore.basics import patch
+from fastcore.meta import delegates
+from .sound import Sound, audio_bytes, wav_bytes, thumbnail_png, PLAYER_FORMAT
 from .core import renamed
 from .models import can, labels_of, decode_labels, check_protocol
 from .maps import principal_axes, from_axes, to_axes, sound_at, CorpusMap, draw_sound, plot_map, point_colors, SHAPES
@@ -19,10 +21,23 @@ from .targets import follow_descriptors, greedy_descriptor_path, plot_targets, T
 from .patterns import Pattern, render_pattern, save_pattern, load_pattern, plot_pattern, HitCache, DEFAULT_TRACKS
 
 # %% auto #0
-__all__ = ['MAX_PLAYER_SECONDS', 'MAP_COLORS', 'TARGET_RANGES', 'VELOCITIES', 'Latest', 'Player', 'player', 'Snapshot', 'Sliders',
-           'sliders', 'LatentMap', 'latent_map', 'DescriptorTarget', 'descriptor_target', 'Sequencer', 'sequencer']
+__all__ = ['EXIT_WAIT_SECONDS', 'MAX_PLAYER_SECONDS', 'MAP_COLORS', 'TARGET_RANGES', 'VELOCITIES', 'Latest', 'Player', 'player',
+           'Snapshot', 'Sliders', 'sliders', 'LatentMap', 'latent_map', 'DescriptorTarget', 'descriptor_target',
+           'Sequencer', 'sequencer']
 
-# %% ../nbs/13_widgets.ipynb #3bf99b33
+# %% ../nbs/13_widgets.ipynb #28890399
+def _live_kernel() -> bool:
+    "True inside a Jupyter kernel with a frontend (not in a plain Python process or a headless test run)."
+    try:
+        from IPython import get_ipython
+        ip = get_ipython()
+    except ImportError: return False
+    return ip is not None and getattr(ip, 'kernel', None) is not None
+
+_RENDERERS = weakref.WeakSet()     # every live renderer, so that Python can end cleanly (`Latest.close`)
+_IN_RENDER = threading.local()     # `.active` is True in a render thread: it never waits for renders
+
+# %% ../nbs/13_widgets.ipynb #a216cbdb
 class Latest:
     "Run `fn(request)` in a background thread, newest request first: requests made while busy replace each other."
     def __init__(self,
@@ -34,41 +49,75 @@ class Latest:
         self.fn, self.done, self.fail, self.threaded = fn, done, fail, threaded
         self._lock, self._idle = threading.Lock(), threading.Event()
         self._idle.set()
-        self._busy, self._has, self._pending = False, False, None
+        self._busy, self._has, self._pending, self._closed, self._thread = False, False, None, False, None
         self.submitted = self.rendered = self.skipped = 0
+        _RENDERERS.add(self)
 
     def submit(self, request):
         "Ask for a render of `request`; returns at once (threaded) or after rendering."
         self.submitted += 1
         if not self.threaded: return self._run(request)
         with self._lock:
-            if self._has: self.skipped += 1               # the waiting request is replaced by this one
-            self._pending, self._has = request, True
+            if self._closed: return                           # Python is ending: nothing new starts
             self._idle.clear()
-            if self._busy: return
-            self._busy = True
-        threading.Thread(target=self._loop, daemon=True, name='latentplay-render').start()
+            if self._busy:                                    # it waits, replacing the one that waited
+                if self._has: self.skipped += 1
+                self._pending, self._has = request, True
+                return
+            self._busy = True                                 # a new worker starts on this request
+            self._thread = threading.Thread(target=self._loop, args=(request,), daemon=True, name='latentplay-render')
+            self._thread.start()
 
-    def _loop(self):
-        while True:
-            with self._lock:
-                if not self._has:
-                    self._busy = False; self._idle.set(); return
-                req, self._pending, self._has = self._pending, None, False
-            self._run(req)
+# %% ../nbs/13_widgets.ipynb #dacbc960
+@patch
+def _loop(self:Latest, req):
+    _IN_RENDER.active = True
+    while True:
+        self._run(req)
+        with self._lock:
+            if self._closed or not self._has:
+                self._pending, self._has, self._busy = None, False, False
+                self._idle.set(); return
+            req, self._pending, self._has = self._pending, None, False
 
-    def _run(self, req):
-        try: out = self.fn(req)
-        except Exception as e: self.fail(req, e); return
-        self.rendered += 1
-        try: self.done(req, out)
-        except Exception as e: self.fail(req, e)
+@patch
+def _run(self:Latest, req):
+    try: out = self.fn(req)
+    except Exception as e: self.fail(req, e); return
+    self.rendered += 1
+    try: self.done(req, out)
+    except Exception as e: self.fail(req, e)
 
-    def wait(self, timeout:float|None=60) -> bool:
-        "Block until no request is waiting or rendering; False if `timeout` seconds passed first."
-        return self._idle.wait(timeout)
+# %% ../nbs/13_widgets.ipynb #a6001f92
+@patch
+def wait(self:Latest, timeout:float|None=60) -> bool:
+    "Block until no request is waiting or rendering; False if `timeout` seconds passed first."
+    if getattr(_IN_RENDER, 'active', False): return self._idle.is_set()
+    return self._idle.wait(timeout)
 
-# %% ../nbs/13_widgets.ipynb #0120ca89
+# %% ../nbs/13_widgets.ipynb #cd485473
+EXIT_WAIT_SECONDS = 60.0   # how long Python waits at exit for renders in flight
+
+@patch
+def close(self:Latest,
+          timeout:float|None=EXIT_WAIT_SECONDS, # seconds to wait for the render in flight (None: as long as it takes)
+         ) -> bool:
+    "Take no new requests, drop the waiting one, and wait (at most `timeout` s) for the render in flight to end."
+    with self._lock:
+        self._closed = True
+        self._pending, self._has = None, False
+        t = self._thread
+    if t is None or t is threading.current_thread(): return True
+    t.join(timeout)
+    return not t.is_alive()
+
+@atexit.register
+def _close_renderers():
+    "At exit: close every renderer, within `EXIT_WAIT_SECONDS` in all."
+    end = time.monotonic() + EXIT_WAIT_SECONDS
+    for r in list(_RENDERERS): r.close(max(0.0, end - time.monotonic()))
+
+# %% ../nbs/13_widgets.ipynb #da3c49d5
 MAX_PLAYER_SECONDS = 120.0  # the longest sound a player holds (longer ones are cut, with a note)
 
 class Player(W.VBox):
@@ -80,43 +129,47 @@ class Player(W.VBox):
                  loop:bool=False, # play in a loop
                 ):
         self.image = W.Image(format='png', layout=W.Layout(width='240px', height='84px'))
-        self.audio = W.Audio(format='wav', autoplay=autoplay, loop=loop, controls=True, layout=W.Layout(width='240px'))
+        self.audio = W.Audio(format=PLAYER_FORMAT, autoplay=autoplay, loop=loop, controls=True, layout=W.Layout(width='240px'))
         self.link, self.info = W.HTML(), W.HTML()
         self.name, self.sound = name, None
         super().__init__([self.image, self.audio, W.HBox([self.link, self.info])], layout=W.Layout(display='none'))
         self.add_class('lp-player')
         if sound is not None: self.set(sound)
 
-    def set(self, sound:Sound) -> Player:
-        "Show and play a new sound."
-        if not isinstance(sound, Sound): raise TypeError(f"a player shows a Sound, got {type(sound).__name__}; wrap audio as lp.Sound(audio, sr)")
-        s, note = sound, ''
-        if s.duration > MAX_PLAYER_SECONDS: s, note = s.slice(0, MAX_PLAYER_SECONDS), f' (first {MAX_PLAYER_SECONDS:g} s)'
-        data = wav_bytes(s.audio, s.sr)                       # for listening: peak-normalised
-        file = wav_bytes(s.audio, s.sr, normalize=s.peak > 1)  # to keep: the sound's own level (scaled only if it would clip)
-        with self.hold_sync():
-            self.audio.value = data
-            self.image.value = thumbnail_png(s)
-            self.link.value = (f'<a class="lp-download" download="{html.escape(self.name)}.wav" '
-                               f'href="data:audio/wav;base64,{base64.b64encode(file).decode()}">download WAV</a>')
-            self.layout.display = ''
-            self.info.value = f'<span style="font:11px monospace;color:#555">{sound.duration:.2f} s, {sound.sr} Hz{note}</span>'
-        self.sound = sound
-        return self
+# %% ../nbs/13_widgets.ipynb #acdfd787
+@patch
+def set(self:Player, sound:Sound) -> Player:
+    "Show and play a new sound."
+    if not isinstance(sound, Sound): raise TypeError(f"a player shows a Sound, got {type(sound).__name__}; wrap audio as lp.Sound(audio, sr)")
+    s, note = sound, ''
+    if s.duration > MAX_PLAYER_SECONDS: s, note = s.slice(0, MAX_PLAYER_SECONDS), f' (first {MAX_PLAYER_SECONDS:g} s)'
+    data, mime = audio_bytes(s.audio, s.sr)                # for listening: compressed, peak-normalised
+    file = wav_bytes(s.audio, s.sr, normalize=s.peak > 1)  # to keep: the sound's own level (scaled only if it would clip)
+    with self.hold_sync():
+        self.audio.format = mime.split('/')[1]
+        self.audio.value = data
+        self.image.value = thumbnail_png(s)
+        self.link.value = (f'<a class="lp-download" download="{html.escape(self.name)}.wav" '
+                           f'href="data:audio/wav;base64,{base64.b64encode(file).decode()}">download WAV</a>')
+        self.layout.display = ''
+        self.info.value = f'<span style="font:11px monospace;color:#555">{sound.duration:.2f} s, {sound.sr} Hz{note}</span>'
+    self.sound = sound
+    return self
 
-    def save(self, path) -> Path:
-        "Write the sound to `path` (atomically; refuses to clip)."
-        if self.sound is None: raise ValueError("the player holds no sound yet")
-        return self.sound.save(path)
+@patch
+def save(self:Player, path) -> Path:
+    "Write the sound to `path` (atomically; refuses to clip)."
+    if self.sound is None: raise ValueError("the player holds no sound yet")
+    return self.sound.save(path)
 
+# %% ../nbs/13_widgets.ipynb #8725938c
+@delegates(Player, but='sound')
 def player(sound:Sound, # the sound to show
-           name:str='latentplay', # file name of the download
-           autoplay:bool=False, loop:bool=False,
-          ) -> Player:
+           **kwargs) -> Player:
     "An inline player for a sound: waveform, spectrogram, audio controls and a WAV download."
-    return Player(sound, name, autoplay, loop)
+    return Player(sound, **kwargs)
 
-# %% ../nbs/13_widgets.ipynb #520fb2f7
+# %% ../nbs/13_widgets.ipynb #26ce2ec4
 class Snapshot:
     "A widget's static twin: a matplotlib figure and a player, displayed as HTML (works on pages without a kernel)."
     def __init__(self, fig, sound:Sound|None, caption:str=''):
@@ -130,47 +183,66 @@ class Snapshot:
         cap = f'<div style="font:12px sans-serif;color:#444">{html.escape(self.caption)}</div>' if self.caption else ''
         return f'<div class="lp-snapshot"><img src="data:image/png;base64,{img}" style="max-width:100%"/>{cap}{snd}</div>'
 
+class _after_renders:
+    "A widget attribute that renders set (in `_<name>`): reading it waits for the renders asked for."
+    def __set_name__(self, owner, name): self.field = '_' + name
+    def __get__(self, obj, objtype=None):
+        if obj is None: return self
+        obj._renderer.wait(None)
+        return getattr(obj, self.field, None)
+
+# %% ../nbs/13_widgets.ipynb #0089db04
 class _Widget(W.VBox):
     "Controls, a player and a status line around one `Latest` renderer."
     css = ''
-    def __init__(self, threaded:bool=True, autoplay:bool=True, loop:bool=False, name:str='latentplay'):
+    renders, error = _after_renders(), _after_renders()
+    def __init__(self, threaded:bool|None=None, autoplay:bool=True, loop:bool=False, name:str='latentplay'):
         self.player = Player(name=name, autoplay=autoplay, loop=loop)
         self.status = W.HTML()
         self.status.add_class('lp-status')
-        self.renders, self.error = 0, None
+        self._renders, self._error = 0, None
+        threaded = _live_kernel() if threaded is None else bool(threaded)
         self._renderer = Latest(self._render, self._finish, self._failed, threaded)
         super().__init__([])
         self.add_class(self.css)
 
     @property
-    def sound(self) -> Sound|None: return self.player.sound
+    def sound(self) -> Sound|None:
+        "The sound of the latest setting (waits for its render)."
+        self._renderer.wait(None)
+        return self.player.sound
 
     def wait(self, timeout:float|None=60) -> bool:
         "Block until the sound of the latest setting is ready; False if `timeout` seconds passed first."
         return self._renderer.wait(timeout)
 
-    def _submit(self, request):
-        self.status.value = '<span style="color:#888">rendering...</span>'
-        self._renderer.submit(request)
-
-    def _finish(self, req, out):
-        self._done(req, out)
-        self.error = None
-        self.renders += 1
-
-    def _failed(self, req, e):
-        self.error = e
-        self.status.value = f'<span style="color:#b00">{html.escape(type(e).__name__)}: {html.escape(str(e))}</span>'
-
     def _render(self, req): raise NotImplementedError
     def _done(self, req, out): raise NotImplementedError
 
-    def __repr__(self):
-        m = getattr(self, 'model', None)
-        s = self.sound
-        return (f"{type(self).__name__}({type(m).__name__ if m is not None else ''}; {self.renders} renders"
-                + (f"; sound {s.duration:.2f} s" if s is not None else '') + "): a live widget, run the notebook to play it")
+# %% ../nbs/13_widgets.ipynb #99a69130
+@patch
+def _submit(self:_Widget, request):
+    self.status.value = '<span style="color:#888">rendering...</span>'
+    self._renderer.submit(request)
 
+@patch
+def _finish(self:_Widget, req, out):
+    self._done(req, out)
+    self._error = None
+    self._renders += 1
+
+@patch
+def _failed(self:_Widget, req, e):
+    self._error = e
+    self.status.value = f'<span style="color:#b00">{html.escape(type(e).__name__)}: {html.escape(str(e))}</span>'
+
+@patch
+def __repr__(self:_Widget):                # never waits: a kernel shows the widget while it renders
+    m, s = getattr(self, 'model', None), self.player.sound
+    return (f"{type(self).__name__}({type(m).__name__ if m is not None else ''}; {self._renders} renders"
+            + (f"; sound {s.duration:.2f} s" if s is not None else '') + "): a live widget, run the notebook to play it")
+
+# %% ../nbs/13_widgets.ipynb #c692ec43
 def _label_options(model) -> list:
     "Dropdown options for a model's label condition: an even mix, each label, and a custom mixture."
     labels = decode_labels(model)
@@ -202,154 +274,172 @@ class _LabelPicker(W.VBox):
         return mix or None
 
     @value.setter
-    def value(self, v):
-        if v is not None and not self.labels:
-            if self.any_labels: raise ValueError("the class does not change this model's decoded sound (its labels steer generate() "
-                                                 "only; train with grain_conditioning=True for that); leave label=None")
-            raise ValueError("this model was trained without labels; leave label=None")
-        if isinstance(v, dict):
-            unknown = [k for k in v if k not in self.labels]
-            if unknown: raise ValueError(f"unknown label {unknown[0]!r}; this model knows {self.labels}")
-            for l, s in self.weights.items(): s.value = float(v.get(l, 0.0))
-            self.dropdown.value = '__mix__'
-        else:
-            if v is not None and v not in self.labels: raise ValueError(f"unknown label {v!r}; this model knows {self.labels}")
-            self.dropdown.value = v
-        self._show()
+    def value(self, v): self._set(v)
 
-# %% ../nbs/13_widgets.ipynb #87168600
+# %% ../nbs/13_widgets.ipynb #c98d4ca1
+@patch
+def _set(self:_LabelPicker, v):
+    if v is not None and not self.labels:
+        if self.any_labels: raise ValueError("the class does not change this model's decoded sound (its labels steer generate() "
+                                             "only; train with grain_conditioning=True for that); leave label=None")
+        raise ValueError("this model was trained without labels; leave label=None")
+    if isinstance(v, dict):
+        unknown = [k for k in v if k not in self.labels]
+        if unknown: raise ValueError(f"unknown label {unknown[0]!r}; this model knows {self.labels}")
+        for l, s in self.weights.items(): s.value = float(v.get(l, 0.0))
+        self.dropdown.value = '__mix__'
+    else:
+        if v is not None and v not in self.labels: raise ValueError(f"unknown label {v!r}; this model knows {self.labels}")
+        self.dropdown.value = v
+    self._show()
+
+# %% ../nbs/13_widgets.ipynb #39029e27
 class Sliders(_Widget):
     "Sliders on the principal axes of a model's latent space, a class picker and a player."
     css = 'lp-sliders'
-    def __init__(self, model, n_axes:int=8, raw:bool=False, seconds:float=1.0, shape:str='point', extent:float=1.0,
-                 label=None, span:float=3.0, threaded:bool=True, autoplay:bool=True):
+    path, rendered = _after_renders(), _after_renders()   # the latent path of the sound, and the request it answers
+    def __init__(self,
+                 model, # any latentplay model
+                 n_axes:int=8, # number of sliders
+                 raw:bool=False, # sliders on the model's own dimensions instead of the principal axes
+                 seconds:float=1.0, # duration of the sound
+                 shape:str='point', # 'point' (held), 'line' (swept through) or 'loop' (circled round)
+                 extent:float=1.0, # how far a line or loop goes, in units of spread
+                 label=None, # the class (or `{label: weight}` mixture) for models with labels
+                 span:float=3.0, # slider range, +- this many units of spread
+                 threaded:bool|None=None, # render in the background (None: only in a live Jupyter kernel)
+                 autoplay:bool=True, # play each new sound at once
+                ):
         super().__init__(threaded, autoplay, name='sliders')
         if shape not in SHAPES: raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
         self.model, self.raw = check_protocol(model, 'lp.sliders'), raw
         self.axes = principal_axes(model, raw)
-        k = max(1, min(int(n_axes), int(model.latent_dim)))
-        self._quiet, self._draws = True, 0
-        self.axis_sliders = []
-        for i in range(k):
-            s = W.FloatSlider(0.0, min=-span, max=span, step=0.01, description=f"{'dim' if raw else 'axis'} {i + 1}",
-                              continuous_update=True, readout_format='+.2f', layout=W.Layout(width='300px'))
-            s.add_class('lp-axis'); s.add_class(f'lp-axis-{i}')
-            self.axis_sliders.append(s)
-        self.picker = _LabelPicker(model, label, on_change=self._changed)
-        self.seconds_slider = W.FloatSlider(float(seconds), min=0.1, max=10.0, step=0.1, description='seconds',
-                                            continuous_update=False, layout=W.Layout(width='300px'))
-        self.seconds_slider.add_class('lp-seconds')
-        self.shape_buttons = W.ToggleButtons(options=list(SHAPES), value=shape, style={'button_width': '60px'})
-        self.shape_buttons.add_class('lp-shape')
-        self.extent_slider = W.FloatSlider(float(extent), min=0.0, max=3.0, step=0.05, description='motion',
-                                           continuous_update=True, layout=W.Layout(width='300px'))
-        self.extent_slider.add_class('lp-extent')
-        centre, rand = W.Button(description='centre', icon='crosshairs'), W.Button(description='random point', icon='random')
-        centre.add_class('lp-centre'); rand.add_class('lp-random')
-        centre.on_click(lambda _: self.set(coords=[0.0] * len(self.axis_sliders)))
-        rand.on_click(lambda _: self.random())
-        for w in self.axis_sliders + [self.seconds_slider, self.shape_buttons, self.extent_slider]:
-            w.observe(lambda _: self._changed(), 'value')
-        grid = W.GridBox(self.axis_sliders, layout=W.Layout(grid_template_columns='repeat(2, 310px)'))
-        self.children = [W.HBox([self.picker, self.seconds_slider]), W.HBox([self.shape_buttons, self.extent_slider]),
-                         grid, W.HBox([centre, rand]), self.player, self.status]
-        self.path = None
+        self._quiet, self._draws, self._path, self._rendered = True, 0, None, None
+        self._make_controls(max(1, min(int(n_axes), int(model.latent_dim))), span, seconds, shape, extent, label)
         self._quiet = False
         self._changed()
 
-    @property
-    def coords(self) -> list: return [s.value for s in self.axis_sliders]
-    @property
-    def label(self): return self.picker.value
-    @property
-    def seconds(self) -> float: return self.seconds_slider.value
-    @property
-    def shape(self) -> str: return self.shape_buttons.value
-    @property
-    def extent(self) -> float: return self.extent_slider.value
-    @property
-    def z(self) -> torch.Tensor:
-        "The latent point of the current slider positions `[latent_dim]`."
-        return from_axes(self.model, self.coords, self.raw, axes=self.axes)
+# %% ../nbs/13_widgets.ipynb #9836341a
+@patch
+def _make_controls(self:Sliders, k, span, seconds, shape, extent, label):
+    self.axis_sliders = []
+    for i in range(k):
+        s = W.FloatSlider(0.0, min=-span, max=span, step=0.01, description=f"{'dim' if self.raw else 'axis'} {i + 1}",
+                          continuous_update=True, readout_format='+.2f', layout=W.Layout(width='300px'))
+        s.add_class('lp-axis'); s.add_class(f'lp-axis-{i}')
+        self.axis_sliders.append(s)
+    self.picker = _LabelPicker(self.model, label, on_change=self._changed)
+    self.seconds_slider = W.FloatSlider(float(seconds), min=0.1, max=10.0, step=0.1, description='seconds',
+                                        continuous_update=False, layout=W.Layout(width='300px'))
+    self.seconds_slider.add_class('lp-seconds')
+    self.shape_buttons = W.ToggleButtons(options=list(SHAPES), value=shape, style={'button_width': '60px'})
+    self.shape_buttons.add_class('lp-shape')
+    self.extent_slider = W.FloatSlider(float(extent), min=0.0, max=3.0, step=0.05, description='motion',
+                                       continuous_update=True, layout=W.Layout(width='300px'))
+    self.extent_slider.add_class('lp-extent')
+    centre, rand = W.Button(description='centre', icon='crosshairs'), W.Button(description='random point', icon='random')
+    centre.add_class('lp-centre'); rand.add_class('lp-random')
+    centre.on_click(lambda _: self.set(coords=[0.0] * len(self.axis_sliders)))
+    rand.on_click(lambda _: self.random())
+    for w in self.axis_sliders + [self.seconds_slider, self.shape_buttons, self.extent_slider]:
+        w.observe(lambda _: self._changed(), 'value')
+    grid = W.GridBox(self.axis_sliders, layout=W.Layout(grid_template_columns='repeat(2, 310px)'))
+    self.children = [W.HBox([self.picker, self.seconds_slider]), W.HBox([self.shape_buttons, self.extent_slider]),
+                     grid, W.HBox([centre, rand]), self.player, self.status]
 
-    def set(self, coords=None, label=..., seconds=None, shape=None, extent=None) -> Sliders:
-        "Move several controls at once (one render); `coords` may be shorter than the number of sliders."
-        self._quiet = True
-        try:
-            if coords is not None:
-                c = list(coords)
-                if len(c) > len(self.axis_sliders): raise ValueError(f"{len(c)} coordinates for {len(self.axis_sliders)} sliders")
-                for s, v in zip(self.axis_sliders, c + [0.0] * (len(self.axis_sliders) - len(c))): s.value = float(v)
-            if label is not ...: self.picker.value = label
-            if seconds is not None: self.seconds_slider.value = float(seconds)
-            if shape is not None:
-                if shape not in SHAPES: raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
-                self.shape_buttons.value = shape
-            if extent is not None: self.extent_slider.value = float(extent)
-        finally: self._quiet = False
-        self._changed()
-        return self
+# %% ../nbs/13_widgets.ipynb #5e93d450
+@patch(as_prop=True)
+def coords(self:Sliders) -> list: return [s.value for s in self.axis_sliders]
+@patch(as_prop=True)
+def label(self:Sliders): return self.picker.value
+@patch(as_prop=True)
+def seconds(self:Sliders) -> float: return self.seconds_slider.value
+@patch(as_prop=True)
+def shape(self:Sliders) -> str: return self.shape_buttons.value
+@patch(as_prop=True)
+def extent(self:Sliders) -> float: return self.extent_slider.value
+@patch(as_prop=True)
+def z(self:Sliders) -> torch.Tensor:
+    "The latent point of the current slider positions `[latent_dim]`."
+    return from_axes(self.model, self.coords, self.raw, axes=self.axes)
 
-    def random(self, seed:int|None=None) -> Sliders:
-        "Jump to a typical point of the data (a prior sample), seen through the sliders."
-        seed = self._draws if seed is None else seed
-        self._draws += 1
-        c = to_axes(self.model, self.model.prior(1, seed=seed)[0], self.raw, axes=self.axes)[:len(self.axis_sliders)]
-        lim = self.axis_sliders[0].max
-        return self.set(coords=[float(np.clip(v, -lim, lim)) for v in c])
+# %% ../nbs/13_widgets.ipynb #3829a447
+@patch
+def set(self:Sliders,
+        coords=None, # positions of the first sliders (the others go to 0), in units of spread
+        label=..., # the class or `{label: weight}` mixture (None: even mix)
+        seconds:float|None=None, # duration of the sound
+        shape:str|None=None, # 'point', 'line' or 'loop'
+        extent:float|None=None, # how far a line or loop goes
+       ) -> Sliders:
+    "Move several controls at once (one render); `coords` may be shorter than the number of sliders."
+    self._quiet = True
+    try:
+        if coords is not None:
+            c = list(coords)
+            if len(c) > len(self.axis_sliders): raise ValueError(f"{len(c)} coordinates for {len(self.axis_sliders)} sliders")
+            for s, v in zip(self.axis_sliders, c + [0.0] * (len(self.axis_sliders) - len(c))): s.value = float(v)
+        if label is not ...: self.picker.value = label
+        if seconds is not None: self.seconds_slider.value = float(seconds)
+        if shape is not None:
+            if shape not in SHAPES: raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
+            self.shape_buttons.value = shape
+        if extent is not None: self.extent_slider.value = float(extent)
+    finally: self._quiet = False
+    self._changed()
+    return self
 
-    def _changed(self):
-        if self._quiet: return
-        self.extent_slider.layout.display = 'none' if self.shape == 'point' else ''
-        self._submit(dict(coords=self.coords, label=self.label, seconds=self.seconds, shape=self.shape, extent=self.extent))
+# %% ../nbs/13_widgets.ipynb #2f129d12
+@patch
+def random(self:Sliders, seed:int|None=None) -> Sliders:
+    "Jump to a typical point of the data (a prior sample), seen through the sliders."
+    seed = self._draws if seed is None else seed
+    self._draws += 1
+    c = to_axes(self.model, self.model.prior(1, seed=seed)[0], self.raw, axes=self.axes)[:len(self.axis_sliders)]
+    lim = self.axis_sliders[0].max
+    return self.set(coords=[float(np.clip(v, -lim, lim)) for v in c])
 
-    def _render(self, r):
-        return sound_at(self.model, r['coords'], r['seconds'], r['shape'], r['extent'], r['label'], self.raw, axes=self.axes)
+# %% ../nbs/13_widgets.ipynb #15178145
+@patch
+def _changed(self:Sliders):
+    if self._quiet: return
+    self.extent_slider.layout.display = 'none' if self.shape == 'point' else ''
+    self._submit(dict(coords=self.coords, label=self.label, seconds=self.seconds, shape=self.shape, extent=self.extent))
 
-    def _done(self, r, out):
-        self.path, snd = out
-        self.player.set(snd)
-        self.rendered = r
-        c = ', '.join(f'{v:+.1f}' for v in r['coords'][:4])
-        self.status.value = f'<span style="color:#555">({c}{", ..." if len(r["coords"]) > 4 else ""}) {r["shape"]}, {r["seconds"]:g} s</span>'
+@patch
+def _render(self:Sliders, r):
+    return sound_at(self.model, r['coords'], r['seconds'], r['shape'], r['extent'], r['label'], self.raw, axes=self.axes)
 
-    def snapshot(self) -> Snapshot:
-        "The static twin: the slider positions as bars, and the sound."
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(5, 1.8), dpi=72)
-        c = self.coords
-        ax.bar(np.arange(1, len(c) + 1), c, color=['#1f4e79' if v >= 0 else '#b5532b' for v in c])
-        lim = self.axis_sliders[0].max
-        ax.set(ylim=(-lim, lim), xlabel='axis' if not self.raw else 'dimension', ylabel='spread', xticks=range(1, len(c) + 1))
-        ax.axhline(0, color='0.6', lw=0.8)
-        lab = self.label if not isinstance(self.label, dict) else ', '.join(f'{k} {v:.2f}' for k, v in self.label.items())
-        ax.set_title(f"class: {lab or 'even mix'}; {self.shape}, {self.seconds:g} s", fontsize=9)
-        fig.tight_layout()
-        return Snapshot(fig, self.sound)
+@patch
+def _done(self:Sliders, r, out):
+    self._path, snd = out
+    self.player.set(snd)
+    self._rendered = r
+    c = ', '.join(f'{v:+.1f}' for v in r['coords'][:4])
+    self.status.value = f'<span style="color:#555">({c}{", ..." if len(r["coords"]) > 4 else ""}) {r["shape"]}, {r["seconds"]:g} s</span>'
 
+@patch
+def snapshot(self:Sliders) -> Snapshot:
+    "The static twin: the slider positions as bars, and the sound."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 1.8), dpi=72)
+    c, lim = self.coords, self.axis_sliders[0].max
+    ax.bar(np.arange(1, len(c) + 1), c, color=['#1f4e79' if v >= 0 else '#b5532b' for v in c])
+    ax.set(ylim=(-lim, lim), xlabel='axis' if not self.raw else 'dimension', ylabel='spread', xticks=range(1, len(c) + 1))
+    ax.axhline(0, color='0.6', lw=0.8)
+    lab = self.label if not isinstance(self.label, dict) else ', '.join(f'{k} {v:.2f}' for k, v in self.label.items())
+    ax.set_title(f"class: {lab or 'even mix'}; {self.shape}, {self.seconds:g} s", fontsize=9)
+    fig.tight_layout()
+    return Snapshot(fig, self.sound)
+
+# %% ../nbs/13_widgets.ipynb #65bc6320
+@delegates(Sliders)
 def sliders(model, # any latentplay model
-            n_axes:int=8, # number of sliders
-            raw:bool=False, # sliders on the model's own dimensions instead of the principal axes
-            seconds:float=1.0, # duration of the sound
-            shape:str='point', # 'point' (held), 'line' (swept through) or 'loop' (circled round)
-            extent:float=1.0, # how far a line or loop goes, in units of spread
-            label=None, # the class (or `{label: weight}` mixture) for models with labels
-            span:float=3.0, # slider range, +- this many units of spread
-            threaded:bool=True, # render in the background (False: in the caller's thread)
-            autoplay:bool=True, # play each new sound at once
-           ) -> Sliders:
+            **kwargs) -> Sliders:
     "Latent sliders: one per principal axis, a class picker, duration and motion; re-renders on every change."
-    return Sliders(model, n_axes, raw, seconds, shape, extent, label, span, threaded, autoplay)
+    return Sliders(model, **kwargs)
 
 # %% ../nbs/13_widgets.ipynb #af33d83b
-def _live_kernel() -> bool:
-    "True inside a Jupyter kernel with a frontend (not in a plain Python process or a headless test run)."
-    try:
-        from IPython import get_ipython
-        ip = get_ipython()
-    except ImportError: return False
-    return ip is not None and getattr(ip, 'kernel', None) is not None
-
 def _load_bokehjs():
     "Put Bokeh's JavaScript (from the installed package, no CDN) in the page."
     from bokeh.io import output_notebook
@@ -383,36 +473,31 @@ class _BokehWidget(_Widget):
         self.figure_widget.add_class('lp-bokeh')
         return self.figure_widget
 
-# %% ../nbs/13_widgets.ipynb #c7a9b42f
+# %% ../nbs/13_widgets.ipynb #6c81efd5
 MAP_COLORS = ('label', 'centroid', 'loudness', 'flatness', 'bandwidth')
 
 class LatentMap(_BokehWidget):
     "A Bokeh map of a corpus in a model's latent space: hover, click to play, draw to synthesize along a path."
     css = 'lp-map'
-    def __init__(self, model, corpus=None, color:str='label', seconds:float|None=None, label=None, cmap:CorpusMap|None=None,
-                 width:int=520, height:int=400, threaded:bool=True, autoplay:bool=True):
+    path, selected = _after_renders(), _after_renders()   # the latent path drawn last, the corpus sound played last
+    def __init__(self,
+                 model, # any latentplay model (its `encode` places the sounds)
+                 corpus=None, # a `Corpus` (or list of sounds) to lay out
+                 color:str='label', # 'label' or a descriptor: 'centroid', 'loudness', 'flatness', 'bandwidth'
+                 seconds:float|None=None, # duration of drawn paths; None: the speed of the drawing
+                 label=None, # class or mixture used to decode drawn paths (models with labels)
+                 cmap:CorpusMap|None=None, # a ready `CorpusMap` (saves placing the corpus again)
+                 width:int=520, # plot width in pixels
+                 height:int=400, # plot height in pixels
+                 threaded:bool|None=None, # render in the background (None: only in a live Jupyter kernel)
+                 autoplay:bool=True, # play each new sound at once
+                ):
         super().__init__(threaded, autoplay, name='drawn')
-        from bokeh.plotting import figure
-        from bokeh.models import ColumnDataSource, HoverTool
         if cmap is None and corpus is None: raise ValueError("give a corpus to lay out (or a ready CorpusMap as cmap=)")
         self.model = check_protocol(model, 'lp.latent_map')
         self.map = cmap if cmap is not None else CorpusMap(model, corpus)
-        xy = self.map.xy.numpy()
-        self.points = ColumnDataSource(dict(x=xy[:, 0], y=xy[:, 1], name=self.map.names,
-                                            label=[str(l) for l in self.map.labels], color=point_colors(self.map.labels)))
-        pad = 0.1 * max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1.0)
-        fig = figure(width=width, height=height, tools='wheel_zoom,reset', toolbar_location='right',
-                     x_range=(xy[:, 0].min() - pad, xy[:, 0].max() + pad), y_range=(xy[:, 1].min() - pad, xy[:, 1].max() + pad),
-                     x_axis_label='map x', y_axis_label='map y')
-        dots = fig.scatter('x', 'y', source=self.points, size=7, color='color', alpha=0.8, line_color=None)
-        fig.add_tools(HoverTool(renderers=[dots], tooltips=[('sound', '@name'), ('label', '@label')]))
-        self.path_source = ColumnDataSource(dict(x=[], y=[]))
-        fig.line('x', 'y', source=self.path_source, color='crimson', line_width=2)
-        self.selected_source = ColumnDataSource(dict(x=[], y=[]))
-        fig.scatter('x', 'y', source=self.selected_source, size=14, fill_color=None, line_color='black', line_width=2)
-        self.stroke_source, self.drawn_source, self.tap_source = _pen(fig)
-        self.drawn_source.on_change('data', lambda attr, old, new: self._stroke(new))
-        self.tap_source.on_change('data', lambda attr, old, new: self._tap(new))
+        self.drawn, self._path, self._selected, self.point = [], None, None, None
+        fig = self._make_figure(width, height)
         self.color_picker = W.Dropdown(options=MAP_COLORS, value=color, description='colour', layout=W.Layout(width='200px'))
         self.color_picker.add_class('lp-color')
         self.color_picker.observe(lambda ch: self.recolor(ch['new']), 'value')
@@ -423,98 +508,156 @@ class LatentMap(_BokehWidget):
         self.picker = _LabelPicker(model, label)
         self.children = [W.HBox([self.color_picker, self.picker]), W.HBox([W.Label('path speed'), self.speed, self.seconds_slider]),
                          self._bokeh(fig), self.player, self.status]
-        self.figure = fig
-        self.drawn, self.path, self.selected, self.point = [], None, None, None
         if color != 'label': self.recolor(color)
 
-    def recolor(self, color:str) -> LatentMap:
-        "Colour the dots by label or by a descriptor."
-        if color not in MAP_COLORS: raise ValueError(f"colour by one of {MAP_COLORS}, got {color!r}")
-        vals = self.map.labels if color == 'label' else self.map.descriptor(color)
-        self.points.data = {**self.points.data, 'color': point_colors(vals)}
-        if self.color_picker.value != color: self.color_picker.value = color
-        return self
+# %% ../nbs/13_widgets.ipynb #98a22a06
+@patch
+def _make_figure(self:LatentMap, width, height):
+    from bokeh.plotting import figure
+    from bokeh.models import ColumnDataSource, HoverTool
+    xy = self.map.xy.numpy()
+    self.points = ColumnDataSource(dict(x=xy[:, 0], y=xy[:, 1], name=self.map.names,
+                                        label=[str(l) for l in self.map.labels], color=point_colors(self.map.labels)))
+    pad = 0.1 * max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1.0)
+    fig = figure(width=width, height=height, tools='wheel_zoom,reset', toolbar_location='right',
+                 x_range=(xy[:, 0].min() - pad, xy[:, 0].max() + pad), y_range=(xy[:, 1].min() - pad, xy[:, 1].max() + pad),
+                 x_axis_label='map x', y_axis_label='map y')
+    dots = fig.scatter('x', 'y', source=self.points, size=7, color='color', alpha=0.8, line_color=None)
+    fig.add_tools(HoverTool(renderers=[dots], tooltips=[('sound', '@name'), ('label', '@label')]))
+    self.path_source = ColumnDataSource(dict(x=[], y=[]))
+    fig.line('x', 'y', source=self.path_source, color='crimson', line_width=2)
+    self.selected_source = ColumnDataSource(dict(x=[], y=[]))
+    fig.scatter('x', 'y', source=self.selected_source, size=14, fill_color=None, line_color='black', line_width=2)
+    self.stroke_source, self.drawn_source, self.tap_source = _pen(fig)
+    self.drawn_source.on_change('data', lambda attr, old, new: self._stroke(new))
+    self.tap_source.on_change('data', lambda attr, old, new: self._tap(new))
+    self.figure = fig
+    return fig
 
-    @property
-    def seconds(self) -> float|None: return None if self.speed.value == 'as drawn' else self.seconds_slider.value
+# %% ../nbs/13_widgets.ipynb #ab107674
+@patch
+def recolor(self:LatentMap, color:str) -> LatentMap:
+    "Colour the dots by label or by a descriptor."
+    if color not in MAP_COLORS: raise ValueError(f"colour by one of {MAP_COLORS}, got {color!r}")
+    vals = self.map.labels if color == 'label' else self.map.descriptor(color)
+    self.points.data = {**self.points.data, 'color': point_colors(vals)}
+    if self.color_picker.value != color: self.color_picker.value = color
+    return self
 
-    def draw(self, points, seconds=...) -> LatentMap:
-        "Synthesize along a stroke `[n, 3]` (x, y, t_ms) or `[n, 2]`, as if drawn on the map."
-        a = np.asarray(points, np.float64)
-        if a.ndim == 2 and a.shape[0] >= 1 and a.shape[1] >= 2:
-            self.stroke_source.data = dict(x=a[:, 0].tolist(), y=a[:, 1].tolist())
-        self._submit(dict(kind='path', points=a, seconds=self.seconds if seconds is ... else seconds, label=self.picker.value))
-        return self
+@patch(as_prop=True)
+def seconds(self:LatentMap) -> float|None: return None if self.speed.value == 'as drawn' else self.seconds_slider.value
 
-    def play(self, i:int) -> LatentMap:
-        "Play corpus sound `i` (an index into `self.map.sounds`) and mark it."
-        if not 0 <= int(i) < len(self.map): raise IndexError(f"sound {i} is not on the map (0..{len(self.map) - 1})")
-        self._submit(dict(kind='sound', index=int(i)))
-        return self
+# %% ../nbs/13_widgets.ipynb #05d33372
+@patch
+def set(self:LatentMap,
+        color:str|None=None, # colour the dots by 'label' or a descriptor
+        seconds=..., # duration of the paths drawn next; None: the speed of the drawing
+        label=..., # class or mixture used to decode the paths drawn next
+       ) -> LatentMap:
+    "Set the map's controls from a script (nothing is rendered: the next stroke uses them)."
+    if color is not None: self.recolor(color)
+    if seconds is not ...:
+        if seconds is not None: self.seconds_slider.value = float(seconds)
+        self.speed.value = 'as drawn' if seconds is None else 'fixed'
+    if label is not ...: self.picker.value = label
+    return self
 
-    def _stroke(self, d):
-        if len(d.get('x', [])) < 2: return
-        pts = np.c_[d['x'], d['y'], d['t']]
-        self.drawn = pts.tolist()
-        self.draw(pts)
+# %% ../nbs/13_widgets.ipynb #053938c1
+@patch
+def draw(self:LatentMap,
+         points, # a stroke `[n, 3]` (x, y, t_ms) or `[n, 2]`, in map coordinates
+         seconds=..., # duration of the sound (None: the stroke's own timing; default: the speed control)
+        ) -> LatentMap:
+    "Synthesize along a stroke `[n, 3]` (x, y, t_ms) or `[n, 2]`, as if drawn on the map."
+    a = np.asarray(points, np.float64)
+    if a.ndim == 2 and a.shape[0] >= 1 and a.shape[1] >= 2:
+        self.stroke_source.data = dict(x=a[:, 0].tolist(), y=a[:, 1].tolist())
+    self._submit(dict(kind='path', points=a, seconds=self.seconds if seconds is ... else seconds, label=self.picker.value))
+    return self
 
-    def _tap(self, d):
-        if not len(d.get('x', [])): return
-        self.point = self.map.lift(torch.tensor([d['x'][0], d['y'][0]], dtype=torch.float32))
-        self.play(self.map.nearest(d['x'][0], d['y'][0]))
+@patch
+def play(self:LatentMap, i:int) -> LatentMap:
+    "Play corpus sound `i` (an index into `self.map.sounds`) and mark it."
+    if not 0 <= int(i) < len(self.map): raise IndexError(f"sound {i} is not on the map (0..{len(self.map) - 1})")
+    self._submit(dict(kind='sound', index=int(i)))
+    return self
 
-    def _render(self, r):
-        if r['kind'] == 'sound': return self.map.sounds[r['index']]
-        return draw_sound(self.model, self.map, r['points'], r['seconds'], r['label'])
+# %% ../nbs/13_widgets.ipynb #0360c6ad
+@patch
+def _stroke(self:LatentMap, d):
+    if len(d.get('x', [])) < 2: return
+    pts = np.c_[d['x'], d['y'], d['t']]
+    self.drawn = pts.tolist()
+    self.draw(pts)
 
-    def _done(self, r, out):
-        if r['kind'] == 'sound':
-            self.selected = r['index']
-            x, y = self.map.xy[r['index']].tolist()
-            self.selected_source.data = dict(x=[x], y=[y])
-            self.player.set(out)
-            self.status.value = f'<span style="color:#555">{html.escape(self.map.names[r["index"]])} ({html.escape(str(self.map.labels[r["index"]]))})</span>'
-            return
-        self.path, snd = out
-        q = self.map.project(self.path).numpy()
-        self.path_source.data = dict(x=q[:, 0].tolist(), y=q[:, 1].tolist())
-        self.player.set(snd)
-        self.status.value = f'<span style="color:#555">path of {len(self.path)} steps, {snd.duration:.2f} s</span>'
+@patch
+def _tap(self:LatentMap, d):
+    if not len(d.get('x', [])): return
+    self.point = self.map.lift(torch.tensor([d['x'][0], d['y'][0]], dtype=torch.float32))
+    self.play(self.map.nearest(d['x'][0], d['y'][0]))
 
-    def snapshot(self) -> Snapshot:
-        "The static twin: the map with the last stroke and path (matplotlib), and the last sound."
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(5.5, 4), dpi=72)
-        plot_map(self.map, self.color_picker.value, stroke=self.drawn if len(self.drawn) > 1 else None, path=self.path, ax=ax)
-        if self.selected is not None: ax.plot(*self.map.xy[self.selected].tolist(), 'o', ms=12, mfc='none', mec='k', mew=2)
-        fig.tight_layout()
-        return Snapshot(fig, self.sound)
+@patch
+def _render(self:LatentMap, r):
+    if r['kind'] == 'sound': return self.map.sounds[r['index']]
+    return draw_sound(self.model, self.map, r['points'], r['seconds'], r['label'])
 
+@patch
+def _done(self:LatentMap, r, out):
+    if r['kind'] == 'sound':
+        self._selected = r['index']
+        x, y = self.map.xy[r['index']].tolist()
+        self.selected_source.data = dict(x=[x], y=[y])
+        self.player.set(out)
+        self.status.value = f'<span style="color:#555">{html.escape(self.map.names[r["index"]])} ({html.escape(str(self.map.labels[r["index"]]))})</span>'
+        return
+    self._path, snd = out
+    q = self.map.project(self._path).numpy()
+    self.path_source.data = dict(x=q[:, 0].tolist(), y=q[:, 1].tolist())
+    self.player.set(snd)
+    self.status.value = f'<span style="color:#555">path of {len(self._path)} steps, {snd.duration:.2f} s</span>'
+
+# %% ../nbs/13_widgets.ipynb #6ae252ca
+@patch
+def snapshot(self:LatentMap) -> Snapshot:
+    "The static twin: the map with the last stroke and path (matplotlib), and the last sound."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 4), dpi=72)
+    plot_map(self.map, self.color_picker.value, stroke=self.drawn if len(self.drawn) > 1 else None, path=self.path, ax=ax)
+    if self.selected is not None: ax.plot(*self.map.xy[self.selected].tolist(), 'o', ms=12, mfc='none', mec='k', mew=2)
+    fig.tight_layout()
+    return Snapshot(fig, self.sound)
+
+@delegates(LatentMap, but='corpus')
 def latent_map(model, # any latentplay model (its `encode` places the sounds)
                corpus=None, # a `Corpus` (or list of sounds) to lay out
-               color:str='label', # 'label' or a descriptor: 'centroid', 'loudness', 'flatness', 'bandwidth'
-               seconds:float|None=None, # duration of drawn paths; None: the speed of the drawing
-               label=None, # class or mixture used to decode drawn paths (models with labels)
-               cmap:CorpusMap|None=None, # a ready `CorpusMap` (saves placing the corpus again)
-               width:int=520, height:int=400, # plot size in pixels
-               threaded:bool=True, autoplay:bool=True,
-              ) -> LatentMap:
+               **kwargs) -> LatentMap:
     "A map of a corpus in a model's latent space: hover, click to play, draw a path to hear it synthesized."
-    return LatentMap(model, corpus, color, seconds, label, cmap, width, height, threaded, autoplay)
+    return LatentMap(model, corpus, **kwargs)
 
-# %% ../nbs/13_widgets.ipynb #ad4fe807
+# %% ../nbs/13_widgets.ipynb #4658a033
 TARGET_RANGES = {'centroid': (100.0, 10000.0, 2000.0), 'bandwidth': (100.0, 8000.0, 1500.0), 'rolloff': (200.0, 11000.0, 4000.0),
                  'flatness': (1e-3, 1.0, 0.05), 'rms': (1e-3, 0.5, 0.05), 'loudness': (-70.0, -5.0, -30.0)}  # (low, high, default)
 
+def _unit(n): return {'centroid': 'Hz', 'bandwidth': 'Hz', 'rolloff': 'Hz', 'loudness': 'dB'}.get(n, '')
+
+# %% ../nbs/13_widgets.ipynb #437623b5
 class DescriptorTarget(_BokehWidget):
     "Draw descriptor curves over time; a latent path is searched whose sound follows them."
     css = 'lp-target'
+    result = _after_renders()                     # the last search's `targets.TargetResult`
     @renamed(steps='n_iter')
-    def __init__(self, model, descriptor='centroid', seconds:float=3.0, method:str='gradient', n_iter:int=150,
-                 width:int=520, height:int=200, threaded:bool=True, autoplay:bool=True):
+    def __init__(self,
+                 model, # a latentplay model (gradient search needs a differentiable `render`; others use greedy)
+                 descriptor='centroid', # a descriptor, or a list of them (one panel each)
+                 seconds:float=3.0, # duration of the sound
+                 method:str='gradient', # 'gradient' (follow_descriptors) or 'greedy' (the paper's baseline)
+                 n_iter:int=150, # most gradient iterations
+                 width:int=520, # width of each panel in pixels
+                 height:int=200, # height of each panel in pixels
+                 threaded:bool|None=None, # render in the background (None: only in a live Jupyter kernel)
+                 autoplay:bool=True, # play each new sound at once
+                ):
         super().__init__(threaded, autoplay, name='target')
-        from bokeh.plotting import figure
-        from bokeh.models import ColumnDataSource
         from bokeh.layouts import column
         names = [descriptor] if isinstance(descriptor, str) else list(descriptor)
         bad = [n for n in names if n not in TARGET_RANGES]
@@ -528,299 +671,391 @@ class DescriptorTarget(_BokehWidget):
         self.method_buttons.add_class('lp-method')
         self.go = W.Button(description='synthesize', icon='play', button_style='primary'); self.go.add_class('lp-synth')
         self.go.on_click(lambda _: self.synthesize())
-        self.targets, self.result, self.figures, self._sources, self._searches = {}, None, {}, {}, 0
-        S = float(seconds)
-        for n in names:
-            lo, hi, default = TARGET_RANGES[n]
-            log = TARGETABLE[n] == 'ratio'
-            f = figure(width=width, height=height, tools='reset', x_range=(0, S), y_range=(lo, hi),
-                       y_axis_type='log' if log else 'linear', x_axis_label='seconds', y_axis_label=f'{n} ({_unit(n)})' if _unit(n) else n,
-                       title=f'{n}: drag left to right to draw the target')
-            tgt, ach = ColumnDataSource(dict(x=[], y=[])), ColumnDataSource(dict(x=[], y=[]))
-            f.line('x', 'y', source=tgt, color='#bbbbbb', line_width=6, legend_label='target')
-            f.line('x', 'y', source=ach, color='#1f77b4', line_width=2, legend_label='achieved')
-            f.legend.location, f.legend.label_text_font_size = 'top_left', '9pt'
-            stroke, drawn, _ = _pen(f)
-            drawn.on_change('data', lambda attr, old, new, n=n: self._stroke(n, new))
-            self.figures[n], self._sources[n] = f, dict(target=tgt, achieved=ach, stroke=stroke, drawn=drawn)
-            self.set_target(n, default, render=False)
+        self.targets, self._result, self.figures, self._sources, self._searches = {}, None, {}, {}, 0
+        for n in names: self._make_panel(n, width, height)
         self.seconds_slider.observe(lambda _: self._rescale(), 'value')
         self.children = [W.HBox([self.seconds_slider, self.method_buttons, self.go]), self._bokeh(column(*self.figures.values())),
                          self.player, self.status]
 
-    @property
-    def seconds(self) -> float: return self.seconds_slider.value
-    @property
-    def method(self) -> str: return self.method_buttons.value
+# %% ../nbs/13_widgets.ipynb #4cc7e4da
+@patch
+def _make_panel(self:DescriptorTarget, n, width, height):
+    from bokeh.plotting import figure
+    from bokeh.models import ColumnDataSource
+    lo, hi, default = TARGET_RANGES[n]
+    f = figure(width=width, height=height, tools='reset', x_range=(0, self.seconds), y_range=(lo, hi),
+               y_axis_type='log' if TARGETABLE[n] == 'ratio' else 'linear', x_axis_label='seconds',
+               y_axis_label=f'{n} ({_unit(n)})' if _unit(n) else n, title=f'{n}: drag left to right to draw the target')
+    tgt, ach = ColumnDataSource(dict(x=[], y=[])), ColumnDataSource(dict(x=[], y=[]))
+    f.line('x', 'y', source=tgt, color='#bbbbbb', line_width=6, legend_label='target')
+    f.line('x', 'y', source=ach, color='#1f77b4', line_width=2, legend_label='achieved')
+    f.legend.location, f.legend.label_text_font_size = 'top_left', '9pt'
+    stroke, drawn, _ = _pen(f)
+    drawn.on_change('data', lambda attr, old, new: self._stroke(n, new))
+    self.figures[n], self._sources[n] = f, dict(target=tgt, achieved=ach, stroke=stroke, drawn=drawn)
+    self.set_target(n, default, render=False)
 
-    def set_target(self, name:str, curve, times=None, render:bool=True) -> DescriptorTarget:
-        "Set one target: a number, a curve spread over the duration, or values at `times` (seconds); then synthesize."
-        if name not in self.figures: raise ValueError(f"this widget draws {self.names}; make one with descriptor=[...] for {name!r}")
-        lo, hi, _ = TARGET_RANGES[name]
-        v = np.atleast_1d(np.asarray(curve, np.float64))
-        if not np.isfinite(v).all(): raise ValueError(f"the {name} target contains NaN or infinite values")
-        grid = np.linspace(0, self.seconds, 64)
-        if times is None: t = np.linspace(0, self.seconds, len(v)) if len(v) > 1 else np.array([0.0])
-        else:
-            t = np.asarray(times, np.float64)
-            if t.shape != v.shape: raise ValueError(f"times and curve differ in length ({len(t)} and {len(v)})")
-            o = np.argsort(t, kind='stable'); t, v = t[o], v[o]
-        c = np.clip(np.interp(grid, t, v) if len(v) > 1 else np.full_like(grid, v[0]), lo, hi)
-        self.targets[name] = c
-        self._sources[name]['target'].data = dict(x=grid.tolist(), y=c.tolist())
-        if render: self.synthesize()
-        return self
+@patch(as_prop=True)
+def seconds(self:DescriptorTarget) -> float: return self.seconds_slider.value
+@patch(as_prop=True)
+def method(self:DescriptorTarget) -> str: return self.method_buttons.value
 
-    def _rescale(self):
-        for n, f in self.figures.items():
-            old = np.linspace(0, 1, len(self.targets[n]))
-            f.x_range.end = self.seconds
-            self.set_target(n, self.targets[n], times=old * self.seconds, render=False)
+# %% ../nbs/13_widgets.ipynb #a59e6f17
+@patch
+def set_target(self:DescriptorTarget,
+               name:str, # the descriptor (one of the widget's panels)
+               curve, # a number, or values spread evenly over the duration (or at `times`)
+               times=None, # seconds of each value of `curve`
+               render:bool=True, # start a search at once
+              ) -> DescriptorTarget:
+    "Set one target: a number, a curve spread over the duration, or values at `times` (seconds); then synthesize."
+    if name not in self.figures: raise ValueError(f"this widget draws {self.names}; make one with descriptor=[...] for {name!r}")
+    lo, hi, _ = TARGET_RANGES[name]
+    v = np.atleast_1d(np.asarray(curve, np.float64))
+    if not np.isfinite(v).all(): raise ValueError(f"the {name} target contains NaN or infinite values")
+    grid = np.linspace(0, self.seconds, 64)
+    if times is None: t = np.linspace(0, self.seconds, len(v)) if len(v) > 1 else np.array([0.0])
+    else:
+        t = np.asarray(times, np.float64)
+        if t.shape != v.shape: raise ValueError(f"times and curve differ in length ({len(t)} and {len(v)})")
+        o = np.argsort(t, kind='stable'); t, v = t[o], v[o]
+    c = np.clip(np.interp(grid, t, v) if len(v) > 1 else np.full_like(grid, v[0]), lo, hi)
+    self.targets[name] = c
+    self._sources[name]['target'].data = dict(x=grid.tolist(), y=c.tolist())
+    if render: self.synthesize()
+    return self
 
-    def _stroke(self, name, d):
-        if len(d.get('x', [])) < 2: return
-        self.set_target(name, d['y'], times=d['x'])
-        self._sources[name]['stroke'].data = dict(x=[], y=[])
+# %% ../nbs/13_widgets.ipynb #6bc776fb
+@patch
+def set(self:DescriptorTarget,
+        seconds:float|None=None, # duration of the sound; the drawn targets stretch to it
+        method:str|None=None, # 'gradient' or 'greedy'
+       ) -> DescriptorTarget:
+    "Set the duration and the search method (the next `synthesize` uses them)."
+    if method is not None:
+        if method not in self.method_buttons.options: raise ValueError(f"method is 'gradient' or 'greedy', got {method!r}")
+        if method == 'gradient' and not can(self.model, 'render'):
+            raise ValueError("this model cannot be searched by gradient, because it has no differentiable render; use 'greedy'")
+        self.method_buttons.value = method
+    if seconds is not None:
+        s = float(seconds)
+        if not self.seconds_slider.min <= s <= self.seconds_slider.max:
+            raise ValueError(f"seconds must be in [{self.seconds_slider.min:g}, {self.seconds_slider.max:g}], got {seconds!r}")
+        self.seconds_slider.value = s
+    return self
 
-    def synthesize(self, seed:int|None=None) -> DescriptorTarget:
-        "Search a latent path for the current targets (in the background); each search without a `seed` tries a new one."
-        if seed is None: seed, self._searches = self._searches, self._searches + 1
-        self._submit(dict(targets={k: v.copy() for k, v in self.targets.items()}, seconds=self.seconds, method=self.method,
-                          seed=int(seed)))
-        return self
+@patch
+def _rescale(self:DescriptorTarget):
+    for n, f in self.figures.items():
+        old = np.linspace(0, 1, len(self.targets[n]))
+        f.x_range.end = self.seconds
+        self.set_target(n, self.targets[n], times=old * self.seconds, render=False)
 
-    def _render(self, r):
-        if r['method'] == 'gradient':
-            return follow_descriptors(self.model, r['targets'], r['seconds'], n_iter=self.n_iter, seed=r['seed'])
-        return greedy_descriptor_path(self.model, r['targets'], r['seconds'], seed=r['seed'])
+# %% ../nbs/13_widgets.ipynb #02967567
+@patch
+def synthesize(self:DescriptorTarget,
+               seed:int|None=None, # the starting guess; None: a new one for each search
+              ) -> DescriptorTarget:
+    "Search a latent path for the current targets (in the background); each search without a `seed` tries a new one."
+    if seed is None: seed, self._searches = self._searches, self._searches + 1
+    self._submit(dict(targets={k: v.copy() for k, v in self.targets.items()}, seconds=self.seconds, method=self.method,
+                      seed=int(seed)))
+    return self
 
-    def _done(self, r, res):
-        self.result = res
-        for n in self.names:
-            self._sources[n]['achieved'].data = dict(x=res.times.tolist(), y=res.achieved[n].tolist())
-        self.player.set(res.sound)
-        self.status.value = (f'<span style="color:#555">{res.method}: error {100 * res.error["overall"]:.1f}% '
-                             f'({res.decoder_calls} latents decoded, {res.seconds:.2f} s)</span>')
+@patch
+def _stroke(self:DescriptorTarget, name, d):
+    if len(d.get('x', [])) < 2: return
+    self.set_target(name, d['y'], times=d['x'])
+    self._sources[name]['stroke'].data = dict(x=[], y=[])
 
-    def snapshot(self) -> Snapshot:
-        "The static twin: targets against what was achieved, and the sound."
-        if self.result is None: raise ValueError("nothing synthesized yet; draw a target or call synthesize()")
-        return Snapshot(plot_targets(self.result), self.sound, repr(self.result))
+# %% ../nbs/13_widgets.ipynb #877e7101
+@patch
+def _render(self:DescriptorTarget, r):
+    if r['method'] == 'gradient':
+        return follow_descriptors(self.model, r['targets'], r['seconds'], n_iter=self.n_iter, seed=r['seed'])
+    return greedy_descriptor_path(self.model, r['targets'], r['seconds'], seed=r['seed'])
 
-def _unit(n): return {'centroid': 'Hz', 'bandwidth': 'Hz', 'rolloff': 'Hz', 'loudness': 'dB'}.get(n, '')
+@patch
+def _done(self:DescriptorTarget, r, res):
+    self._result = res
+    for n in self.names:
+        self._sources[n]['achieved'].data = dict(x=res.times.tolist(), y=res.achieved[n].tolist())
+    self.player.set(res.sound)
+    self.status.value = (f'<span style="color:#555">{res.method}: error {100 * res.error["overall"]:.1f}% '
+                         f'({res.decoder_calls} latents decoded, {res.seconds:.2f} s)</span>')
+
+@patch
+def snapshot(self:DescriptorTarget) -> Snapshot:
+    "The static twin: targets against what was achieved, and the sound."
+    if self.result is None: raise ValueError("nothing synthesized yet; draw a target or call synthesize()")
+    return Snapshot(plot_targets(self.result), self.sound, repr(self.result))
 
 @renamed(steps='n_iter')
+@delegates(DescriptorTarget, but='descriptor')
 def descriptor_target(model, # a latentplay model (gradient search needs a differentiable `render`; others use greedy)
                       descriptor='centroid', # a descriptor, or a list of them (one panel each)
-                      seconds:float=3.0, # duration of the sound
-                      method:str='gradient', # 'gradient' (follow_descriptors) or 'greedy' (the paper's baseline)
-                      n_iter:int=150, # most gradient iterations
-                      width:int=520, height:int=200, # size of each panel in pixels
-                      threaded:bool=True, autoplay:bool=True,
-                     ) -> DescriptorTarget:
+                      **kwargs) -> DescriptorTarget:
     "Draw target curves for descriptors over time; hear a sound that follows them."
-    return DescriptorTarget(model, descriptor, seconds, method, n_iter, width, height, threaded, autoplay)
+    return DescriptorTarget(model, descriptor, **kwargs)
 
-# %% ../nbs/13_widgets.ipynb #045cc133
+# %% ../nbs/13_widgets.ipynb #1c19fd44
 VELOCITIES = (1.0, 0.6, 0.3)   # what successive clicks on a cell give, before it turns off
 
+def _default_pattern(model, tracks, n_steps, tempo) -> Pattern:
+    "An empty grid: rows of the model's drum classes (or its first labels), or of typical points for a model without labels."
+    labels = labels_of(model)
+    if tracks is None: tracks = [t for t in DEFAULT_TRACKS if t in labels][:4] or labels[:4]
+    if tracks: return Pattern(list(tracks), n_steps, tempo=tempo)
+    p = Pattern(0, n_steps, tempo=tempo)
+    for i, z in enumerate(model.prior(4, seed=0)): p.add_track(f'point {i + 1}', z=z)
+    return p
+
+# %% ../nbs/13_widgets.ipynb #9399bbb8
 class Sequencer(_Widget):
     "A step grid of tracks x steps played by a model, with tempo, swing, stretch and morph."
     css = 'lp-sequencer'
-    def __init__(self, model, pattern:Pattern|None=None, tracks=None, steps:int=16, tempo:float=110.0, loops:int=1,
-                 seed:int=0, source=None, threaded:bool=True, autoplay:bool=True):
+    rendered_pattern = _after_renders()           # the pattern that the sound plays
+    @renamed(steps='n_steps')
+    def __init__(self,
+                 model, # any latentplay model (rows play its classes, or latent points)
+                 pattern:Pattern|None=None, # a pattern to start from (copied); None: an empty grid
+                 tracks=None, # row names/labels for a new grid (default: up to 4 drum classes the model knows)
+                 n_steps:int=16, # steps of a new grid
+                 tempo:float=110.0, # BPM of a new grid
+                 loops:int=1, # how many times the loop is repeated in the sound (the player loops it anyway)
+                 seed:int=0, # the "kit": picks each class's variant
+                 source=None, # a slider or map widget whose point rows can take (`take_point`)
+                 threaded:bool|None=None, # render in the background (None: only in a live Jupyter kernel)
+                 autoplay:bool=True, # play each new sound at once
+                ):
         super().__init__(threaded, autoplay, loop=True, name='pattern')
         self.model, self.loops, self.seed, self.source = check_protocol(model, 'lp.sequencer'), int(loops), int(seed), source
         self.cache, self._row_controls, self._quiet = HitCache(), {}, False
-        self.pattern = pattern.copy() if pattern is not None else self._default(model, tracks, steps, tempo)
-        self.tempo_slider = W.FloatSlider(self.pattern.tempo, min=40, max=240, step=1, description='tempo', continuous_update=False)
-        self.tempo_slider.add_class('lp-tempo')
-        self.swing_slider = W.FloatSlider(self.pattern.swing, min=0, max=0.75, step=0.01, description='swing', continuous_update=False)
-        self.swing_slider.add_class('lp-swing')
-        for k, sl in (('tempo', self.tempo_slider), ('swing', self.swing_slider)):
-            sl.observe(lambda ch, k=k: self._edit(lambda p: setattr(p, k, ch['new'])), 'value')
-        self.render_button = W.Button(description='render', icon='refresh'); self.render_button.add_class('lp-render')
-        self.render_button.on_click(lambda _: self.render())
-        self.path_text = W.Text('pattern.json', description='file', layout=W.Layout(width='260px'))
-        save, load = W.Button(description='save', icon='save'), W.Button(description='load', icon='folder-open')
-        save.add_class('lp-save'); load.add_class('lp-load')
-        save.on_click(lambda _: self._guard(lambda: self.save(self.path_text.value)))
-        load.on_click(lambda _: self._guard(lambda: self.load(self.path_text.value)))
-        self._controls = W.VBox([W.HBox([self.tempo_slider, self.swing_slider, self.render_button]),
-                                 W.HBox([self.path_text, save, load])])
+        self.pattern = pattern.copy() if pattern is not None else _default_pattern(model, tracks, n_steps, tempo)
+        self._make_controls()
         self._build()
         self.render()
 
-    @staticmethod
-    def _default(model, tracks, steps, tempo) -> Pattern:
-        labels = labels_of(model)
-        if tracks is None:
-            tracks = [t for t in DEFAULT_TRACKS if t in labels][:4] or labels[:4]
-        if tracks:
-            return Pattern(list(tracks), steps=steps, tempo=tempo)
-        p = Pattern(0, steps=steps, tempo=tempo)                    # a model without labels: rows of typical points
-        for i, z in enumerate(model.prior(4, seed=0)): p.add_track(f'point {i + 1}', z=z)
-        return p
+# %% ../nbs/13_widgets.ipynb #025b23c5
+@patch
+def _make_controls(self:Sequencer):
+    self.tempo_slider = W.FloatSlider(self.pattern.tempo, min=40, max=240, step=1, description='tempo', continuous_update=False)
+    self.tempo_slider.add_class('lp-tempo')
+    self.swing_slider = W.FloatSlider(self.pattern.swing, min=0, max=0.75, step=0.01, description='swing', continuous_update=False)
+    self.swing_slider.add_class('lp-swing')
+    for k, sl in (('tempo', self.tempo_slider), ('swing', self.swing_slider)):
+        sl.observe(lambda ch, k=k: self._edit(lambda p: setattr(p, k, ch['new'])), 'value')
+    self.render_button = W.Button(description='render', icon='refresh'); self.render_button.add_class('lp-render')
+    self.render_button.on_click(lambda _: self.render())
+    self.path_text = W.Text('pattern.json', description='file', layout=W.Layout(width='260px'))
+    save, load = W.Button(description='save', icon='save'), W.Button(description='load', icon='folder-open')
+    save.add_class('lp-save'); load.add_class('lp-load')
+    save.on_click(lambda _: self._guard(lambda: self.save(self.path_text.value)))
+    load.on_click(lambda _: self._guard(lambda: self.load(self.path_text.value)))
+    self._controls = W.VBox([W.HBox([self.tempo_slider, self.swing_slider, self.render_button]),
+                             W.HBox([self.path_text, save, load])])
 
-    def _build(self):
-        "(Re)build the grid from the pattern."
-        labels = labels_of(self.model)
-        self.cells, rows, self.mute_buttons, self.solo_buttons = {}, [], [], []
-        for t, tr in enumerate(self.pattern.tracks):
-            btns = []
-            for s in range(self.pattern.n_steps):
-                b = W.Button(description='', layout=W.Layout(width='26px', height='26px', margin='1px'))
-                b.add_class('lp-cell'); b.add_class(f'lp-cell-{t}-{s}')
-                b.on_click(lambda _, t=t, s=s: self.click(t, s))
-                self.cells[t, s] = b; btns.append(b)
-                if s % self.pattern.steps_per_beat == self.pattern.steps_per_beat - 1 and s < self.pattern.n_steps - 1:
-                    btns.append(W.HTML('', layout=W.Layout(width='6px')))
-            stretch = W.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.25, description='stretch', readout_format='.2f',
-                                       continuous_update=False, layout=W.Layout(width='230px'))
-            stretch.add_class(f'lp-stretch-{t}')
-            morph_to = W.Dropdown(options=[('no morph', None)] + [(l, l) for l in labels], layout=W.Layout(width='110px'))
-            morph_to.add_class(f'lp-morph-{t}')
-            amount = W.FloatSlider(0.3, min=0, max=1, step=0.05, description='amount', continuous_update=False,
-                                   style={'description_width': '48px'}, layout=W.Layout(width='170px'))
-            for w_ in (stretch, morph_to, amount): w_.observe(lambda _, t=t: self._row_changed(t), 'value')
-            self._row_controls[t] = (stretch, morph_to, amount)
-            take = W.Button(description='take point', layout=W.Layout(width='90px', display='' if self.source is not None else 'none'))
-            take.on_click(lambda _, t=t: self._guard(lambda: self.take_point(t)))
-            name = W.HTML(f'<b style="font:12px monospace">{html.escape(tr.name[:10]):>10}</b>', layout=W.Layout(width='80px'))
-            mute = W.ToggleButton(tr.mute, description='M', tooltip='mute this row', layout=W.Layout(width='30px'))
-            solo = W.ToggleButton(tr.solo, description='S', tooltip='play only the soloed rows', layout=W.Layout(width='30px'))
-            mute.add_class(f'lp-mute-{t}'); solo.add_class(f'lp-solo-{t}')
-            self.mute_buttons.append(mute); self.solo_buttons.append(solo)
-            mute.observe(lambda ch, t=t: self._edit(lambda p: setattr(p.tracks[t], 'mute', bool(ch['new']))), 'value')
-            solo.observe(lambda ch, t=t: self._edit(lambda p: setattr(p.tracks[t], 'solo', bool(ch['new']))), 'value')
-            rows.append(W.HBox([name, mute, solo] + btns + [stretch, morph_to, amount, take]))
-            for s in range(self.pattern.n_steps): self._paint(t, s)
-        self.children = [self._controls, W.VBox(rows), self.player, self.status]
+# %% ../nbs/13_widgets.ipynb #156b0247
+@patch
+def _build(self:Sequencer):
+    "(Re)build the grid from the pattern."
+    self.cells, self.mute_buttons, self.solo_buttons = {}, [], []
+    rows = [self._make_row(t, tr, labels_of(self.model)) for t, tr in enumerate(self.pattern.tracks)]
+    for t in range(len(self.pattern.tracks)):
+        for s in range(self.pattern.n_steps): self._paint(t, s)
+    self.children = [self._controls, W.VBox(rows), self.player, self.status]
 
-    def _paint(self, t, s):
-        c = self.pattern.cell(t, s)
-        b = self.cells[t, s]
-        if c is None:
-            b.style.button_color = '#e8e8e8' if (s // self.pattern.steps_per_beat) % 2 == 0 else '#d4d4d4'
-            b.tooltip = f'{self.pattern.tracks[t].name}, step {s + 1}: off'
-        else:
-            v = c.get('velocity', 1.0)
-            b.style.button_color = f'rgba(31, 78, 121, {0.25 + 0.75 * v:.2f})'
-            b.tooltip = f'{self.pattern.tracks[t].name}, step {s + 1}: velocity {v:g}'
+@patch
+def _make_row(self:Sequencer, t, tr, labels):
+    btns, spb = [], self.pattern.steps_per_beat
+    for s in range(self.pattern.n_steps):
+        b = W.Button(description='', layout=W.Layout(width='26px', height='26px', margin='1px'))
+        b.add_class('lp-cell'); b.add_class(f'lp-cell-{t}-{s}')
+        b.on_click(lambda _, t=t, s=s: self.click(t, s))
+        self.cells[t, s] = b; btns.append(b)
+        if s % spb == spb - 1 and s < self.pattern.n_steps - 1: btns.append(W.HTML('', layout=W.Layout(width='6px')))
+    stretch = W.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.25, description='stretch', readout_format='.2f',
+                               continuous_update=False, layout=W.Layout(width='230px'))
+    stretch.add_class(f'lp-stretch-{t}')
+    morph_to = W.Dropdown(options=[('no morph', None)] + [(l, l) for l in labels], layout=W.Layout(width='110px'))
+    morph_to.add_class(f'lp-morph-{t}')
+    amount = W.FloatSlider(0.3, min=0, max=1, step=0.05, description='amount', continuous_update=False,
+                           style={'description_width': '48px'}, layout=W.Layout(width='170px'))
+    for w_ in (stretch, morph_to, amount): w_.observe(lambda _, t=t: self._row_changed(t), 'value')
+    self._row_controls[t] = (stretch, morph_to, amount)
+    take = W.Button(description='take point', layout=W.Layout(width='90px', display='' if self.source is not None else 'none'))
+    take.on_click(lambda _, t=t: self._guard(lambda: self.take_point(t)))
+    name = W.HTML(f'<b style="font:12px monospace">{html.escape(tr.name[:10]):>10}</b>', layout=W.Layout(width='80px'))
+    mute = W.ToggleButton(tr.mute, description='M', tooltip='mute this row', layout=W.Layout(width='30px'))
+    solo = W.ToggleButton(tr.solo, description='S', tooltip='play only the soloed rows', layout=W.Layout(width='30px'))
+    mute.add_class(f'lp-mute-{t}'); solo.add_class(f'lp-solo-{t}')
+    self.mute_buttons.append(mute); self.solo_buttons.append(solo)
+    mute.observe(lambda ch, t=t: self._edit(lambda p: setattr(p.tracks[t], 'mute', bool(ch['new']))), 'value')
+    solo.observe(lambda ch, t=t: self._edit(lambda p: setattr(p.tracks[t], 'solo', bool(ch['new']))), 'value')
+    return W.HBox([name, mute, solo] + btns + [stretch, morph_to, amount, take])
 
-    def _guard(self, fn):
-        try: fn()
-        except Exception as e: self._failed(None, e)
+# %% ../nbs/13_widgets.ipynb #4c65843d
+@patch
+def _paint(self:Sequencer, t, s):
+    c, b = self.pattern.cell(t, s), self.cells[t, s]
+    if c is None:
+        b.style.button_color = '#e8e8e8' if (s // self.pattern.steps_per_beat) % 2 == 0 else '#d4d4d4'
+        b.tooltip = f'{self.pattern.tracks[t].name}, step {s + 1}: off'
+    else:
+        v = c.get('velocity', 1.0)
+        b.style.button_color = f'rgba(31, 78, 121, {0.25 + 0.75 * v:.2f})'
+        b.tooltip = f'{self.pattern.tracks[t].name}, step {s + 1}: velocity {v:g}'
 
-    def _edit(self, fn):
-        if not self._quiet: self._guard(lambda: (fn(self.pattern), self.render()))
+@patch
+def _guard(self:Sequencer, fn):
+    try: fn()
+    except Exception as e: self._failed(None, e)
 
-    def _row(self, track) -> int: return self.pattern.tracks.index(self.pattern.track(track))
-    def _on(self, t) -> list: return [s for s in range(self.pattern.n_steps) if self.pattern.cell(t, s) is not None]
+@patch
+def _edit(self:Sequencer, fn):
+    if not self._quiet: self._guard(lambda: (fn(self.pattern), self.render()))
 
-    def _row_fields(self, t) -> dict:
-        stretch, morph_to, amount = self._row_controls[t]
-        out = {'stretch': stretch.value}
-        if morph_to.value is not None and self.pattern.tracks[t].z is None: out['morph'] = {'to': morph_to.value, 'amount': amount.value}
-        else: out['morph'] = None
-        return out
+@patch
+def _row(self:Sequencer, track) -> int: return self.pattern.tracks.index(self.pattern.track(track))
+@patch
+def _on(self:Sequencer, t) -> list: return [s for s in range(self.pattern.n_steps) if self.pattern.cell(t, s) is not None]
 
-    def _row_changed(self, t):
-        on = self._on(t)
-        if on: self._edit(lambda p: p.set(t, on, **self._row_fields(t)))
+@patch
+def _row_fields(self:Sequencer, t) -> dict:
+    stretch, morph_to, amount = self._row_controls[t]
+    out = {'stretch': stretch.value}
+    out['morph'] = {'to': morph_to.value, 'amount': amount.value} if morph_to.value is not None and self.pattern.tracks[t].z is None else None
+    return out
 
-    def click(self, track, step:int) -> Sequencer:
-        "What a click on a cell does: off → velocity 1 → 0.6 → 0.3 → off."
-        t = self._row(track)
-        c = self.pattern.cell(t, step)
-        if c is None: self.pattern.set(t, step, velocity=VELOCITIES[0], **self._row_fields(t))
-        else:
-            v = c.get('velocity', 1.0)
-            nxt = [x for x in VELOCITIES if x < v - 1e-9]
-            if nxt: self.pattern.set(t, step, velocity=nxt[0])
-            else: self.pattern.clear(t, step)
-        self._paint(t, step)
-        return self.render()
+@patch
+def _row_changed(self:Sequencer, t):
+    on = self._on(t)
+    if on: self._edit(lambda p: p.set(t, on, **self._row_fields(t)))
 
-    def set_row(self,
-                track, # track name or row number
-                stretch:float|None=None, # time-stretch of the row's hits (0.25..4)
-                morph:str|None=..., # a class to lean towards, or None for no morph
-                amount:float|None=None, # how far (0..1)
-               ) -> Sequencer:
-        "Set a row's stretch and morph, as its controls do: the row's cells follow, and the loop re-renders."
-        t = self._row(track)
-        st, mt, am = self._row_controls[t]
-        if morph is not ... and morph is not None and morph not in [v for _, v in mt.options]:
-            raise ValueError(f"unknown class {morph!r} to morph towards; this model knows {[v for _, v in mt.options][1:]}")
-        self._quiet = True                                   # one edit and one render for all three controls
-        try:
-            if stretch is not None: st.value = float(stretch)
-            if morph is not ...: mt.value = morph
-            if amount is not None: am.value = float(amount)
-        finally: self._quiet = False
-        self._row_changed(t)
-        return self
+# %% ../nbs/13_widgets.ipynb #81b8e356
+@patch
+def click(self:Sequencer,
+          track, # track name or row number
+          step:int, # the step (0-based)
+         ) -> Sequencer:
+    "What a click on a cell does: off → velocity 1 → 0.6 → 0.3 → off."
+    t = self._row(track)
+    c = self.pattern.cell(t, step)
+    if c is None: self.pattern.set(t, step, velocity=VELOCITIES[0], **self._row_fields(t))
+    else:
+        v = c.get('velocity', 1.0)
+        nxt = [x for x in VELOCITIES if x < v - 1e-9]
+        if nxt: self.pattern.set(t, step, velocity=nxt[0])
+        else: self.pattern.clear(t, step)
+    self._paint(t, step)
+    return self.render()
 
-    def take_point(self, track) -> Sequencer:
-        "Make a row play the latent point of the linked slider or map widget (`source.z` or `source.point`)."
-        if self.source is None: raise ValueError("no widget to take a point from; make the sequencer with source=lp.sliders(model)")
-        z = getattr(self.source, 'z', None) if not isinstance(self.source, LatentMap) else self.source.point
-        if z is None: raise ValueError("the source widget has no point yet (click on the map first)")
-        t = self._row(track)
-        tr = self.pattern.tracks[t]
-        tr.z, tr.label = [float(v) for v in torch.as_tensor(z).reshape(-1)], None
-        on = self._on(t)
-        if on: self.pattern.set(t, on, z=tr.z)
-        return self.render()
+# %% ../nbs/13_widgets.ipynb #1f99e6ee
+@patch
+def set_row(self:Sequencer,
+            track, # track name or row number
+            stretch:float|None=None, # time-stretch of the row's hits (0.25..4)
+            morph:str|None=..., # a class to lean towards, or None for no morph
+            amount:float|None=None, # how far (0..1)
+           ) -> Sequencer:
+    "Set a row's stretch and morph, as its controls do: the row's cells follow, and the loop re-renders."
+    t = self._row(track)
+    st, mt, am = self._row_controls[t]
+    if morph is not ... and morph is not None and morph not in [v for _, v in mt.options]:
+        raise ValueError(f"unknown class {morph!r} to morph towards; this model knows {[v for _, v in mt.options][1:]}")
+    self._quiet = True                                   # one edit and one render for all three controls
+    try:
+        if stretch is not None: st.value = float(stretch)
+        if morph is not ...: mt.value = morph
+        if amount is not None: am.value = float(amount)
+    finally: self._quiet = False
+    self._row_changed(t)
+    return self
 
-    def set_pattern(self, pattern:Pattern) -> Sequencer:
-        "Show and play another pattern."
-        if not isinstance(pattern, Pattern): raise TypeError(f"set_pattern takes a Pattern, got {type(pattern).__name__}")
-        self.pattern, self._row_controls, self._quiet = pattern.copy(), {}, True
-        try: self.tempo_slider.value, self.swing_slider.value = self.pattern.tempo, self.pattern.swing
-        finally: self._quiet = False
-        self._build()
-        return self.render()
+# %% ../nbs/13_widgets.ipynb #ee94baf9
+@patch
+def set(self:Sequencer,
+        tempo:float|None=None, # beats per minute
+        swing:float|None=None, # 0..0.75: delay of every second step, as a fraction of a step
+       ) -> Sequencer:
+    "Set the loop's tempo and swing (one render), as the sliders do."
+    p = self.pattern.copy()                              # checked first: a bad value raises and changes nothing
+    if tempo is not None: p.tempo = tempo
+    if swing is not None: p.swing = swing
+    self._quiet = True
+    try:
+        for v, sl in ((tempo, self.tempo_slider), (swing, self.swing_slider)):
+            if v is None: continue
+            sl.min, sl.max = min(sl.min, float(v)), max(sl.max, float(v))
+            sl.value = float(v)
+    finally: self._quiet = False
+    self.pattern.tempo, self.pattern.swing = p.tempo, p.swing
+    return self.render()
 
-    def save(self, path) -> Path:
-        "Save the pattern as JSON (atomically)."
-        out = save_pattern(self.pattern, path)
-        self.status.value = f'<span style="color:#555">saved {html.escape(str(out))}</span>'
-        return out
+# %% ../nbs/13_widgets.ipynb #ed610045
+@patch
+def take_point(self:Sequencer, track) -> Sequencer:
+    "Make a row play the latent point of the linked slider or map widget (`source.z` or `source.point`)."
+    if self.source is None: raise ValueError("no widget to take a point from; make the sequencer with source=lp.sliders(model)")
+    z = self.source.point if isinstance(self.source, LatentMap) else getattr(self.source, 'z', None)
+    if z is None: raise ValueError("the source widget has no point yet (click on the map first)")
+    t = self._row(track)
+    tr = self.pattern.tracks[t]
+    tr.z, tr.label = [float(v) for v in torch.as_tensor(z).reshape(-1)], None
+    on = self._on(t)
+    if on: self.pattern.set(t, on, z=tr.z)
+    return self.render()
 
-    def load(self, path) -> Sequencer:
-        "Load a pattern from JSON and play it."
-        return self.set_pattern(load_pattern(path))
+@patch
+def set_pattern(self:Sequencer, pattern:Pattern) -> Sequencer:
+    "Show and play another pattern."
+    if not isinstance(pattern, Pattern): raise TypeError(f"set_pattern takes a Pattern, got {type(pattern).__name__}")
+    self.pattern, self._row_controls, self._quiet = pattern.copy(), {}, True
+    try: self.tempo_slider.value, self.swing_slider.value = self.pattern.tempo, self.pattern.swing
+    finally: self._quiet = False
+    self._build()
+    return self.render()
 
-    def render(self) -> Sequencer:
-        "Render the loop (in the background)."
-        self._submit(dict(pattern=self.pattern.copy()))
-        return self
+@patch
+def save(self:Sequencer, path) -> Path:
+    "Save the pattern as JSON (atomically)."
+    out = save_pattern(self.pattern, path)
+    self.status.value = f'<span style="color:#555">saved {html.escape(str(out))}</span>'
+    return out
 
-    def _render(self, r):
-        return render_pattern(self.model, r['pattern'], loops=self.loops, seed=self.seed, cache=self.cache)
+@patch
+def load(self:Sequencer, path) -> Sequencer:
+    "Load a pattern from JSON and play it."
+    return self.set_pattern(load_pattern(path))
 
-    def _done(self, r, snd):
-        self.rendered_pattern = r['pattern']
-        self.player.set(snd)
-        p = r['pattern']
-        n = sum(c is not None for tr in p.tracks for c in tr.cells)
-        self.status.value = f'<span style="color:#555">{n} hits, {p.tempo:g} BPM, swing {p.swing:g}, loop of {p.seconds:.2f} s' + (f' x {self.loops}' if self.loops > 1 else '') + '</span>'
+# %% ../nbs/13_widgets.ipynb #127ee3f5
+@patch
+def render(self:Sequencer) -> Sequencer:
+    "Render the loop (in the background in a live kernel)."
+    self._submit(dict(pattern=self.pattern.copy()))
+    return self
 
-    def snapshot(self) -> Snapshot:
-        "The static twin: the grid (matplotlib) and the loop."
-        return Snapshot(plot_pattern(self.pattern), self.sound)
+@patch
+def _render(self:Sequencer, r):
+    return render_pattern(self.model, r['pattern'], loops=self.loops, seed=self.seed, cache=self.cache)
 
+@patch
+def _done(self:Sequencer, r, snd):
+    p = self._rendered_pattern = r['pattern']
+    self.player.set(snd)
+    n = sum(c is not None for tr in p.tracks for c in tr.cells)
+    self.status.value = (f'<span style="color:#555">{n} hits, {p.tempo:g} BPM, swing {p.swing:g}, loop of {p.seconds:.2f} s'
+                         + (f' x {self.loops}' if self.loops > 1 else '') + '</span>')
+
+@patch
+def snapshot(self:Sequencer) -> Snapshot:
+    "The static twin: the grid (matplotlib) and the loop."
+    return Snapshot(plot_pattern(self.pattern), self.sound)
+
+@renamed(steps='n_steps')
+@delegates(Sequencer, but='pattern')
 def sequencer(model, # any latentplay model (rows play its classes, or latent points)
               pattern:Pattern|None=None, # a pattern to start from (copied); None: an empty grid
-              tracks=None, # row names/labels for a new grid (default: up to 4 drum classes the model knows)
-              steps:int=16, # steps of a new grid
-              tempo:float=110.0, # BPM of a new grid
-              loops:int=1, # how many times the loop is repeated in the sound (the player loops it anyway)
-              seed:int=0, # the "kit": picks each class's variant
-              source=None, # a slider or map widget whose point rows can take (`take_point`)
-              threaded:bool=True, autoplay:bool=True,
-             ) -> Sequencer:
+              **kwargs) -> Sequencer:
     "A neural step sequencer: click cells, set tempo, swing, stretch and morph; the loop re-renders and plays."
-    return Sequencer(model, pattern, tracks, steps, tempo, loops, seed, source, threaded, autoplay)
+    return Sequencer(model, pattern, **kwargs)

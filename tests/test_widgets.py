@@ -126,3 +126,77 @@ def test_every_widget_with_the_stored_grains_baseline(small_corpus):
     assert dt.result.method == 'greedy' and np.isfinite(dt.sound.audio).all()
     q = sequencer(sg, threaded=False, autoplay=False)
     q.click(0, 0); assert q.sound.rms > 0
+
+
+def test_outside_a_kernel_widgets_render_at_once(drums):
+    "No live kernel (a script, pytest): the sound of the setting is there as soon as the call returns."
+    from latentplay.maps import sound_at
+    w = sliders(drums, autoplay=False)
+    assert not w._renderer.threaded and w.renders == 1 and w.sound is not None
+    w.set(coords=[2])
+    assert np.allclose(w.sound.audio, sound_at(drums, [2.0], 1.0)[1].audio, atol=1e-5)
+
+
+def test_reading_state_waits_for_the_background_render(drums):
+    "threaded=True (what JupyterLab gets): `sound`, `path`, `rendered`, `renders` are those of the last setting."
+    from latentplay.maps import sound_at
+    w = sliders(drums, threaded=True, autoplay=False)
+    w.set(coords=[2])
+    assert np.allclose(w.sound.audio, sound_at(drums, [2.0], 1.0)[1].audio, atol=1e-5)
+    for c in ([1.0, -1.0], [-2.0, 0.5]): w.set(coords=c)
+    assert w.rendered['coords'][:2] == [-2.0, 0.5] and len(w.path) * drums.hop_length == len(w.sound)
+    assert w.renders == w._renderer.rendered and w.wait(0)
+    assert 'renders' in repr(w)
+
+
+def test_state_read_from_a_render_callback_does_not_wait(drums):
+    "Code run by a render (an observer of the player) reads the state without waiting for itself."
+    w = sliders(drums, threaded=True, autoplay=False)
+    assert w.wait(30)
+    seen = []
+    w.player.audio.observe(lambda ch: seen.append((w.renders, w.sound is not None)), 'value')
+    w.set(coords=[1.0])
+    assert w.wait(30) and seen and seen[-1][1]
+
+
+def test_public_setters(drums, small_corpus):
+    "What a tutorial changes has a public setter: tempo and swing, the target duration and method, the map's controls."
+    q = sequencer(drums, threaded=False, autoplay=False)
+    q.click('kick', 0)
+    q.set(tempo=90, swing=0.25)
+    assert (q.pattern.tempo, q.pattern.swing, q.tempo_slider.value, q.swing_slider.value) == (90, 0.25, 90, 0.25)
+    assert q.renders == 3 and q.rendered_pattern.tempo == 90
+    with pytest.raises(ValueError, match='swing'): q.set(swing=0.9)
+    assert q.pattern.swing == 0.25
+    dt = descriptor_target(drums, 'centroid', seconds=1.0, threaded=False, autoplay=False)
+    dt.set(seconds=2.0, method='greedy')
+    assert (dt.seconds, dt.method, dt.renders) == (2.0, 'greedy', 0)
+    dt.synthesize(); assert abs(dt.sound.duration - 2.0) < 0.05
+    lm = latent_map(drums, small_corpus, threaded=False, autoplay=False)
+    lm.set(color='centroid', seconds=0.5)
+    assert (lm.color_picker.value, lm.seconds) == ('centroid', 0.5)
+    lm.draw([[-1, 0, 0], [1, 0, 900]]); assert abs(lm.sound.duration - 0.5) < 0.03
+
+
+def test_sequencer_steps_is_now_n_steps(drums):
+    q = sequencer(drums, n_steps=8, threaded=False, autoplay=False)
+    assert q.pattern.n_steps == 8
+    with pytest.warns(DeprecationWarning, match='n_steps'):
+        old = sequencer(drums, steps=12, threaded=False, autoplay=False)
+    assert old.pattern.n_steps == 12
+
+
+def test_factories_show_their_parameters():
+    "The factories delegate to their classes, and their parameters keep their documentation."
+    from fastcore.docments import docments
+    for f in (player, sliders, latent_map, descriptor_target, sequencer):
+        d = docments(f)
+        assert 'autoplay' in d and d['autoplay'], (f.__name__, d)
+    assert docments(sliders)['n_axes'] == 'number of sliders'
+
+
+def test_player_embeds_compressed_audio(drums):
+    "The audio element holds Ogg Vorbis (a tenth of a WAV's weight); the download stays WAV."
+    p = player(drums.generate('kick', seed=1))
+    assert p.audio.value[:4] == b'OggS' and p.audio.format == 'ogg'
+    assert 'href="data:audio/wav;base64,' in p.link.value
