@@ -63,7 +63,7 @@ def run(name, per_class):
     t0 = time.perf_counter(); neural = [(s, m.resynthesize(s)) for s in test]; t_neural = time.perf_counter() - t0
     t0 = time.perf_counter(); sg = StoredGrains.fit(train, max_grains=20000, progress=False); t_fit = time.perf_counter() - t0
     t0 = time.perf_counter(); stored = [(s, sg.resynthesize(s)) for s in test]; t_stored = time.perf_counter() - t0
-    n_small = max(1, round(sum(p.numel() for p in m.parameters()) / m.window))     # the neural model's size in grains
+    n_small = max(1, round(sum(p.numel() for p in m.parameters()) / m.frame_length))     # the neural model's size in grains
     sg_small = StoredGrains.fit(train, max_grains=n_small, progress=False)
     stored_small = [(s, sg_small.resynthesize(s)) for s in test]
     noise = [(s, loudness_matched_noise(s, i)) for i, s in enumerate(test)]

@@ -5,6 +5,7 @@ import argparse, json, time
 import numpy as np
 import torch
 
+from latentplay.dsp import frame
 from latentplay.granular import GrainModel
 from latentplay.models import pretrained, pretrained_names
 from latentplay.soundfont import render_note
@@ -33,23 +34,23 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     m = pretrained(a.model) if a.model in pretrained_names() else GrainModel()
-    sr = m.sample_rate
-    T = int(a.seconds * sr) // m.hop
+    sr = m.sr
+    T = int(a.seconds * sr) // m.hop_length
     z = m.prior(T, seed=0)
-    secs = T * m.hop / sr
+    secs = T * m.hop_length / sr
     note = Sound(np.resize(render_note(42, 48, hold=2.0, release=0.5, sr=sr), int(a.seconds * sr)).astype(np.float32), sr)
     t_dec = median_time(lambda: m.decode(z), a.repeats)
     t_enc = median_time(lambda: m.encode(note), a.repeats)
     t_res = median_time(lambda: m.resynthesize(note), a.repeats)
-    z1 = m.prior(sr // m.hop, seed=0)                                       # one second of latents
+    z1 = m.prior(sr // m.hop_length, seed=0)                                       # one second of latents
     with torch.no_grad():
-        f_dec = flops(lambda: m.render(z1)) / (len(z1) * m.hop / sr)
-        f_enc = flops(lambda: m.encoder(m._grains(torch.from_numpy(note.audio[:sr])))) / 1.0
-    n_grain = sum(p.numel() for mod in (m.encoder, m.decoder, m.post) for p in mod.parameters())
+        f_dec = flops(lambda: m.render(z1)) / (len(z1) * m.hop_length / sr)
+        f_enc = flops(lambda: m.encoder(frame(torch.from_numpy(note.audio[:sr]), m.frame_length, m.hop_length, center=True))) / 1.0
+    n_grain = sum(p.numel() for mod in (m.encoder, m.decoder, m.synth) for p in mod.parameters())
     print(json.dumps({
         'benchmark': 'grains-speed', 'model': a.model if a.model in pretrained_names() else 'default (untrained)',
         'unit': 'real-time factor: seconds of audio per second of compute, 1 CPU thread, median',
-        'sr': sr, 'window': m.window, 'hop': m.hop, 'latent_dim': m.latent_dim, 'audio_seconds': round(secs, 2),
+        'sr': sr, 'frame_length': m.frame_length, 'hop_length': m.hop_length, 'latent_dim': m.latent_dim, 'audio_seconds': round(secs, 2),
         'rtf_decode': round(secs / t_dec, 1), 'rtf_encode': round(a.seconds / t_enc, 1),
         'rtf_resynthesis': round(a.seconds / t_res, 1),
         'ms_per_audio_second_decode': round(1000 * t_dec / secs, 3),

@@ -41,14 +41,14 @@ def main():
     torch.set_num_threads(1)
     m = load_model(a.model) if a.model.endswith('.lp') else pretrained(a.model)
     budgets = [int(b) for b in a.budgets.split(',')]
-    follow_descriptors(m, {'centroid': 1000.}, 1.0, steps=5, tol=None)               # warm-up
+    follow_descriptors(m, {'centroid': 1000.}, 1.0, tol=None, n_iter=5)               # warm-up
     out = {'benchmark': 'targets', 'model': a.model, 'audio_seconds': a.seconds, 'seeds': a.seeds,
            'unit': 'error: median |achieved - target| / |target| over frames (mean over descriptors); '
                    'decoder calls: latents decoded (the backward pass of gradient descent is not counted; see seconds)',
            'torch': torch.__version__, 'threads': torch.get_num_threads(), 'results': {}}
     for group, tg in targets().items():
         runs = [(name, t, s) for name, t in tg.items() for s in range(a.seeds)]
-        rs = [follow_descriptors(m, t, a.seconds, seed=s, tol=0.05, steps=300) for _, t, s in runs]
+        rs = [follow_descriptors(m, t, a.seconds, seed=s, tol=0.05, n_iter=300) for _, t, s in runs]
         hits = [reach(r, 0.05) for r in rs]
         conv = [follow_descriptors(m, t, a.seconds, seed=s) for _, t, s in runs]      # default tol 2%
         res = {'targets': list(tg), 'runs': len(runs),
@@ -60,7 +60,7 @@ def main():
                                'decoder_calls_median': med([r.decoder_calls for r in conv])},
                'equal_budget': []}
         for b in budgets:
-            eg = [follow_descriptors(m, t, a.seconds, seed=s, budget=b, tol=None, steps=10000) for _, t, s in runs]
+            eg = [follow_descriptors(m, t, a.seconds, seed=s, budget=b, tol=None, n_iter=10000) for _, t, s in runs]
             eh = [greedy_descriptor_path(m, t, a.seconds, seed=s, budget=b) for _, t, s in runs]
             res['equal_budget'].append({
                 'budget_latents': b,

@@ -17,8 +17,8 @@ import importlib as _importlib
 _API = {
     'sound': ['Sound', 'load', 'concat', 'mix', 'resample', 'AudioLoadError', 'AUDIO_EXTENSIONS', 'audio_bytes'],
     'dsp': ['stft', 'istft', 'Spectrogram', 'MelSpectrogram', 'LogMel', 'CQT', 'griffin_lim', 'mel_to_audio',
-            'overlap_add', 'filtered_noise', 'noise_grains', 'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc',
-            'rmse_logmag'],
+            'overlap_add', 'frame', 'grain_defaults', 'NoiseGrainSynth', 'filtered_noise', 'noise_grains',
+            'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag'],
     'features': ['descriptors', 'describe', 'DESCRIPTORS'],
     'corpus': ['Corpus'],
     'soundfont': ['builtin_sets'],

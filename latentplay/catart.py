@@ -10,7 +10,8 @@ import math
 import numpy as np
 import torch
 from .sound import Sound
-from .dsp import frame, overlap_add
+from .core import renamed, renamed_attr
+from .dsp import frame, overlap_add, grain_defaults
 from .features import descriptors, DESCRIPTORS
 from .models import LatentModel
 from fastcore.basics import patch
@@ -41,11 +42,13 @@ def _unwarp(name:str, v:torch.Tensor) -> torch.Tensor:
 class StoredGrains(LatentModel):
     "Descriptor-driven granular synthesis from stored grains of a corpus (CataRT style); latents are standardised descriptors."
     kind = 'stored-grains'
+    window = renamed_attr('frame_length')            # the name before the one vocabulary
 
+    @renamed(sample_rate='sr', window='frame_length', hop='hop_length')
     def __init__(self,
-                 sample_rate:int=22050, # sample rate of the grains
-                 window:int|None=None, # grain length in samples; default 2048 at >= 22050 Hz, else 1024
-                 hop:int|None=None, # samples between grains (one latent step); default `window // 4`
+                 sr:int=22050, # sample rate of the grains
+                 frame_length:int|None=None, # grain length in samples; default 2048 at >= 22050 Hz, else 1024 (`grain_defaults`)
+                 hop_length:int|None=None, # samples between grains (one latent step); default `frame_length // 4`
                  names=_DEFAULT_NAMES, # descriptors used as coordinates (keys of `DESCRIPTORS`)
                  n_grains:int=0, # number of stored grains (buffers are allocated empty; `fit` fills them)
                  labels=(), # class labels of the corpus
@@ -55,54 +58,50 @@ class StoredGrains(LatentModel):
         unknown = [n for n in names if n not in DESCRIPTORS]
         if unknown or not names or len(set(names)) != len(names):
             raise ValueError(f"names must be distinct descriptors from {list(DESCRIPTORS)}, got {names}")
-        self.sample_rate = int(sample_rate)
-        self.window = int(window or (2048 if self.sample_rate >= 22050 else 1024))
-        self.hop = int(hop or self.window // 4)
-        if not 0 < self.hop <= self.window or self.window < 16:
-            raise ValueError(f"need 16 <= window and 0 < hop <= window, got window {self.window}, hop {self.hop}")
+        self.sr = int(sr)
+        self.frame_length, self.hop_length = grain_defaults(self.sr, frame_length, hop_length)
+        if self.frame_length < 16: raise ValueError(f"frame_length must be at least 16 samples, got {self.frame_length}")
         self.names, self.labels = names, list(labels)
         k, n = len(names), int(n_grains)
-        self.register_buffer('grains', torch.zeros(n, self.window))            # raw audio of the stored grains
+        self.register_buffer('grains', torch.zeros(n, self.frame_length))      # raw audio of the stored grains
         self.register_buffer('feats', torch.zeros(n, k))                       # their standardised descriptors
         self.register_buffer('mean', torch.zeros(k))                           # standardisation (on the warped scale)
         self.register_buffer('std', torch.ones(k))
         self.register_buffer('grain_label', torch.full((n,), -1, dtype=torch.long))  # index into labels, -1: none
 
-    def config(self) -> dict:
-        return dict(sample_rate=self.sample_rate, window=self.window, hop=self.hop, names=list(self.names),
-                    n_grains=self.n_grains, labels=list(self.labels))
+# %% ../nbs/08_catart.ipynb #856cc6c6
+@patch
+def config(self:StoredGrains) -> dict:
+    return dict(sr=self.sr, frame_length=self.frame_length, hop_length=self.hop_length, names=list(self.names),
+                n_grains=self.n_grains, labels=list(self.labels))
 
-    @property
-    def latent_dim(self) -> int: return len(self.names)
-    @property
-    def n_grains(self) -> int: return self.grains.shape[0]
-    @property
-    def megabytes(self) -> float:
-        "Size of the stored grains (float32), about the size of the saved file."
-        return self.grains.numel() * 4 / 1e6
+@patch(as_prop=True)
+def latent_dim(self:StoredGrains) -> int: return len(self.names)
+@patch(as_prop=True)
+def n_grains(self:StoredGrains) -> int: return self.grains.shape[0]
+@patch(as_prop=True)
+def megabytes(self:StoredGrains) -> float:
+    "Size of the stored grains (float32), about the size of the saved file."
+    return self.grains.numel() * 4 / 1e6
 
-    def __repr__(self):
-        lab = f", labels={self.labels[:6]}{'...' if len(self.labels) > 6 else ''}" if self.labels else ''
-        return (f"StoredGrains({self.n_grains} grains of {self.window} samples ({self.megabytes:.0f} MB), "
-                f"latent_dim={self.latent_dim} {self.names}, sample_rate={self.sample_rate}{lab})")
+@patch
+def __repr__(self:StoredGrains):
+    lab = f", labels={self.labels[:6]}{'...' if len(self.labels) > 6 else ''}" if self.labels else ''
+    return (f"StoredGrains({self.n_grains} grains of {self.frame_length} samples ({self.megabytes:.0f} MB), "
+            f"latent_dim={self.latent_dim} {self.names}, sr={self.sr}{lab})")
 
 # %% ../nbs/08_catart.ipynb #2f781e41
 @patch
 def _measure(self:StoredGrains, x:torch.Tensor) -> torch.Tensor:
     "Warped descriptors `[..., T, k]` of audio `[..., samples]`, one row per centred grain."
-    d = descriptors(x, self.sample_rate, n_fft=self.window, hop_length=self.hop, names=self.names)
+    d = descriptors(x, self.sr, n_fft=self.frame_length, hop_length=self.hop_length, names=self.names)
     return torch.stack([_warp(n, d[n].detach()) for n in self.names], -1)
 
 @patch
 def _measure_grains(self:StoredGrains, g:torch.Tensor) -> torch.Tensor:
-    "Warped descriptors `[N, k]` of grains `[N, window]`, each measured alone: the middle frame of a half-window hop."
-    d = descriptors(g, self.sample_rate, n_fft=self.window, hop_length=self.window // 2, names=self.names)
+    "Warped descriptors `[N, k]` of grains `[N, frame_length]`, each measured alone: the middle frame of a half-grain hop."
+    d = descriptors(g, self.sr, n_fft=self.frame_length, hop_length=self.frame_length // 2, names=self.names)
     return torch.stack([_warp(n, d[n][..., 1].detach()) for n in self.names], -1)
-
-def _grain_view(a:np.ndarray, window:int, hop:int) -> np.ndarray:
-    "The grains of `frame(a, window, hop, center=True)` as a numpy view `[T, window]` (no copy)."
-    a = np.pad(a, (window // 2, window // 2))
-    return np.lib.stride_tricks.sliding_window_view(a, window)[::hop]
 
 @patch
 def _normalise(self:StoredGrains, d): return (d - self.mean) / self.std
@@ -111,22 +110,23 @@ def _denormalise(self:StoredGrains, z): return z * self.std + self.mean
 
 # %% ../nbs/08_catart.ipynb #54c0f39e
 @patch(cls_method=True)
+@renamed(window='frame_length', hop='hop_length')
 def fit(cls:StoredGrains,
-         corpus, # a `Corpus` (its sample rate becomes the model's)
-         window:int|None=None, # grain length in samples (default as the constructor)
-         hop:int|None=None, # samples between grains
-         names=_DEFAULT_NAMES, # descriptors used as coordinates
-         max_grains:int=20000, # store at most this many grains (a seeded random choice among the sounding ones)
-         seed:int=0, # random seed of that choice
-         progress:bool=True, # progress bar
-        ) -> StoredGrains:
+        corpus, # a `Corpus` (its sample rate becomes the model's)
+        frame_length:int|None=None, # grain length in samples (default as the constructor)
+        hop_length:int|None=None, # samples between grains
+        names=_DEFAULT_NAMES, # descriptors used as coordinates
+        max_grains:int=20000, # store at most this many grains (a seeded random choice among the sounding ones)
+        seed:int=0, # random seed of that choice
+        progress:bool=True, # progress bar
+       ) -> StoredGrains:
     "Measure and store the sounding grains of a corpus."
     from tqdm.auto import tqdm
     if len(corpus) == 0: raise ValueError("the corpus is empty")
-    m = cls(corpus.sr, window, hop, names, 0, labels=corpus.classes)
-    W, H = m.window, m.hop
-    views = [_grain_view(s.audio, W, H) for s in corpus.sounds]                      # numpy views, no copy
-    sounding = [np.flatnonzero(np.abs(v).max(-1) >= SILENT_PEAK) for v in views]     # per sound: grains to consider
+    m = cls(corpus.sr, frame_length, hop_length, names, 0, labels=corpus.classes)
+    W, H = m.frame_length, m.hop_length
+    views = [frame(s.audio, W, H, center=True) if len(s.audio) else torch.zeros(0, W) for s in corpus.sounds]  # views, no copy
+    sounding = [torch.nonzero(v.abs().amax(-1) >= SILENT_PEAK)[:, 0].numpy() for v in views]   # per sound: grains to consider
     total = sum(len(i) for i in sounding)
     if total == 0: raise ValueError(f"every grain of the corpus is silent (peak below {SILENT_PEAK}); nothing to store")
     keep = np.ones(total, bool)
@@ -135,7 +135,7 @@ def fit(cls:StoredGrains,
         keep[np.random.default_rng(seed).choice(total, int(max_grains), replace=False)] = True
     keep = np.split(keep, np.cumsum([len(i) for i in sounding])[:-1])
     lab_of = lambda s: m.labels.index(s.meta.get('label')) if s.meta.get('label') in m.labels else -1
-    grains = torch.from_numpy(np.concatenate([v[i[k]] for v, i, k in zip(views, sounding, keep)]).astype(np.float32))
+    grains = torch.cat([v[torch.from_numpy(i[k])] for v, i, k in zip(views, sounding, keep)])
     labs = torch.from_numpy(np.concatenate([np.full(k.sum(), lab_of(s)) for s, k in zip(corpus.sounds, keep)]).astype(np.int64))
     d = torch.cat([m._measure_grains(g) for g in tqdm(grains.split(1024), disable=not progress, desc='measuring grains', leave=False)])
     out = cls(**{**m.config(), 'n_grains': len(grains)})
@@ -150,7 +150,7 @@ def fit(cls:StoredGrains,
 @patch
 def encode(self:StoredGrains,
            sound, # a `Sound` (resampled to the model's rate with a warning)
-          ) -> torch.Tensor: # standardised descriptors `[T, k]`, `T = 1 + samples // hop`
+          ) -> torch.Tensor: # standardised descriptors `[T, k]`, `T = 1 + samples // hop_length`
     "The descriptor path of a sound: one latent step per grain."
     return self._normalise(self._measure(self.check_sound(sound)))
 
@@ -163,15 +163,16 @@ def to_descriptors(self:StoredGrains,
     return {n: _unwarp(n, d[..., i]) for i, n in enumerate(self.names)}
 
 @patch
+@renamed(steps='n_steps')
 def from_descriptors(self:StoredGrains,
-                     steps:int|None=None, # path length; default the length of the longest curve given
+                     n_steps:int|None=None, # path length; default the length of the longest curve given
                      **values, # name=value: a number or a curve (one value per step) in the descriptor's own unit
                     ) -> torch.Tensor: # latents `[T, k]`; descriptors not given stay at the corpus average (0)
     "A latent path from descriptor targets, e.g. `from_descriptors(centroid=np.geomspace(200, 8000, 100), loudness=-20)`."
     unknown = [n for n in values if n not in self.names]
     if unknown: raise ValueError(f"this model's latents are {self.names}; it has no {unknown[0]!r}")
     curves = {n: torch.as_tensor(np.asarray(v, dtype=np.float32)).reshape(-1) for n, v in values.items()}
-    T = steps or max([len(c) for c in curves.values()] + [1])
+    T = n_steps or max([len(c) for c in curves.values()] + [1])
     z = torch.zeros(T, self.latent_dim, device=self.device)
     for n, c in curves.items():
         if len(c) not in (1, T): raise ValueError(f"{n}: a curve of {len(c)} values does not fit {T} steps")
@@ -204,12 +205,13 @@ def select(self:StoredGrains,
     idx = torch.cat([torch.cdist(c, feats).argmin(-1) for c in z.split(chunk)])
     return idx if cand is None else cand[idx]
 
+# %% ../nbs/08_catart.ipynb #3df9709e
 @patch
 def decode(self:StoredGrains,
            z, # latents `[T, k]` (standardised descriptors, as `encode` or `from_descriptors` give)
            label=None, # a label or `{label: weight}` mixture restricting the grains used
            match_level:bool=True, # scale each grain to the target loudness/rms (at most +24 dB); silent steps stay silent
-          ) -> Sound: # `T * hop` samples at `sample_rate`
+          ) -> Sound: # `T * hop_length` samples at `sr`
     "Overlap-add of the nearest stored grain for every step."
     idx = self.select(z, label)
     z = self.check_latents(z).reshape(-1, self.latent_dim)
@@ -220,22 +222,24 @@ def decode(self:StoredGrains,
         target, have = self._denormalise(z)[:, i], self._denormalise(self.feats[idx])[:, i]
         gain = 10.0 ** ((target - have).clamp(max=24.0) / 20)
         g = g * torch.where(target <= _FLOOR_DB + 0.5, torch.zeros_like(gain), gain)[:, None]
-    hann = torch.hann_window(self.window, periodic=True, device=g.device)
-    y = overlap_add(g * hann, self.hop, window=hann, normalize=True, center=True, length=len(idx) * self.hop)
-    return Sound.from_tensor(y.clamp(-1, 1).cpu(), self.sample_rate)
+    hann = torch.hann_window(self.frame_length, periodic=True, device=g.device)
+    y = overlap_add(g * hann, self.hop_length, window=hann, normalize=True, center=True, length=len(idx) * self.hop_length)
+    return Sound.from_tensor(y.clamp(-1, 1).cpu(), self.sr)
+
 
 @patch
 def resynthesize(self:StoredGrains,
                  sound, # a `Sound` (resampled to the model's rate with a warning)
                  label=None, # optionally rebuild it from grains of one label (or a mixture)
                  match_level:bool=True, # as in `decode`
-                ) -> Sound: # same length as the input, at `sample_rate`
+                ) -> Sound: # same length as the input, at `sr`
     "Rebuild a sound from the stored grains nearest its own: `decode(encode(sound))`, trimmed to its length."
     x = self.check_sound(sound)
-    if not x.any(): return Sound(np.zeros(len(x), np.float32), self.sample_rate)
+    if not x.any(): return Sound(np.zeros(len(x), np.float32), self.sr)
     y = self.decode(self._normalise(self._measure(x)), label=label, match_level=match_level)
-    return Sound(y.audio[:len(x)], self.sample_rate)
+    return Sound(y.audio[:len(x)], self.sr)
 
+# %% ../nbs/08_catart.ipynb #2ab73a52
 @patch
 def prior(self:StoredGrains,
           n:int=1, # number of latent points

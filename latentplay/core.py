@@ -32,14 +32,15 @@ def renamed(**old_to_new:str):
 class renamed_attr:
     "Class attribute: an old attribute name that reads and writes the new one, with a `DeprecationWarning`."
     def __init__(self, new:str): self.new = new
-    def __set_name__(self, owner, name): self.old, self.owner = name, owner.__name__
-    def _warn(self):
-        warnings.warn(f"{self.owner}.{self.old} is now {self.owner}.{self.new}; the old name will go in a later release",
+    def __set_name__(self, owner, name): self.old = name
+    def _warn(self, obj):
+        cls = type(obj).__name__
+        warnings.warn(f"{cls}.{self.old} is now {cls}.{self.new}; the old name will go in a later release",
                       DeprecationWarning, stacklevel=3)
     def __get__(self, obj, objtype=None):
         if obj is None: return self
-        self._warn()
+        self._warn(obj)
         return getattr(obj, self.new)
     def __set__(self, obj, value):
-        self._warn()
+        self._warn(obj)
         setattr(obj, self.new, value)

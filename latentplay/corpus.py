@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from .sound import Sound, load, atomic_write, file_sha256, AUDIO_EXTENSIONS
 from fastcore.basics import patch
+from .core import renamed
 from .soundfont import cache_dir, load_set, BUILTIN_SETS
 
 # %% auto #0
@@ -201,11 +202,8 @@ def _reason(e:Exception, path:Path) -> str:
     msg = str(e).strip() or type(e).__name__
     return msg[len(str(path)) + 2:] if msg.startswith(f"{path}: ") else msg
 
-def _from_folder(path, sr:int=22050, labels=None, min_duration:float=0.0, cache:bool=True, progress=None) -> Corpus:
-    from tqdm.auto import tqdm
-    root = Path(path).expanduser()
-    if not root.exists(): raise FileNotFoundError(f"{root}: no such folder. Check the path (relative paths start at {Path.cwd()}).")
-    if not root.is_dir(): raise NotADirectoryError(f"{root} is a file; load one sound with `latentplay.load('{root}')`, or pass the folder that holds it.")
+def _folder_plan(root:Path, labels):
+    "The files to load under `root`, the files skipped before loading `[(path, reason)]`, and the label CSV's table (or None)."
     files, unsupported = _audio_files(root)
     skipped = [(str(root / r), f"unsupported format ({r.suffix}); convert it to WAV or FLAC") for r in unsupported]
     table = None
@@ -220,19 +218,27 @@ def _from_folder(path, sr:int=22050, labels=None, min_duration:float=0.0, cache:
     if not files and not skipped:
         raise ValueError(f"no audio files found in {root} (looked recursively for {', '.join(AUDIO_EXTENSIONS)}). "
                          f"Put your sounds there, one sub-folder per label, or try Corpus.builtin('gm-drums').")
+    return files, len(files) + len(unsupported), skipped, table
+
+# %% ../nbs/04_corpus.ipynb #0ae0e8b4
+def _from_folder(path, sr:int=22050, labels=None, min_seconds:float=0.0, cache:bool=True, progress=None) -> Corpus:
+    from tqdm.auto import tqdm
+    root = Path(path).expanduser()
+    if not root.exists(): raise FileNotFoundError(f"{root}: no such folder. Check the path (relative paths start at {Path.cwd()}).")
+    if not root.is_dir(): raise NotADirectoryError(f"{root} is a file; load one sound with `latentplay.load('{root}')`, or pass the folder that holds it.")
+    files, total, skipped, table = _folder_plan(root, labels)
     sounds = []
     show = len(files) > 100 if progress is None else progress
     for rel in tqdm(files, disable=not show, desc=f'loading {root.name}', leave=False):
         p = root / rel
         try: s = load_cached(p, sr, cache)
         except Exception as e: skipped.append((str(p), _reason(e, p))); continue
-        if s.duration < min_duration:
-            skipped.append((str(p), f"too short ({s.duration:.3f} s < min_duration {min_duration} s)")); continue
+        if s.duration < min_seconds:
+            skipped.append((str(p), f"too short ({s.duration:.3f} s < min_seconds {min_seconds} s)")); continue
         extra = table[rel] if table is not None else {'label': _folder_label(rel) if labels in (None, 'folders') else None}
         s.meta.update(path=str(p), file=rel.as_posix(), **extra)
         s.meta.setdefault('label', None)
         sounds.append(s)
-    total = len(files) + len(unsupported)
     if not sounds:
         raise ValueError(f"none of the {total} audio files in {root} could be used: "
                          + '; '.join(f"{Path(p).name}: {r}" for p, r in skipped[:5]) + (' ...' if len(skipped) > 5 else ''))
@@ -243,16 +249,17 @@ def _from_folder(path, sr:int=22050, labels=None, min_duration:float=0.0, cache:
 
 # %% ../nbs/04_corpus.ipynb #ec4af2d3
 @patch(cls_method=True)
+@renamed(min_duration='min_seconds')
 def from_folder(cls:Corpus,
                 path, # folder of sounds (searched recursively); it is only ever read
                 sr:int=22050, # every sound is resampled to this rate
                 labels=None, # None/'folders': first-level sub-folder names; a CSV path (file,label,...); False: no labels
-                min_duration:float=0.0, # skip (and report) sounds shorter than this many seconds
+                min_seconds:float=0.0, # skip (and report) sounds shorter than this many seconds
                 cache:bool=True, # cache decoded audio in `cache_dir()/decoded`
                 progress:bool|None=None, # progress bar (default: when there are more than 100 files)
                ) -> Corpus:
     "Load every sound of a folder; bad files are skipped, listed in `.skipped` and summed up in one warning."
-    return _from_folder(path, sr, labels, min_duration, cache, progress)
+    return _from_folder(path, sr, labels, min_seconds, cache, progress)
 
 # %% ../nbs/04_corpus.ipynb #b5268364
 @patch
@@ -280,7 +287,7 @@ def split(self:Corpus,
 
 # %% ../nbs/04_corpus.ipynb #68f8d7a9
 class Frames(tuple):
-    "`(x, index)`: `x` a float32 tensor `[N, window]`, `index` an int64 array `[N, 2]` of (sound, start sample); `.skipped` lists the sounds shorter than one window."
+    "`(x, index)`: `x` a float32 tensor `[N, frame_length]`, `index` an int64 array `[N, 2]` of (sound, start sample); `.skipped` lists the sounds shorter than one frame."
     def __new__(cls, x, index, skipped):
         t = super().__new__(cls, (x, index)); t.skipped = list(skipped); return t
     @property
@@ -288,36 +295,42 @@ class Frames(tuple):
     @property
     def index(self): return self[1]
 
-def _frames(c:Corpus, window:int, hop:int, pad:bool) -> Frames:
+def _frames(c:Corpus, frame_length:int, hop_length:int, pad:bool) -> Frames:
     import torch
     from latentplay.dsp import frame     # torch is imported on first use, not with the corpus
-    if window < 1 or hop < 1: raise ValueError(f"window and hop must be positive numbers of samples, got {window}, {hop}")
+    if frame_length < 1 or hop_length < 1:
+        raise ValueError(f"frame_length and hop_length must be positive numbers of samples, got {frame_length}, {hop_length}")
     xs, idx, short = [], [], []
     for i, s in enumerate(c.sounds):
         a, n = s.audio, len(s.audio)
-        if n < window and not pad: short.append(i); continue
-        m = 1 + (-(-max(n - window, 0) // hop) if pad else (n - window) // hop)
-        if pad: a = np.pad(a, (0, (m - 1) * hop + window - n))
-        xs.append(frame(a, window, hop)[:m])
-        idx.append(np.stack([np.full(m, i), np.arange(m) * hop], 1))
-    x = torch.cat(xs) if xs else torch.zeros(0, window)
+        if n < frame_length and not pad: short.append(i); continue
+        m = 1 + (-(-max(n - frame_length, 0) // hop_length) if pad else (n - frame_length) // hop_length)
+        if pad: a = np.pad(a, (0, (m - 1) * hop_length + frame_length - n))
+        xs.append(frame(a, frame_length, hop_length)[:m])
+        idx.append(np.stack([np.full(m, i), np.arange(m) * hop_length], 1))
+    x = torch.cat(xs) if xs else torch.zeros(0, frame_length)
     index = np.concatenate(idx).astype(np.int64) if idx else np.zeros((0, 2), np.int64)
     return Frames(x, index, short)
 
+# %% ../nbs/04_corpus.ipynb #b4c31d2d
 @patch
+@renamed(window='frame_length', hop='hop_length')
 def grains(self:Corpus,
-           window:int=2048, # grain length in samples
-           hop:int=512, # samples between grain starts (512 = 75% overlap at 2048)
+           frame_length:int|None=None, # grain length in samples (default: `grain_defaults(sr)`, 2048 at 22.05 kHz)
+           hop_length:int|None=None, # samples between grain starts (default `frame_length // 4`, 75% overlap)
            pad:bool=False, # zero-pad sound ends (short sounds give one grain) instead of skipping short sounds
           ) -> Frames:
-    "All grains of all sounds: `(x [N, window] float32 tensor, index [N, 2] = (sound, start))`."
-    return _frames(self, window, hop, pad)
+    "All grains of all sounds: `(x [N, frame_length] float32 tensor, index [N, 2] = (sound, start))`."
+    from latentplay.dsp import grain_defaults
+    frame_length = grain_defaults(self.sr)[0] if frame_length is None else int(frame_length)
+    return _frames(self, frame_length, frame_length // 4 if hop_length is None else int(hop_length), pad)
 
 @patch
+@renamed(length='seconds', hop='hop_seconds')
 def segments(self:Corpus,
-             length:float=1.0, # segment length in seconds
-             hop:float|None=None, # seconds between segment starts (default: `length`, no overlap)
-             pad:bool=False, # zero-pad sound ends instead of skipping sounds shorter than `length`
+             seconds:float=1.0, # segment length in seconds
+             hop_seconds:float|None=None, # seconds between segment starts (default: `seconds`, no overlap)
+             pad:bool=False, # zero-pad sound ends instead of skipping sounds shorter than `seconds`
             ) -> Frames:
     "Longer slices in seconds, same layout as `grains`."
-    return _frames(self, int(round(length * self.sr)), int(round((hop or length) * self.sr)), pad)
+    return _frames(self, int(round(seconds * self.sr)), int(round((hop_seconds or seconds) * self.sr)), pad)

@@ -8,27 +8,24 @@ Docs: https://latentplay.github.io/latentplay/granular.html.md"""
 from __future__ import annotations
 import math, warnings
 from pathlib import Path
+from types import SimpleNamespace
 import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
+from .core import renamed, renamed_attr
 from .sound import Sound
-from .dsp import mel_filterbank, noise_grains, upsample, MultiScaleSpectralLoss, lsd, sc, rmse_logmag
+from .dsp import (mel_filterbank, frame, upsample, MultiScaleSpectralLoss, lsd, sc, rmse_logmag, NoiseGrainSynth,
+                            NOISE_TABLE, grain_defaults, exp_sigmoid, PostFIR, fir_overlap_save)   # the last four lived here before
 from .features import rms
 from .train import Budget, fit_loop, optimizer_tensors, load_optimizer_tensors, read_checkpoint
 from .models import LatentModel
 
 # %% auto #0
-__all__ = ['NOISE_TABLE', 'exp_sigmoid', 'GrainEncoder', 'GrainDecoder', 'PostFIR', 'fir_overlap_save', 'SequenceVAE',
-           'grain_defaults', 'GrainModel', 'loudness_matched_noise']
+__all__ = ['GrainEncoder', 'GrainDecoder', 'SequenceVAE', 'GrainModel', 'loudness_matched_noise']
 
 # %% ../nbs/07_granular.ipynb #27aae2c2
-def exp_sigmoid(x:torch.Tensor, max_value:float=10.0) -> torch.Tensor:
-    "DDSP's scaled sigmoid `max_value * sigmoid(x) ** ln(10) + 1e-7`: positive, bounded, smooth in log scale."
-    if torch.is_grad_enabled(): return max_value * torch.exp(-math.log(10.0) * F.softplus(-x)) + 1e-7
-    return F.softplus(-x).mul_(-math.log(10.0)).exp_().mul_(max_value).add_(1e-7)   # the same, in place: no pow
-
 def _mlp(n_in:int, hidden:int, n_out:int, layers:int) -> nn.Sequential:
     dims = [n_in] + [hidden] * layers
     mods = []
@@ -36,11 +33,11 @@ def _mlp(n_in:int, hidden:int, n_out:int, layers:int) -> nn.Sequential:
     return nn.Sequential(*mods, nn.Linear(dims[-1], n_out))
 
 class GrainEncoder(nn.Module):
-    "Grains `[..., window]` -> (mean, log-variance) `[..., latent_dim]`."
-    def __init__(self, sr:int, window:int, latent_dim:int, hidden:int=512, n_mels:int=128):
+    "Grains `[..., frame_length]` -> (mean, log-variance) `[..., latent_dim]`."
+    def __init__(self, sr:int, frame_length:int, latent_dim:int, hidden:int=512, n_mels:int=128):
         super().__init__()
-        self.register_buffer('fb', mel_filterbank(sr, window, n_mels), persistent=False)
-        self.register_buffer('win', torch.hann_window(window), persistent=False)
+        self.register_buffer('fb', mel_filterbank(sr, frame_length, n_mels), persistent=False)
+        self.register_buffer('win', torch.hann_window(frame_length), persistent=False)
         self.register_buffer('in_mean', torch.zeros(n_mels)); self.register_buffer('in_std', torch.ones(n_mels))
         self.net = _mlp(n_mels, hidden, 2 * latent_dim, 2)
 
@@ -53,57 +50,17 @@ class GrainEncoder(nn.Module):
         mu, logvar = self.net((self.features(grains) - self.in_mean) / self.in_std).chunk(2, -1)
         return mu, logvar.clamp(-12, 6)
 
+# %% ../nbs/07_granular.ipynb #31a3c020
 class GrainDecoder(nn.Module):
-    "Latents `[..., latent_dim]` (+ label weights) -> filter magnitudes `[..., window // 2 + 1]`."
-    def __init__(self, latent_dim:int, bins:int, hidden:int=512, n_labels:int=0, label_dim:int=16, max_value:float=10.0):
+    "Latents `[..., latent_dim]` (+ label weights) -> raw controls `[..., bins]`, bounded by `NoiseGrainSynth.get_controls`."
+    def __init__(self, latent_dim:int, bins:int, hidden:int=512, n_labels:int=0, label_dim:int=16):
         super().__init__()
         self.label = nn.Linear(n_labels, label_dim, bias=False) if n_labels else None
         self.net = _mlp(latent_dim + (label_dim if n_labels else 0), hidden, bins, 3)
-        self.max_value = max_value
 
     def forward(self, z, w=None):
         if self.label is not None: z = torch.cat([z, self.label(w).expand(*z.shape[:-1], -1)], -1)
-        return exp_sigmoid(self.net(z), self.max_value)
-
-class PostFIR(nn.Module):
-    "Learnable multi-channel FIR post-filter `y + mix(softsign(fir(y)))`, the identity at initialisation."
-    def __init__(self, channels:int=5, kernel:int=65):
-        super().__init__()
-        self.fir = nn.Conv1d(1, channels, kernel, padding=0)
-        self.mix = nn.Conv1d(channels, 1, 1)
-        nn.init.zeros_(self.mix.weight); nn.init.zeros_(self.mix.bias)
-
-    def forward(self, y:torch.Tensor, block:int=1 << 18) -> torch.Tensor:
-        "Filter `[..., samples]`; long signals go through in blocks (exactly the same result, bounded memory)."
-        shp, p = y.shape, self.fir.kernel_size[0] // 2
-        x = F.pad(y.reshape(-1, shp[-1]), (p, p))
-        f = lambda s: self._branch(x[..., s: s + block + 2 * p])
-        out = f(0) if shp[-1] <= block else torch.cat([f(s) for s in range(0, shp[-1], block)], -1)
-        return y + out.reshape(shp)
-
-    def _branch(self, x:torch.Tensor) -> torch.Tensor:
-        "`mix(softsign(fir(x)))` for padded rows `[B, n + kernel - 1]` -> `[B, n]`; the FIR runs as FFT overlap-save."
-        K = self.fir.kernel_size[0]
-        h = fir_overlap_save(x, self.fir.weight[:, 0], self.fir.bias)              # [B, C, n]
-        h = F.softsign(h) if torch.is_grad_enabled() else h.div_(h.abs().add_(1))   # in place when not training
-        return torch.einsum('c,bcn->bn', self.mix.weight[0, :, 0], h) + self.mix.bias
-
-def fir_overlap_save(x:torch.Tensor, # padded signals `[B, n + K - 1]`
-                     w:torch.Tensor, # FIR taps `[C, K]` (applied as `conv1d` does: correlation)
-                     bias:torch.Tensor|None=None, # `[C]`
-                     fft_size:int=1024, # FFT block size (> K)
-                    ) -> torch.Tensor: # `[B, C, n]`, equal to `conv1d(x[:, None], w[:, None], bias)`
-    "Multi-channel FIR filtering by FFT overlap-save: about twice as fast as `conv1d` for 65 taps on one input channel."
-    B, m = x.shape
-    C, K = w.shape
-    L = fft_size - K + 1
-    n = m - K + 1
-    nb = -(-n // L)
-    blocks = F.pad(x, (0, nb * L + K - 1 - m)).unfold(-1, fft_size, L)              # [B, nb, fft_size]
-    Y = torch.fft.irfft(torch.fft.rfft(blocks, fft_size)[:, None] * torch.fft.rfft(w.flip(-1), fft_size)[None, :, None],
-                        fft_size)[..., K - 1:]                                      # [B, C, nb, L]
-    y = Y.reshape(B, C, nb * L)[..., :n]
-    return y if bias is None else y + bias[:, None]
+        return self.net(z)
 
 # %% ../nbs/07_granular.ipynb #e39da9fa
 class SequenceVAE(nn.Module):
@@ -136,20 +93,16 @@ class SequenceVAE(nn.Module):
         return self.out(h)
 
 # %% ../nbs/07_granular.ipynb #8cd6b363
-NOISE_TABLE = 251   # grains of fixed white noise (a prime number of them, about 6 s at hop 512 before it repeats)
-
-def grain_defaults(sr:int) -> tuple[int, int]:
-    "The paper's grain sizes: 2048 samples (93 ms) at 22.05 kHz and above, 1024 at 16 kHz and below; hop = window / 4."
-    window = 2048 if sr >= 22050 else 1024
-    return window, window // 4
-
 class GrainModel(LatentModel):
     "Neural granular synthesizer: grain VAE with a filtered-noise decoder, plus a recurrent VAE over grain sequences."
     kind = 'grains'
+    window = renamed_attr('frame_length')            # the name before the one vocabulary
+
+    @renamed(sample_rate='sr', window='frame_length', hop='hop_length')
     def __init__(self,
-                 sample_rate:int=22050, # audio rate of the model
-                 window:int|None=None, # grain length in samples (default from `grain_defaults`)
-                 hop:int|None=None, # samples between grains (default window / 4, 75% overlap)
+                 sr:int=22050, # audio rate of the model
+                 frame_length:int|None=None, # grain length in samples (default from `grain_defaults`)
+                 hop_length:int|None=None, # samples between grains (default `frame_length // 4`, 75% overlap)
                  latent_dim:int=64, # size of a grain latent
                  hidden:int=256, # width of the grain encoder and decoder
                  n_mels:int=128, # mel bands seen by the encoder
@@ -162,113 +115,121 @@ class GrainModel(LatentModel):
                  max_magnitude:float=10.0, # upper bound of a filter magnitude
                 ):
         super().__init__()
-        dw, dh = grain_defaults(sample_rate)
-        self.sample_rate, self.window, self.latent_dim = int(sample_rate), int(window or dw), int(latent_dim)
-        self.hop = int(hop or (window or dw) // 4)
-        if not 0 < self.hop <= self.window // 2: raise ValueError(f"hop must be in 1..window/2 = {self.window // 2}, got {self.hop}")
+        self.sr, self.latent_dim = int(sr), int(latent_dim)
+        self.frame_length, self.hop_length = grain_defaults(self.sr, frame_length, hop_length, max_hop=0.5)
         self.labels, self.grain_conditioning = [str(l) for l in labels], bool(grain_conditioning)
-        self._cfg = dict(sample_rate=self.sample_rate, window=self.window, hop=self.hop, latent_dim=self.latent_dim,
+        self._cfg = dict(sr=self.sr, frame_length=self.frame_length, hop_length=self.hop_length, latent_dim=self.latent_dim,
                          hidden=hidden, n_mels=n_mels, labels=self.labels, grain_conditioning=self.grain_conditioning,
                          embed_dim=embed_dim, rnn_hidden=rnn_hidden, seq_seconds=seq_seconds,
                          fir_channels=fir_channels, fir_kernel=fir_kernel, max_magnitude=max_magnitude)
-        nl = len(self.labels)
-        self.encoder = GrainEncoder(self.sample_rate, self.window, self.latent_dim, hidden, n_mels)
-        self.decoder = GrainDecoder(self.latent_dim, self.window // 2 + 1, hidden, nl if grain_conditioning else 0,
-                                    max_value=max_magnitude)
-        self.post = PostFIR(fir_channels, fir_kernel)
+        nl, W = len(self.labels), self.frame_length
+        self.encoder = GrainEncoder(self.sr, W, self.latent_dim, hidden, n_mels)
+        self.decoder = GrainDecoder(self.latent_dim, W // 2 + 1, hidden, nl if grain_conditioning else 0)
+        self.synth = NoiseGrainSynth(W, self.hop_length, max_magnitude, fir_channels, fir_kernel)
         self.sequence = SequenceVAE(self.latent_dim, embed_dim, rnn_hidden, nl)
-        self.seq_grains = 1 + int(round(seq_seconds * self.sample_rate)) // self.hop
-        g = torch.Generator().manual_seed(20200804)
-        noise = torch.rand(NOISE_TABLE, self.window, generator=g) * 2 - 1
-        self.register_buffer('noise', torch.fft.rfft(noise), persistent=False)
-        # statistics of the training latents: mean, principal axes (rows) and the spread along each
-        self.register_buffer('latent_mean', torch.zeros(self.latent_dim))
-        self.register_buffer('latent_axes', torch.eye(self.latent_dim))
-        self.register_buffer('latent_scales', torch.ones(self.latent_dim))
-        # where the training sequences sit in the embedding: per label, a mean and the spread around it (Cholesky)
-        self.register_buffer('embed_means', torch.zeros(max(1, nl), embed_dim))
-        self.register_buffer('embed_chol', torch.eye(embed_dim).repeat(max(1, nl), 1, 1))
+        self.seq_grains = 1 + int(round(seq_seconds * self.sr)) // self.hop_length
+        self._statistics_buffers(embed_dim, max(1, nl))
 
-    def config(self) -> dict: return dict(self._cfg)
+# %% ../nbs/07_granular.ipynb #022bbc34
+@patch
+def _statistics_buffers(self:GrainModel, embed_dim:int, n_labels:int):
+    "Training latents: mean, principal axes (rows), spread along each; per label, the embedding mean and Cholesky spread."
+    d = self.latent_dim
+    self.register_buffer('latent_mean', torch.zeros(d))
+    self.register_buffer('latent_axes', torch.eye(d))
+    self.register_buffer('latent_scales', torch.ones(d))
+    self.register_buffer('embed_means', torch.zeros(n_labels, embed_dim))
+    self.register_buffer('embed_chol', torch.eye(embed_dim).repeat(n_labels, 1, 1))
 
-    @property
-    def decode_conditions(self) -> dict:
-        "The label changes decoded grains only with `grain_conditioning`; otherwise it steers `generate` alone."
-        return self.conditions if self.grain_conditioning else {}
+@patch
+def config(self:GrainModel) -> dict: return dict(self._cfg)
 
-    # --- rendering --------------------------------------------------------------------------------------------
-    def render(self,
-               z:torch.Tensor, # latents `[..., T, latent_dim]`
-               w:torch.Tensor|None=None, # label weights `[..., n_labels]` (grain conditioning only)
-               seed:int=0, # noise offset; different seeds give different noise, same spectra
-              ) -> torch.Tensor: # audio `[..., T * hop]` (differentiable)
-        "Latents to audio, differentiably: decoder -> noise grains -> overlap-add -> post-filter."
-        T = z.shape[-2]
-        y = self._grain_audio(z, w, seed)[..., self.window // 2: self.window // 2 + T * self.hop]
-        return self.post(y)
+@patch(as_prop=True)
+def decode_conditions(self:GrainModel) -> dict:
+    "The label changes decoded grains only with `grain_conditioning`; otherwise it steers `generate` alone."
+    return self.conditions if self.grain_conditioning else {}
 
-    def _noise_rows(self, start:int, n:int, seed:int=0) -> torch.Tensor:
-        "Spectra of the fixed noise for grains `start .. start + n - 1`: a function of the absolute grain number."
-        return self.noise[(torch.arange(start, start + n, device=self.noise.device) * 7 + 97 * int(seed)) % NOISE_TABLE]
+# %% ../nbs/07_granular.ipynb #9f187dbb
+@patch(cls_method=True)
+def _from_checkpoint(cls:GrainModel, tensors:dict, meta:dict) -> GrainModel:
+    "`LatentModel._from_checkpoint`, with the post-filter weights of older files moved into the processor."
+    tensors = {('model.synth.post.' + k[len('model.post.'):] if k.startswith('model.post.') else k): v for k, v in tensors.items()}
+    return super(GrainModel, cls)._from_checkpoint(tensors, meta)
 
-    def _grain_audio(self, z, w, seed:int, start:int=0):
-        "Overlap-added noise grains, before trimming and post-filtering."
-        mags = self.decoder(z, w if self.grain_conditioning else None)
-        return noise_grains(mags, self.hop, noise=self._noise_rows(start, z.shape[-2], seed))
+# %% ../nbs/07_granular.ipynb #783c602e
+@patch
+def _controls(self:GrainModel, z:torch.Tensor, w:torch.Tensor|None=None) -> torch.Tensor:
+    "Filter magnitudes of latents `[..., T, latent_dim]`; label weights `w` count only with grain conditioning."
+    return self.synth.get_controls(self.decoder(z, w if self.grain_conditioning else None))
 
-    def _grains(self, x:torch.Tensor) -> torch.Tensor:
-        "Centred grains of audio `[..., n]`: `[..., 1 + n // hop, window]`."
-        p = self.window // 2
-        return F.pad(x, (p, p)).unfold(-1, self.window, self.hop)[..., :1 + x.shape[-1] // self.hop, :]
+@patch
+@torch.no_grad()
+def controls(self:GrainModel,
+             z, # latent path `[T, latent_dim]` (or a batch `[..., T, latent_dim]`, or one point)
+             label=None, # a label or `{label: weight}` mixture (models with grain conditioning)
+            ) -> torch.Tensor: # filter magnitudes `[..., T, frame_length // 2 + 1]`, from 0 Hz to Nyquist
+    "What the network asks the synthesizer for: the noise filter of every grain of a path."
+    return self._controls(self.check_latents(z), self.label_weights(label))
 
-    # --- the protocol -----------------------------------------------------------------------------------------
-    @torch.no_grad()
-    def encode(self,
-               sound, # a `Sound` (resampled to the model's rate if needed)
-               block:int=4096, # grains per block (bounds memory for long sounds)
-              ) -> torch.Tensor: # latent path `[T, latent_dim]`, `T = 1 + samples // hop`
-        "The latent path of a sound: the mean latent of each of its grains."
-        return self._encode_audio(self.check_sound(sound), block)
+@patch
+def render(self:GrainModel,
+           z:torch.Tensor, # latents `[..., T, latent_dim]`
+           w:torch.Tensor|None=None, # label weights `[..., n_labels]` (grain conditioning only)
+           seed:int=0, # noise offset; different seeds give different noise, same spectra
+          ) -> torch.Tensor: # audio `[..., T * hop_length]` (differentiable)
+    "Latents to audio, differentiably: decoder -> controls -> noise grains -> overlap-add -> post-filter."
+    return self.synth.get_signal(self._controls(z, w), seed)
 
-    def _encode_audio(self, x:torch.Tensor, block:int=4096) -> torch.Tensor:
-        "Mean latents of the centred grains of audio `[n]`, a block of grains at a time: `[1 + n // hop, latent_dim]`."
-        T, xp = 1 + len(x) // self.hop, F.pad(x, (self.window // 2, self.window // 2))
-        return torch.cat([self.encoder(xp[b0 * self.hop: (min(T, b0 + block) - 1) * self.hop + self.window]
-                                       .unfold(0, self.window, self.hop))[0] for b0 in range(0, T, block)])
+# %% ../nbs/07_granular.ipynb #877a2442
+@patch
+@torch.no_grad()
+def encode(self:GrainModel,
+           sound, # a `Sound` (resampled to the model's rate if needed)
+           block:int=4096, # grains per block (bounds memory for long sounds)
+          ) -> torch.Tensor: # latent path `[T, latent_dim]`, `T = 1 + samples // hop_length`
+    "The latent path of a sound: the mean latent of each of its grains."
+    return self._encode_audio(self.check_sound(sound), block)
 
-    @torch.no_grad()
-    def decode(self,
-               z, # latent path `[T, latent_dim]` (or one point `[latent_dim]`)
-               label=None, # a label or `{label: weight}` mixture (models with grain conditioning)
-               seed:int=0, # noise seed
-               length:int|None=None, # samples of output (default `T * hop`)
-               block:int=4096, # grains per block (bounds memory for long paths)
-              ) -> Sound:
-        "Synthesize a latent path; any point of the space can be heard."
-        z = self.check_latents(z)
-        if z.ndim > 2: raise ValueError(f"decode() takes one path [T, {self.latent_dim}]; use render() for batches")
-        w = self.label_weights(label)
-        T, W, H = z.shape[0], self.window, self.hop
-        y = torch.zeros((T - 1) * H + W, device=z.device)
-        for b0 in range(0, T, block):                       # grains are independent: blocks overlap-add exactly
-            b1 = min(T, b0 + block)
-            y[b0 * H: (b1 - 1) * H + W] += self._grain_audio(z[b0:b1], w, seed, start=b0)
-        y = self.post(y[W // 2: W // 2 + T * H])
-        n = T * H if length is None else int(length)
-        y = y[:n] if len(y) >= n else F.pad(y, (0, n - len(y)))
-        return self._sound(y)
+@patch
+def _encode_audio(self:GrainModel, x:torch.Tensor, block:int=4096) -> torch.Tensor:
+    "Mean latents of the centred grains of audio `[n]`, a block of grains at a time: `[1 + n // hop_length, latent_dim]`."
+    g = frame(x, self.frame_length, self.hop_length, center=True)        # a view: no copy of the grains
+    return torch.cat([self.encoder(g[b0: b0 + block])[0] for b0 in range(0, len(g), block)])
 
-    def _sound(self, y:torch.Tensor) -> Sound:
-        y = y.detach().float().cpu()
-        if not y.sum(dtype=torch.float64).isfinite():       # one pass: any NaN or inf makes the sum non-finite
-            raise RuntimeError("the decoder produced non-finite audio; the checkpoint may be damaged")
-        return Sound(y.numpy(), self.sample_rate)
+# %% ../nbs/07_granular.ipynb #0630a011
+@patch
+@torch.no_grad()
+def decode(self:GrainModel,
+           z, # latent path `[T, latent_dim]` (or one point `[latent_dim]`)
+           label=None, # a label or `{label: weight}` mixture (models with grain conditioning)
+           seed:int=0, # noise seed
+           length:int|None=None, # samples of output (default `T * hop_length`)
+           block:int=4096, # grains per block (bounds memory for long paths)
+          ) -> Sound:
+    "Synthesize a latent path; any point of the space can be heard."
+    z = self.check_latents(z)
+    if z.ndim > 2: raise ValueError(f"decode() takes one path [T, {self.latent_dim}]; use render() for batches")
+    w = self.label_weights(label)
+    ctl = torch.cat([self._controls(z[b0: b0 + block], w) for b0 in range(0, len(z), block)])
+    return self._sound(self.synth.get_signal(ctl, seed, length=length, block=block))
 
-    def prior(self, n:int=1, seed:int|None=0) -> torch.Tensor:
-        "`n` latent points drawn from a Gaussian fitted to the training grains' latents `[n, latent_dim]`."
-        g = torch.Generator().manual_seed(0 if seed is None else int(seed))
-        e = torch.randn(int(n), self.latent_dim, generator=g).to(self.device)
-        return self.latent_mean + (e * self.latent_scales) @ self.latent_axes
+@patch
+def _sound(self:GrainModel, y:torch.Tensor) -> Sound:
+    y = y.detach().float().cpu()
+    if not y.sum(dtype=torch.float64).isfinite():       # one pass: any NaN or inf makes the sum non-finite
+        raise RuntimeError("the decoder produced non-finite audio; the checkpoint may be damaged")
+    return Sound(y.numpy(), self.sr)
+
+# %% ../nbs/07_granular.ipynb #d9f28bca
+@patch
+def prior(self:GrainModel,
+          n:int=1, # number of latent points
+          seed:int|None=0, # random seed
+         ) -> torch.Tensor: # `[n, latent_dim]`
+    "`n` latent points drawn from a Gaussian fitted to the training grains' latents."
+    g = torch.Generator().manual_seed(0 if seed is None else int(seed))
+    e = torch.randn(int(n), self.latent_dim, generator=g).to(self.device)
+    return self.latent_mean + (e * self.latent_scales) @ self.latent_axes
 
 # %% ../nbs/07_granular.ipynb #08c4000f
 @patch
@@ -281,7 +242,7 @@ def resynthesize(self:GrainModel,
                 ) -> Sound:
     "Rebuild a sound from the grain space (encode -> decode), as long as the input."
     x = self.check_sound(sound)
-    if x.abs().max() == 0: return Sound(np.zeros(len(x), np.float32), self.sample_rate)
+    if x.abs().max() == 0: return Sound(np.zeros(len(x), np.float32), self.sr)
     return self.decode(self._encode_audio(x, block), label=label, seed=seed, length=len(x), block=block)
 
 # %% ../nbs/07_granular.ipynb #68793b0f
@@ -302,11 +263,7 @@ def noise_ceiling(self:GrainModel,
                  ) -> Sound:
     "The best any noise-filtering decoder could do: each grain's exact magnitude spectrum imposed on the model's noise."
     x = self.check_sound(sound)
-    g = self._grains(x)
-    mag = torch.fft.rfft(g * self.encoder.win).abs()
-    nz = self._noise_rows(0, len(g))
-    y = noise_grains(mag / nz.abs().pow(2).mean().sqrt(), self.hop, noise=nz)
-    return self._sound(y[self.window // 2: self.window // 2 + len(x)])
+    return self._sound(self.synth.get_signal(self.synth.analyze(x), post=False, length=len(x)))
 
 # %% ../nbs/07_granular.ipynb #4393796a
 @patch
@@ -342,6 +299,7 @@ def sample_embedding(self:GrainModel,
     eps = torch.randn(self.sequence.embed_dim, generator=torch.Generator().manual_seed(int(seed))).to(self.device)
     return mean + float(temperature) * (chol @ eps)
 
+# %% ../nbs/07_granular.ipynb #bfa691a9
 @patch
 @torch.no_grad()
 def generate(self:GrainModel,
@@ -358,6 +316,7 @@ def generate(self:GrainModel,
     out = [self.decode(z[i], label=label if self.grain_conditioning else None, seed=seed + i) for i in range(int(n))]
     return out[0] if n == 1 else out
 
+# %% ../nbs/07_granular.ipynb #96391b6d
 @patch
 @torch.no_grad()
 def embed(self:GrainModel,
@@ -366,22 +325,23 @@ def embed(self:GrainModel,
          ) -> torch.Tensor: # embedding `[embed_dim]`
     "The temporal embedding of a sound (the mean of its posterior)."
     x = self.check_sound(sound)
-    L = (self.seq_grains - 1) * self.hop
+    L = (self.seq_grains - 1) * self.hop_length
     x = x[:L] if len(x) >= L else F.pad(x, (0, L - len(x)))
     if label is None and isinstance(sound, Sound) and sound.meta.get('label') in self.labels: label = sound.meta['label']
-    z = self.encoder(self._grains(x))[0]
+    z = self.encoder(frame(x, self.frame_length, self.hop_length, center=True))[0]
     return self.sequence.encode(z[None], _as_weights(self, label, 1))[0][0]
 
 @patch
+@renamed(steps='n')
 @torch.no_grad()
 def morph(self:GrainModel,
           a, # a `Sound` or a label
           b, # a `Sound` or a label
-          steps:int=5, # number of sounds from `a` to `b` (both ends included)
+          n:int=5, # number of sounds from `a` to `b` (both ends included)
           seed:int=0, # seed of the shared embedding when morphing between labels
          ) -> list[Sound]:
     "Sounds on the way from `a` to `b` through the temporal embedding (and the label weights)."
-    if steps < 2: raise ValueError("steps must be at least 2 (the two ends)")
+    if n < 2: raise ValueError("n must be at least 2 (the two ends)")
     def point(x):
         if isinstance(x, Sound):
             lab = x.meta.get('label') if x.meta.get('label') in self.labels else None
@@ -389,7 +349,7 @@ def morph(self:GrainModel,
         return self.sample_embedding(x, seed=seed), self.label_weights(x)
     (ea, wa), (eb, wb) = point(a), point(b)
     out = []
-    for i, t in enumerate(torch.linspace(0, 1, steps).tolist()):
+    for t in torch.linspace(0, 1, n).tolist():
         e, w = (1 - t) * ea + t * eb, (1 - t) * wa + t * wb
         z = self.sequence.decode(e[None], w[None] if len(w) else None, self.seq_grains)[0]
         mix = {l: float(v) for l, v in zip(self.labels, w) if v > 0} if self.grain_conditioning else None
@@ -419,7 +379,24 @@ def _warmup(p:float) -> float: return min(1.0, max(0.0, (p - 0.1) / 0.4))
 
 def _decay(p:float) -> float: return 1.0 if p < 0.6 else 1.0 - 0.9 * (p - 0.6) / 0.4   # lr: flat, then down to 10%
 
+def _step(opt, params, loss, lr:float, clip:float=5.0):
+    "Set the learning rate, back-propagate `loss`, clip the gradient norm, step."
+    for pg in opt.param_groups: pg['lr'] = lr
+    opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(params, clip); opt.step()
+
+def _read_resume(cls, checkpoint, resume:bool):
+    "`(meta, tensors, None)` of an interrupted run to continue (`meta` None: start afresh), or `(None, {}, model)` for a finished file."
+    if not resume: return None, {}, None
+    if checkpoint is None: raise ValueError("resume=True needs checkpoint= (the file of the interrupted run)")
+    if not Path(checkpoint).expanduser().exists(): return None, {}, None
+    tensors, meta = read_checkpoint(checkpoint, kind=cls.kind)
+    if meta.get('training'): return meta, tensors, None
+    warnings.warn(f"{checkpoint} holds a finished model; returning it (use resume=False to train anew)")
+    return None, {}, cls._from_checkpoint(tensors, meta)
+
+# %% ../nbs/07_granular.ipynb #20041914
 @patch(cls_method=True)
+@renamed(segment='segment_seconds', window='frame_length', hop='hop_length')
 def fit(cls:GrainModel,
         corpus, # the sounds to learn from (a `Corpus`)
         minutes:float|None=None, # wall-clock budget for both levels (default 10 when no `max_steps`)
@@ -429,7 +406,7 @@ def fit(cls:GrainModel,
         resume:bool=False, # continue the run saved in `checkpoint`
         device:str|None=None, # 'cpu' (default) or 'cuda'
         batch_size:int=16, # segments per grain step
-        segment:float=0.5, # seconds per training segment
+        segment_seconds:float=0.5, # seconds per training segment
         lr:float=1e-3, # Adam learning rate
         beta:float=1e-4, # KL weight of the grain level (after warm-up)
         seq_beta:float=0.01, # KL weight of the sequence level (after warm-up)
@@ -438,43 +415,36 @@ def fit(cls:GrainModel,
         progress:bool=True, # progress bars
         validate_every:float=30.0, # seconds between validations
         checkpoint_every:float=60.0, # seconds between checkpoints
-        **config, # model settings (see `GrainModel`): window, hop, latent_dim, hidden, embed_dim...
+        **config, # model settings (see `GrainModel`): frame_length, hop_length, latent_dim, hidden, embed_dim...
        ) -> GrainModel:
     "Train a neural granular synthesizer on a corpus within a time or step budget."
     if not len(corpus): raise ValueError("the corpus is empty; load some sounds first")
     budgets = Budget(minutes, max_steps).split(*stages)
     dev = torch.device(device or 'cpu')
-    meta, tensors = None, {}
-    if resume:
-        if checkpoint is None: raise ValueError("resume=True needs checkpoint= (the file of the interrupted run)")
-        if Path(checkpoint).expanduser().exists():
-            tensors, meta = read_checkpoint(checkpoint, kind=cls.kind)
-            if not meta.get('training'):
-                warnings.warn(f"{checkpoint} holds a finished model; returning it (use resume=False to train anew)")
-                return cls._from_checkpoint(tensors, meta).to(dev)
+    meta, tensors, finished = _read_resume(cls, checkpoint, resume)
+    if finished is not None: return finished.to(dev)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        if meta is None:
-            labels = [str(c) for c in corpus.classes] if len(corpus.classes) >= 2 else []
-            m = cls(sample_rate=corpus.sr, labels=labels, **config)
+        if meta is None: m = cls(sr=corpus.sr, labels=[str(c) for c in corpus.classes] if len(corpus.classes) >= 2 else [], **config)
         else:
             m = cls._from_checkpoint(tensors, meta)
-            if m.sample_rate != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sample_rate} Hz, the corpus is at {corpus.sr} Hz")
-        m = m.to(dev).train()
-        return _fit(m, corpus, budgets, valid, checkpoint, meta, tensors, dev, batch_size, segment, lr, beta,
-                    seq_beta, seed, progress, validate_every, checkpoint_every)
+            if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
+        run = _Run(m.to(dev).train(), corpus, valid, checkpoint, meta, tensors, dev, batch_size=batch_size,
+                   segment_seconds=segment_seconds, lr=lr, beta=beta, seq_beta=seq_beta, seed=seed, progress=progress,
+                   validate_every=validate_every, checkpoint_every=checkpoint_every)
+        return run.run(budgets)
 
-# %% ../nbs/07_granular.ipynb #05d8b450
+# %% ../nbs/07_granular.ipynb #1b7f56d5
 def _segment_data(m:GrainModel, corpus, seconds:float):
     "Training segments `[N, L]` (silent ones dropped) and their label weights."
-    fr = corpus.segments(length=seconds, hop=seconds / 2, pad=True)
+    fr = corpus.segments(seconds, hop_seconds=seconds / 2, pad=True)
     keep = fr.x.abs().amax(-1) > 1e-3
     if not keep.any(): raise ValueError("every sound in the corpus is silent; there is nothing to learn")
     return fr.x[keep], _label_weights_of(corpus, fr.index[keep.numpy(), 0], m.labels)
 
 def _sequence_data(m:GrainModel, corpus):
     "Grain-latent sequences `[N, seq_grains, d]`: each sound's start, plus further slices of long sounds."
-    L = (m.seq_grains - 1) * m.hop
+    L = (m.seq_grains - 1) * m.hop_length
     xs, owners = [], []
     for i, s in enumerate(corpus.sounds):
         a = torch.from_numpy(s.audio)
@@ -486,9 +456,18 @@ def _sequence_data(m:GrainModel, corpus):
 
 @torch.no_grad()
 def _encode_segments(m:GrainModel, x:torch.Tensor, chunk:int=64) -> torch.Tensor:
-    "Mean grain latents of equal-length segments `[N, L]` -> `[N, 1 + L // hop, latent_dim]`, `chunk` segments at a time."
-    return torch.cat([m.encoder(m._grains(x[j: j + chunk].to(m.device)))[0] for j in range(0, len(x), chunk)])
+    "Mean grain latents of equal-length segments `[N, L]` -> `[N, 1 + L // hop_length, latent_dim]`, `chunk` segments at a time."
+    return torch.cat([m.encoder(frame(x[j: j + chunk].to(m.device), m.frame_length, m.hop_length, center=True))[0]
+                      for j in range(0, len(x), chunk)])
 
+@torch.no_grad()
+def _standardise_inputs(m:GrainModel, x:torch.Tensor, g:torch.Generator, dev):
+    "Encoder input statistics from the grains of up to 256 random training segments."
+    f = m.encoder.features(frame(x[torch.randperm(len(x), generator=g)[:256]].to(dev), m.frame_length, m.hop_length, center=True))
+    f = f.reshape(-1, m.encoder.in_mean.shape[0])
+    m.encoder.in_mean.copy_(f.mean(0)); m.encoder.in_std.copy_(f.std(0).clamp_min(1e-3))
+
+# %% ../nbs/07_granular.ipynb #256a45ee
 @torch.no_grad()
 def _latent_statistics(m:GrainModel, x:torch.Tensor, max_grains:int=20000):
     "Mean, principal axes and spreads of the training grains' latents, for `prior` and for sliders."
@@ -516,97 +495,133 @@ def _embedding_statistics(m:GrainModel, zs:torch.Tensor, zw:torch.Tensor|None):
         m.embed_chol[k].copy_(torch.linalg.cholesky(cov))
     m.embed_means.copy_(means)
 
-def _fit(m, corpus, budgets, valid, checkpoint, meta, tensors, dev, batch_size, segment, lr, beta, seq_beta,
-         seed, progress, validate_every, checkpoint_every):
-    training = (meta or {}).get('training') or {}
-    done, history = list(training.get('done_stages', [])), list(training.get('history', []))
-    x, w = _segment_data(m, corpus, segment)
-    L = x.shape[-1]
-    g = torch.Generator().manual_seed(seed + 7919 * len(done) + training.get('state', {}).get('step', 0))
-    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    if valid is not None: vx, vw = _segment_data(m, valid, segment); vx, vw = vx[:32], None if vw is None else vw[:32]
-    else:
-        n_val = min(32, max(1, len(x) // 20)) if len(x) > 1 else 0
-        vx, vw = x[perm[:n_val]], None if w is None else w[perm[:n_val]]
-        if n_val: x, w = x[perm[n_val:]], None if w is None else w[perm[n_val:]]
-    if meta is None:                                 # standardise encoder inputs with the training grains
-        with torch.no_grad():
-            f = m.encoder.features(m._grains(x[torch.randperm(len(x), generator=g)[:256]].to(dev))).reshape(-1, m.encoder.in_mean.shape[0])
-            m.encoder.in_mean.copy_(f.mean(0)); m.encoder.in_std.copy_(f.std(0).clamp_min(1e-3))
-    m.info = {'corpus': corpus.summary() if hasattr(corpus, 'summary') else {}, 'segment': segment, 'seed': seed}
+# %% ../nbs/07_granular.ipynb #e65c7dbd
+class _Run:
+    "One training run of a `GrainModel`: its segments, held-out segments, random generator, history and checkpoint."
+    def __init__(self, m, corpus, valid, checkpoint, meta, tensors, dev, **opts):
+        self.m, self.corpus, self.checkpoint, self.tensors, self.dev = m, corpus, checkpoint, tensors, dev
+        self.o = o = SimpleNamespace(**opts)
+        self.training = tr = (meta or {}).get('training') or {}
+        self.done, self.history = list(tr.get('done_stages', [])), list(tr.get('history', []))
+        x, w = _segment_data(m, corpus, o.segment_seconds)
+        self.L = x.shape[-1]
+        self.g = torch.Generator().manual_seed(o.seed + 7919 * len(self.done) + tr.get('state', {}).get('step', 0))
+        perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(o.seed))
+        if valid is not None:
+            vx, vw = _segment_data(m, valid, o.segment_seconds); vx, vw = vx[:32], None if vw is None else vw[:32]
+        else:
+            n_val = min(32, max(1, len(x) // 20)) if len(x) > 1 else 0
+            vx, vw = x[perm[:n_val]], None if w is None else w[perm[:n_val]]
+            if n_val: x, w = x[perm[n_val:]], None if w is None else w[perm[n_val:]]
+        self.x, self.w, self.vx, self.vw = x, w, vx, vw
+        if meta is None: _standardise_inputs(m, x, self.g, dev)      # a fresh model: standardise its encoder's inputs
+        m.info = {'corpus': corpus.summary() if hasattr(corpus, 'summary') else {}, 'segment': o.segment_seconds, 'seed': o.seed}
 
-    def saver(stage, opt, final=False):
-        def write(state):
-            if checkpoint is None: return
-            ot, oj = ({}, None) if final else optimizer_tensors(opt)
-            hist = _thin(history + list(state['history']))
-            m.info['history'] = hist
-            tr = None if final else {'stage': stage, 'done_stages': done, 'history': _thin(history),
-                                     'state': {'step': state['step'], 'seconds': state['seconds'], 'history': _thin(state['history'])},
-                                     'optim': oj}
-            m.save(checkpoint, extra_tensors=ot, extra_meta={'training': tr})
-        return write
+@patch
+def run(self:_Run, budgets) -> GrainModel:
+    "The stages not done yet, then the finished model; an interrupted stage returns the model as it stands."
+    if 'grains' not in self.done and self.grain_stage(budgets[0]): return self.finish(False)
+    if 'sequence' not in self.done and self.sequence_stage(budgets[1]): return self.finish(False)
+    return self.finish(True)
 
-    def resume_state(stage, opt):
-        if training.get('stage') != stage: return None
-        load_optimizer_tensors(opt, tensors, training['optim'])
-        return training['state']
+# %% ../nbs/07_granular.ipynb #357f3081
+@patch
+def saver(self:_Run, stage, opt, final:bool=False):
+    "A writer of the loop state: the model, and unless `final` what resuming `stage` needs (state, optimizer)."
+    def write(state):
+        if self.checkpoint is None: return
+        ot, oj = ({}, None) if final else optimizer_tensors(opt)
+        self.m.info['history'] = _thin(self.history + list(state['history']))
+        tr = None if final else {'stage': stage, 'done_stages': self.done, 'history': _thin(self.history),
+                                 'state': {'step': state['step'], 'seconds': state['seconds'], 'history': _thin(state['history'])},
+                                 'optim': oj}
+        self.m.save(self.checkpoint, extra_tensors=ot, extra_meta={'training': tr})
+    return write
 
-    # -- stage 1: grains -------------------------------------------------------------------------------------------
-    if 'grains' not in done:
-        params = [p for mod in (m.encoder, m.decoder, m.post) for p in mod.parameters()]
-        opt = torch.optim.Adam(params, lr)
-        mss = MultiScaleSpectralLoss(fft_sizes=(2048, 1024, 512, 256, 128), sr=m.sample_rate)
-        def grain_step(i, p):
-            idx = torch.randint(len(x), (min(batch_size, len(x)),), generator=g)
-            xb, wb = x[idx].to(dev), None if w is None else w[idx].to(dev)
-            mu, logvar = m.encoder(m._grains(xb))
-            z = mu + torch.randn(mu.shape, generator=g).to(dev) * (0.5 * logvar).exp()
-            y = m.render(z, None if wb is None else wb[:, None], seed=int(torch.randint(NOISE_TABLE, (1,), generator=g)))[..., :L]
-            rec, kl = mss(y, xb), _kl(mu, logvar)
-            loss = rec + beta * _warmup(p) * kl
-            for pg in opt.param_groups: pg['lr'] = lr * _decay(p)
-            opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(params, 5.0); opt.step()
-            return {'loss': loss.item(), 'spectral': rec.item(), 'kl': kl.item()}
-        def validate():
-            if not len(vx): return {}
-            with torch.no_grad():
-                y = m.render(m.encoder(m._grains(vx.to(dev)))[0], None if vw is None else vw[:, None].to(dev))[..., :L].cpu()
-            return {'lsd': lsd(vx, y).mean().item(), 'sc': sc(vx, y).mean().item(), 'rmse_logmag': rmse_logmag(vx, y).mean().item()}
-        st = fit_loop(grain_step, budgets[0], validate, saver('grains', opt), validate_every, checkpoint_every,
-                      start=resume_state('grains', opt), progress=progress, desc='grains', stage='grains')
-        history += st['history']
-        if st['interrupted']: return _finish(m, history, checkpoint, saver, finished=False)
-        _latent_statistics(m, x)
-        done.append('grains')
+@patch
+def resume_state(self:_Run, stage, opt):
+    "The loop state to continue `stage` from (the optimizer's state loaded), or None to start it afresh."
+    if self.training.get('stage') != stage: return None
+    load_optimizer_tensors(opt, self.tensors, self.training['optim'])
+    return self.training['state']
 
-    # -- stage 2: sequences ----------------------------------------------------------------------------------------
-    if 'sequence' not in done:
-        zs, zw = _sequence_data(m, corpus)
-        opt = torch.optim.Adam(m.sequence.parameters(), lr)
-        def seq_step(i, p):
-            idx = torch.randint(len(zs), (min(32, len(zs)),), generator=g)
-            zb, wb = zs[idx], None if zw is None else zw[idx].to(dev)
-            mu, logvar = m.sequence.encode(zb, wb)
-            e = mu + torch.randn(mu.shape, generator=g).to(dev) * (0.5 * logvar).exp()
-            rec = (m.sequence.decode(e, wb, zb.shape[1]) - zb).pow(2).sum(-1).mean()
-            kl = _kl(mu, logvar)
-            loss = rec + seq_beta * _warmup(p) * kl
-            for pg in opt.param_groups: pg['lr'] = lr * _decay(p)
-            opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(m.sequence.parameters(), 5.0); opt.step()
-            return {'loss': loss.item(), 'sequence': rec.item(), 'kl': kl.item()}
-        st = fit_loop(seq_step, budgets[1], None, saver('sequence', opt), validate_every, checkpoint_every,
-                      start=resume_state('sequence', opt), progress=progress, desc='sequence', stage='sequence')
-        history += st['history']
-        if st['interrupted']: return _finish(m, history, checkpoint, saver, finished=False)
-        _embedding_statistics(m, zs, zw)
-        done.append('sequence')
-    return _finish(m, history, checkpoint, saver, finished=True)
+@patch
+def loop(self:_Run, stage:str, step, budget, validate, opt) -> bool:
+    "`step` through the shared fit loop for `stage`, its history kept; True if the loop was interrupted."
+    o = self.o
+    st = fit_loop(step, budget, validate, self.saver(stage, opt), o.validate_every, o.checkpoint_every,
+                  start=self.resume_state(stage, opt), progress=o.progress, desc=stage, stage=stage)
+    self.history += st['history']
+    return st['interrupted']
 
-def _finish(m, history, checkpoint, saver, finished:bool):
+# %% ../nbs/07_granular.ipynb #bd6baabb
+@patch
+def grain_stage(self:_Run, budget) -> bool:
+    "Encoder, decoder and post-filter on random segments, then the latents' statistics; True if interrupted."
+    m = self.m
+    self.params = [p for mod in (m.encoder, m.decoder, m.synth) for p in mod.parameters()]
+    self.opt = torch.optim.Adam(self.params, self.o.lr)
+    self.mss = MultiScaleSpectralLoss(fft_sizes=(2048, 1024, 512, 256, 128), sr=m.sr)
+    if self.loop('grains', self.grain_step, budget, self.validate, self.opt): return True
+    _latent_statistics(m, self.x)
+    self.done.append('grains')
+    return False
+
+@patch
+def grain_step(self:_Run, i:int, p:float) -> dict:
+    "One step on a random batch of segments (`p`: progress through the stage, for the KL warm-up and the lr decay)."
+    m, o, g, dev = self.m, self.o, self.g, self.dev
+    idx = torch.randint(len(self.x), (min(o.batch_size, len(self.x)),), generator=g)
+    xb, wb = self.x[idx].to(dev), None if self.w is None else self.w[idx].to(dev)
+    mu, logvar = m.encoder(frame(xb, m.frame_length, m.hop_length, center=True))
+    z = mu + torch.randn(mu.shape, generator=g).to(dev) * (0.5 * logvar).exp()
+    y = m.render(z, None if wb is None else wb[:, None], seed=int(torch.randint(NOISE_TABLE, (1,), generator=g)))[..., :self.L]
+    rec, kl = self.mss(y, xb), _kl(mu, logvar)
+    loss = rec + o.beta * _warmup(p) * kl
+    _step(self.opt, self.params, loss, o.lr * _decay(p))
+    return {'loss': loss.item(), 'spectral': rec.item(), 'kl': kl.item()}
+
+@patch
+def validate(self:_Run) -> dict:
+    "Held-out segments rebuilt: `lsd`, `sc` and `rmse_logmag` (nothing without held-out segments)."
+    if not len(self.vx): return {}
+    m, vx, vw = self.m, self.vx, self.vw
+    with torch.no_grad():
+        z = m.encoder(frame(vx.to(self.dev), m.frame_length, m.hop_length, center=True))[0]
+        y = m.render(z, None if vw is None else vw[:, None].to(self.dev))[..., :self.L].cpu()
+    return {'lsd': lsd(vx, y).mean().item(), 'sc': sc(vx, y).mean().item(), 'rmse_logmag': rmse_logmag(vx, y).mean().item()}
+
+# %% ../nbs/07_granular.ipynb #792f13bd
+@patch
+def sequence_stage(self:_Run, budget) -> bool:
+    "The recurrent VAE on grain-latent sequences, then each label's embedding statistics; True if interrupted."
+    self.zs, self.zw = _sequence_data(self.m, self.corpus)
+    self.seq_opt = torch.optim.Adam(self.m.sequence.parameters(), self.o.lr)
+    if self.loop('sequence', self.sequence_step, budget, None, self.seq_opt): return True
+    _embedding_statistics(self.m, self.zs, self.zw)
+    self.done.append('sequence')
+    return False
+
+@patch
+def sequence_step(self:_Run, i:int, p:float) -> dict:
+    "One step on a random batch of sequences: squared error of the rebuilt latents plus the warmed-up KL."
+    m, o, g = self.m, self.o, self.g
+    idx = torch.randint(len(self.zs), (min(32, len(self.zs)),), generator=g)
+    zb, wb = self.zs[idx], None if self.zw is None else self.zw[idx].to(self.dev)
+    mu, logvar = m.sequence.encode(zb, wb)
+    e = mu + torch.randn(mu.shape, generator=g).to(self.dev) * (0.5 * logvar).exp()
+    rec, kl = (m.sequence.decode(e, wb, zb.shape[1]) - zb).pow(2).sum(-1).mean(), _kl(mu, logvar)
+    loss = rec + o.seq_beta * _warmup(p) * kl
+    _step(self.seq_opt, m.sequence.parameters(), loss, o.lr * _decay(p))
+    return {'loss': loss.item(), 'sequence': rec.item(), 'kl': kl.item()}
+
+@patch
+def finish(self:_Run, finished:bool) -> GrainModel:
+    "The model with its history and step counts; a finished run leaves a plain model file at `checkpoint`."
+    m, history = self.m, self.history
     m.history = history
     m.info['history'] = _thin(history)
     m.info['steps'] = {s: sum(1 for h in history if h.get('stage') == s and 'loss' in h) for s in ('grains', 'sequence')}
     m.info['minutes'] = sum(max((h['minutes'] for h in history if h.get('stage') == s), default=0) for s in ('grains', 'sequence'))
-    if finished and checkpoint is not None: saver(None, None, final=True)({'history': []})   # a plain model file
+    if finished and self.checkpoint is not None: self.saver(None, None, final=True)({'history': []})   # a plain model file
     return m.eval()

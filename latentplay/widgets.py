@@ -14,7 +14,7 @@ import ipywidgets as W
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from .sound import Sound, audio_bytes, wav_bytes, thumbnail_png, PLAYER_FORMAT
-from .core import renamed
+from .core import renamed, renamed_attr
 from .models import can, labels_of, decode_labels, check_protocol
 from .maps import principal_axes, from_axes, to_axes, sound_at, CorpusMap, draw_sound, plot_map, point_colors, SHAPES
 from .targets import follow_descriptors, greedy_descriptor_path, plot_targets, TARGETABLE
@@ -645,6 +645,7 @@ class DescriptorTarget(_BokehWidget):
     "Draw descriptor curves over time; a latent path is searched whose sound follows them."
     css = 'lp-target'
     result = _after_renders()                     # the last search's `targets.TargetResult`
+    steps = renamed_attr('n_iter')                # the name before the one vocabulary
     @renamed(steps='n_iter')
     def __init__(self,
                  model, # a latentplay model (gradient search needs a differentiable `render`; others use greedy)

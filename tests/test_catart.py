@@ -35,9 +35,9 @@ def test_kind_is_registered():
 
 def test_constructor_defaults_and_config():
     m = StoredGrains()
-    assert (m.window, m.hop, m.latent_dim, m.n_grains) == (2048, 512, 5, 0)
-    low = StoredGrains(sample_rate=16000, names=['loudness', 'centroid'], n_grains=7, labels=['a'])
-    assert (low.window, low.hop, low.latent_dim) == (1024, 256, 2)
+    assert (m.frame_length, m.hop_length, m.latent_dim, m.n_grains) == (2048, 512, 5, 0)
+    low = StoredGrains(sr=16000, names=['loudness', 'centroid'], n_grains=7, labels=['a'])
+    assert (low.frame_length, low.hop_length, low.latent_dim) == (1024, 256, 2)
     assert low.grains.shape == (7, 1024) and low.feats.shape == (7, 2) and low.grain_label.dtype == torch.long
     assert StoredGrains(**low.config()).config() == low.config()
     with pytest.raises(ValueError, match='distinct descriptors'): StoredGrains(names=['brightness'])
@@ -52,14 +52,14 @@ def test_protocol_shapes(model, split):
     assert (model.grains.abs().amax(-1) >= 1e-4).all(), "silent grains are not stored"
     hit = test[0]
     z = model.encode(hit)
-    assert z.shape == (1 + len(hit) // model.hop, model.latent_dim) and torch.isfinite(z).all()
+    assert z.shape == (1 + len(hit) // model.hop_length, model.latent_dim) and torch.isfinite(z).all()
     out = model.decode(z)
-    assert isinstance(out, Sound) and out.sr == SR and len(out) == len(z) * model.hop
+    assert isinstance(out, Sound) and out.sr == SR and len(out) == len(z) * model.hop_length
     assert np.isfinite(out.audio).all()
     p = model.prior(6, seed=3)
     assert p.shape == (6, model.latent_dim) and torch.equal(p, model.prior(6, seed=3))
     assert not torch.equal(p, model.prior(6, seed=4))
-    assert len(model.decode(model.prior(1)[0])) == model.hop
+    assert len(model.decode(model.prior(1)[0])) == model.hop_length
 
 
 def test_encode_measures_descriptors(model, split):
@@ -152,3 +152,42 @@ def test_unlabelled_corpus(split):
     with pytest.raises(ValueError, match='without labels'): m.decode(m.prior(2), label='shaker')
     silent = Corpus([Sound(np.zeros(4000, np.float32), SR)], SR)
     with pytest.raises(ValueError, match='silent'): StoredGrains.fit(silent, progress=False)
+
+
+def _new_names(rec): return {str(w.message).split(' is now ')[1].split('=')[0] for w in rec if '=...' in str(w.message)}
+
+
+def test_old_names_still_work_and_warn(model, split):
+    with pytest.warns(DeprecationWarning) as rec: m = StoredGrains(sample_rate=16000, window=512, hop=128)
+    assert {'sr', 'frame_length', 'hop_length'} <= _new_names(rec)
+    assert (m.sr, m.frame_length, m.hop_length) == (16000, 512, 128)
+    with pytest.warns(DeprecationWarning, match=r'\.sr\b'): assert m.sample_rate == 16000
+    with pytest.warns(DeprecationWarning, match='frame_length'): assert m.window == 512
+    with pytest.warns(DeprecationWarning, match='hop_length'): assert m.hop == 128
+    with pytest.warns(DeprecationWarning, match='n_steps'): z = model.from_descriptors(steps=4, loudness=-20)
+    assert torch.equal(z, model.from_descriptors(n_steps=4, loudness=-20))
+    with pytest.warns(DeprecationWarning) as rec:
+        f = StoredGrains.fit(split[0][:6], window=1024, hop=256, max_grains=50, progress=False)
+    assert {'frame_length', 'hop_length'} <= _new_names(rec)
+    assert (f.frame_length, f.hop_length) == (1024, 256) and f.grains.shape[1] == 1024
+
+
+def test_fit_cuts_the_centred_grains(split):
+    "The stored grains are exactly grains of `frame(x, frame_length, hop_length, center=True)`, the package's one grain cut."
+    from latentplay.dsp import frame
+    c = split[0][:1]
+    m = StoredGrains.fit(c, max_grains=100_000, progress=False)
+    g = frame(c[0].audio, 2048, 512, center=True)
+    g = g[g.abs().amax(-1) >= 1e-4]
+    assert torch.equal(m.grains, g)
+
+
+def test_old_config_names_load_silently(model, tmp_path):
+    from latentplay.train import read_checkpoint, write_checkpoint
+    t, meta = read_checkpoint(model.save(tmp_path / 'g.lp', half=True))
+    c = dict(meta['config']); c['sample_rate'], c['window'], c['hop'] = c.pop('sr'), c.pop('frame_length'), c.pop('hop_length')
+    write_checkpoint(tmp_path / 'old.lp', t, {**meta, 'config': c})
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        old = load_model(tmp_path / 'old.lp')
+    assert old.config() == model.config()

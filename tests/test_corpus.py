@@ -83,14 +83,14 @@ def test_short_file_min_duration_and_grains(tmp_user_folder):
     c, _ = _load(f.root)
     i = [s.meta['file'] for s in c].index(f.short)
     assert len(c[i]) == 300
-    g = c.grains(window=2048, hop=512)
+    g = c.grains(frame_length=2048, hop_length=512)
     assert i in g.skipped and i not in set(g.index[:, 0].tolist())
     assert all(len(c[j]) < 2048 for j in g.skipped)
-    gp = c.grains(window=2048, hop=512, pad=True)
+    gp = c.grains(frame_length=2048, hop_length=512, pad=True)
     assert gp.skipped == [] and (gp.index[:, 0] == i).sum() == 1
     row = int(np.flatnonzero(gp.index[:, 0] == i)[0])
     assert np.array_equal(gp.x[row, :300].numpy(), c[i].audio) and not gp.x[row, 300:].any()
-    c2, _ = _load(f.root, min_duration=0.05)
+    c2, _ = _load(f.root, min_seconds=0.05)
     assert f.short not in [s.meta['file'] for s in c2]
     assert any(p.endswith('tiny.wav') and 'too short' in r for p, r in c2.skipped)
 
@@ -201,7 +201,7 @@ def test_split(gm_drums):
 
 def test_grains_and_segments(gm_drums):
     c = gm_drums
-    x, index = g = c.grains(window=1024, hop=256)
+    x, index = g = c.grains(frame_length=1024, hop_length=256)
     assert x.dtype == torch.float32 and x.ndim == 2 and x.shape[1] == 1024 and index.shape == (x.shape[0], 2)
     rng = np.random.default_rng(0)
     for r in rng.integers(0, len(x), 50):
@@ -210,9 +210,9 @@ def test_grains_and_segments(gm_drums):
     # number of grains per sound: every full window at hop 256
     expected = sum(1 + (len(s) - 1024) // 256 for s in c if len(s) >= 1024)
     assert len(x) == expected and sorted(g.skipped) == [i for i, s in enumerate(c) if len(s) < 1024]
-    seg = c.segments(length=0.5, hop=0.25)
+    seg = c.segments(seconds=0.5, hop_seconds=0.25)
     assert seg.x.shape[1] == 11025 and np.all(np.diff(seg.index[seg.index[:, 0] == seg.index[0, 0], 1]) == 5512)
-    with pytest.raises(ValueError): c.grains(window=0)
+    with pytest.raises(ValueError): c.grains(frame_length=0)
 
 
 def test_summary_and_display(gm_drums, tmp_user_folder):
@@ -228,3 +228,29 @@ def test_summary_and_display(gm_drums, tmp_user_folder):
     c, _ = _load(tmp_user_folder.root)
     sm = c.summary()
     assert sm['skipped'] == len(tmp_user_folder.bad) and sm['unlabelled'] == 1
+
+
+def test_grain_defaults_follow_the_grain_models(gm_drums):
+    "Default grains are the grain models' (`dsp.grain_defaults`): 2048/512 at 22.05 kHz, 1024/256 at 16 kHz."
+    from latentplay.dsp import grain_defaults
+    c = gm_drums[:5]
+    g = c.grains()
+    assert g.x.shape[1] == 2048 and np.all(np.diff(g.index[g.index[:, 0] == g.index[0, 0], 1]) == 512)
+    low = Corpus([s.resample(16000) for s in c], 16000)
+    assert low.grains().x.shape[1] == grain_defaults(16000)[0] == 1024
+    assert c.grains(1024).index[1, 1] - c.grains(1024).index[0, 1] == 256      # the hop follows a chosen grain size
+
+
+def test_old_names_still_work_and_warn(gm_drums, tmp_user_folder):
+    c = gm_drums[:5]
+    with pytest.warns(DeprecationWarning) as rec: a = c.grains(window=1024, hop=256)
+    assert {'frame_length', 'hop_length'} <= {str(w.message).split(' is now ')[1].split('=')[0] for w in rec}
+    assert torch.equal(a.x, c.grains(frame_length=1024, hop_length=256).x)
+    with pytest.warns(DeprecationWarning, match='hop_length'): c.grains(1024, hop=256)
+    with pytest.warns(DeprecationWarning) as rec: b = c.segments(length=0.5, hop=0.25)
+    assert {'seconds', 'hop_seconds'} <= {str(w.message).split(' is now ')[1].split('=')[0] for w in rec}
+    assert torch.equal(b.x, c.segments(seconds=0.5, hop_seconds=0.25).x)
+    with pytest.warns(DeprecationWarning, match='min_seconds'), warnings.catch_warnings():
+        warnings.simplefilter('ignore', UserWarning)                         # the report of the folder's bad files
+        c2 = Corpus.from_folder(tmp_user_folder.root, min_duration=0.05, progress=False)
+    assert any(p.endswith('tiny.wav') and 'too short' in r for p, r in c2.skipped)

@@ -264,3 +264,79 @@ def test_metrics(notes):
     with pytest.raises(ValueError, match='differ'): lsd(Sound(y, SR), Sound(y, 16000))
     with pytest.raises(ValueError, match='empty'): sc(np.zeros(0), y)
     assert float(sc(np.zeros(1000), np.zeros(1000))) == 0.0 and np.isfinite(float(lsd(np.zeros(1000), y[:1000])))
+
+
+# ---- the one grain cut -----------------------------------------------------------------------------------------------
+def test_centred_frames_are_the_grain_cut(notes):
+    "`frame(center=True)`: `1 + n // hop` grains, grain t centred on sample t * hop, the cut every grain model uses."
+    x = as_tensor(notes['flute'])[:5000]
+    g = frame(x, 2048, 512, center=True)
+    assert g.shape == (1 + 5000 // 512, 2048)
+    for t in (0, 3, 9): assert g[t, 1024] == x[t * 512]
+    assert not g[0, :1024].any() and torch.equal(g[2], x[0:2048])
+    assert torch.equal(frame(np.asarray(x), 2048, 512, center=True), g)          # numpy in, the same grains
+    assert torch.equal(frame(torch.stack([x, 2 * x]), 2048, 512, center=True)[1], 2 * g)
+    assert frame(x[:10], 2048, 512, center=True).shape == (1, 2048)              # shorter than a grain: one grain
+    with pytest.raises(ValueError, match='shorter'): frame(x[:10], 2048, 512)
+
+
+def test_grain_defaults():
+    from latentplay.dsp import grain_defaults
+    assert grain_defaults(22050) == grain_defaults(44100) == (2048, 512) and grain_defaults(16000) == (1024, 256)
+    assert grain_defaults(16000, 512) == (512, 128) and grain_defaults(22050, 2048, 2048) == (2048, 2048)
+    with pytest.raises(ValueError, match='hop_length must be in 1..1024'): grain_defaults(22050, 2048, 1500, max_hop=0.5)
+
+
+# ---- the noise-grain processor ---------------------------------------------------------------------------------------
+def test_processor_controls_are_bounded():
+    from latentplay.dsp import NoiseGrainSynth, exp_sigmoid
+    s = NoiseGrainSynth(1024, 256, max_magnitude=4.0)
+    raw = torch.randn(3, 10, s.n_bins) * 1e4
+    c = s.get_controls(raw)
+    assert c.shape == (3, 10, 513) and (c > 0).all() and (c <= 4.0 + 1e-6).all()
+    assert torch.equal(c, exp_sigmoid(raw, 4.0))                                 # DDSP's scaled sigmoid
+    x = torch.randn(4, s.n_bins, requires_grad=True)
+    s.get_controls(x).sum().backward(); assert torch.isfinite(x.grad).all()
+    with pytest.raises(ValueError, match='hop_length'): NoiseGrainSynth(1024, 600)
+
+
+def test_processor_signal_equals_the_grain_path():
+    "get_signal = noise grains of the fixed table (by absolute grain number), centred, then the post-filter."
+    from latentplay.dsp import NoiseGrainSynth, noise_grains
+    torch.manual_seed(0)
+    s = NoiseGrainSynth(512, 128)
+    torch.nn.init.normal_(s.post.mix.weight, std=0.1)                           # a post-filter that does something
+    c = s.get_controls(torch.randn(2, 30, s.n_bins))
+    with torch.no_grad():
+        y = s.get_signal(c, seed=5)
+        nz = s.noise[(torch.arange(30) * 7 + 97 * 5) % len(s.noise)]
+        ref = s.post(noise_grains(c, 128, noise=nz)[..., 256: 256 + 30 * 128])
+        torch.testing.assert_close(y, ref, atol=1e-6, rtol=0)
+        assert s.get_signal(c, length=100).shape == (2, 100) and s.get_signal(c, length=5000).shape == (2, 5000)
+        assert not s.get_signal(c, length=5000)[..., 30 * 128:].any()
+        raw = s.get_signal(c, seed=5, post=False)
+        torch.testing.assert_close(raw, noise_grains(c, 128, noise=nz)[..., 256: 256 + 30 * 128], atol=1e-6, rtol=0)
+
+
+def test_processor_streaming_equals_one_piece():
+    from latentplay.dsp import NoiseGrainSynth
+    s = NoiseGrainSynth(1024, 256)
+    c = s.get_controls(torch.randn(57, s.n_bins))
+    with torch.no_grad():
+        one = s.get_signal(c, seed=2)
+        for block in (1, 4, 13, 56):
+            torch.testing.assert_close(s.get_signal(c, seed=2, block=block), one, atol=1e-5, rtol=0)
+        half = s.grain_signal(c[20:], seed=2, start=20)                         # grains know their absolute number
+        whole = s.grain_signal(c, seed=2)
+        torch.testing.assert_close(half[-1000:], whole[-1000:], atol=1e-5, rtol=0)
+
+
+def test_processor_analysis_is_the_noise_ceiling(notes):
+    from latentplay.dsp import NoiseGrainSynth
+    s = NoiseGrainSynth()
+    x = as_tensor(notes['cello'])[:SR]
+    c = s.analyze(x)
+    assert c.shape == (1 + SR // 512, 1025) and (c >= 0).all()
+    y = s.get_signal(c, post=False, length=len(x))
+    noise = torch.randn(len(x)) * x.pow(2).mean().sqrt()
+    assert lsd(x, y).item() < lsd(x, noise).item() - 20

@@ -10,7 +10,7 @@ from latentplay.granular import GrainModel
 from latentplay.models import load_model, pretrained, pretrained_names
 from latentplay.train import CheckpointError, read_checkpoint, write_checkpoint
 from latentplay.sound import Sound
-from latentplay.dsp import lsd
+from latentplay.dsp import lsd, NoiseGrainSynth
 
 TINY = dict(hidden=64, latent_dim=8, n_mels=32, embed_dim=8, rnn_hidden=32, seq_seconds=0.4)
 
@@ -29,13 +29,13 @@ def tiny(hits):
 def test_protocol(tiny, hits):
     s = hits[0]
     z = tiny.encode(s)
-    assert z.shape == (1 + len(s.audio) // tiny.hop, tiny.latent_dim)
+    assert z.shape == (1 + len(s.audio) // tiny.hop_length, tiny.latent_dim)
     out = tiny.decode(z)
-    assert isinstance(out, Sound) and len(out.audio) == len(z) * tiny.hop and out.sr == hits.sr
+    assert isinstance(out, Sound) and len(out.audio) == len(z) * tiny.hop_length and out.sr == hits.sr
     assert tiny.conditions == {'label': ['hihat', 'kick', 'snare']}
     p = tiny.prior(5, seed=1)
     assert p.shape == (5, 8) and torch.equal(p, tiny.prior(5, seed=1)) and not torch.equal(p, tiny.prior(5, seed=2))
-    assert len(tiny.decode(p[0]).audio) == tiny.hop                # one point is one hop of sound
+    assert len(tiny.decode(p[0]).audio) == tiny.hop_length                # one point is one hop of sound
     assert tiny.latent_axes.shape == (8, 8) and (tiny.latent_scales[:-1] >= tiny.latent_scales[1:]).all()
 
 
@@ -47,14 +47,14 @@ def test_processes(tiny, hits):
     assert len(st.audio) == round(2 * len(s.audio))
     assert len(tiny.stretch(s, 0.5).audio) == round(0.5 * len(s.audio))
     g = tiny.generate(label='kick', n=2, seed=3)
-    assert len(g) == 2 and all(len(x.audio) == tiny.seq_grains * tiny.hop for x in g)
+    assert len(g) == 2 and all(len(x.audio) == tiny.seq_grains * tiny.hop_length for x in g)
     assert not np.array_equal(g[0].audio, g[1].audio)
     assert np.allclose(tiny.generate(label='kick', seed=4).audio, g[1].audio, atol=1e-6)   # sound i of n is seed + i
     mix = tiny.generate(label={'kick': 0.5, 'snare': 0.5})
     assert np.isfinite(mix.audio).all()
-    m = tiny.morph('kick', 'snare', steps=3)
-    assert len(m) == 3 and np.array_equal(m[0].audio, tiny.morph('kick', 'hihat', steps=2)[0].audio)
-    m2 = tiny.morph(hits[0], hits[5], steps=4)
+    m = tiny.morph('kick', 'snare', n=3)
+    assert len(m) == 3 and np.array_equal(m[0].audio, tiny.morph('kick', 'hihat', n=2)[0].audio)
+    m2 = tiny.morph(hits[0], hits[5], n=4)
     assert len(m2) == 4 and tiny.embed(hits[0]).shape == (8,)
 
 
@@ -120,7 +120,7 @@ def test_user_folder(tmp_user_folder):
         warnings.simplefilter('ignore')
         c = Corpus.from_folder(tmp_user_folder.root, sr=16000, progress=False)
     m = GrainModel.fit(c, max_steps=4, progress=False, batch_size=4, **TINY)
-    assert m.window == 1024 and m.hop == 256 and m.labels == ['hihat', 'kick', 'snare']
+    assert m.frame_length == 1024 and m.hop_length == 256 and m.labels == ['hihat', 'kick', 'snare']
     assert np.isfinite(m.resynthesize(c[0]).audio).all()
 
 
@@ -195,3 +195,58 @@ def test_decode_conditions_name_what_changes_decoded_grains():
     assert gc.decode_conditions == {'label': ['a', 'b']}
     z = gc.prior(20, seed=0)
     assert not np.allclose(gc.decode(z, label='a').audio, gc.decode(z, label='b').audio)
+
+
+def test_controls_are_the_processors_and_bounded(tiny, hits):
+    "The DDSP split: controls of a path are bounded filter magnitudes, and the processor renders exactly what decode gives."
+    z = tiny.encode(hits[2])
+    c = tiny.controls(z)
+    assert isinstance(tiny.synth, NoiseGrainSynth) and c.shape == (len(z), tiny.frame_length // 2 + 1)
+    assert 0 < c.min() and c.max() <= tiny.synth.max_magnitude + 1e-6
+    assert tiny.controls(torch.full((3, 8), 1e6)).max() <= tiny.synth.max_magnitude + 1e-6
+    with torch.no_grad():
+        y = tiny.synth.get_signal(c)
+        np.testing.assert_allclose(y.numpy(), tiny.decode(z).audio, atol=1e-6)
+        np.testing.assert_allclose(tiny.render(z[None])[0].numpy(), y.numpy(), atol=1e-6)
+    assert tiny.controls(z[None]).shape == (1, *c.shape) and tiny.controls(z[0]).shape == (1, c.shape[1])
+
+
+def test_old_checkpoint_layout_loads_silently(tiny, hits, tmp_path):
+    "A file written before the processor (post.* weights) under the old config names loads without a word and decodes the same."
+    p = tiny.save(tmp_path / 'new.lp')
+    t, meta = read_checkpoint(p)
+    assert any(k.startswith('model.synth.post.') for k in t) and {'sr', 'frame_length', 'hop_length'} <= set(meta['config'])
+    old_t = {('model.post.' + k[len('model.synth.post.'):] if k.startswith('model.synth.post.') else k): v for k, v in t.items()}
+    c = dict(meta['config']); c['sample_rate'], c['window'], c['hop'] = c.pop('sr'), c.pop('frame_length'), c.pop('hop_length')
+    write_checkpoint(tmp_path / 'old.lp', old_t, {**meta, 'config': c})
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        old = load_model(tmp_path / 'old.lp')
+    z = tiny.encode(hits[1])
+    np.testing.assert_array_equal(old.decode(z).audio, tiny.decode(z).audio)
+    assert old.config() == tiny.config()
+
+
+@pytest.mark.skipif(not pretrained_names(), reason='no pretrained models in this checkout')
+def test_shipped_checkpoints_load_silently():
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        for name in pretrained_names():
+            m = pretrained(name)
+            assert (m.sr, m.frame_length, m.hop_length) == (22050, 2048, 512)
+            assert m.synth.post.mix.weight.abs().sum() > 0          # the trained post-filter came along
+
+
+def test_old_names_still_work_and_warn(hits):
+    small = dict(latent_dim=8, hidden=32, rnn_hidden=16, embed_dim=8)
+    with pytest.warns(DeprecationWarning) as rec: m = GrainModel(sample_rate=22050, window=512, hop=128, **small)
+    assert {'sr', 'frame_length', 'hop_length'} <= {str(w.message).split(' is now ')[1].split('=')[0] for w in rec}
+    assert (m.sr, m.frame_length, m.hop_length) == (22050, 512, 128)
+    with pytest.warns(DeprecationWarning, match=r'\.sr\b'): assert m.sample_rate == 22050
+    with pytest.warns(DeprecationWarning, match='GrainModel.frame_length'): assert m.window == 512
+    with pytest.warns(DeprecationWarning, match='hop_length'): assert m.hop == 128
+    with pytest.warns(DeprecationWarning, match='n='): assert len(m.morph(hits[0], hits[1], steps=2)) == 2
+    with pytest.warns(DeprecationWarning, match='segment_seconds'):
+        f = GrainModel.fit(hits[:3], max_steps=2, progress=False, batch_size=2, segment=0.25, **TINY)
+    assert f.info['segment'] == 0.25
+    with pytest.raises(ValueError, match='hop_length must be in 1..1024'): GrainModel(hop_length=1500)
