@@ -301,7 +301,7 @@ def test_bad_edits():
     with pytest.raises(ValueError, match='already a track'): p.add_track('kick')
     with pytest.raises(ValueError, match='swing'): p.swing = -0.1
     with pytest.raises(ValueError, match='tempo'): p.tempo = float('inf')
-    with pytest.raises(ValueError, match='steps or bars'): Pattern(steps=16, bars=1)
+    with pytest.raises(ValueError, match='n_steps or bars'): Pattern(n_steps=16, bars=1)
     with pytest.raises(ValueError, match='label or a latent point'): Track('a', label='kick', z=[0.])
     assert p['kick'].steps == '.' * 16                                           # nothing was half-applied
 
