@@ -1,9 +1,12 @@
-"""Shared fixtures: an isolated cache folder, the built-in corpora, and a folder of real user sounds with bad files."""
+"""Shared fixtures: an isolated cache folder, the built-in corpora, a folder of real user sounds with bad files, the
+shipped drum model, the one protocol-only fake model and tiny models at any sample rate."""
 import os
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
+from latentplay.models import ProtocolOnly
 
 
 @pytest.fixture(scope='session', autouse=True)
@@ -97,16 +100,12 @@ def drums():
     return pretrained('gm-drums')
 
 
-class BareModel:
+class BareModel(ProtocolOnly):
     """A real model seen through the protocol only (`latentplay.models.ProtocolOnly`: no stored principal axes, no
-    differentiable render, no generate, no stretch), whose decode takes the label it is given: the widgets offer it a
-    class picker. The one fake model of the test suite."""
-    def __new__(cls, model):
-        from latentplay.models import ProtocolOnly
-        class _Bare(ProtocolOnly):
-            decode_conditions = property(lambda self: self.model.conditions)
-            labels = property(lambda self: list(self.model.conditions.get('label', [])))
-        return _Bare(model)
+    differentiable render, no generate, no stretch), whose decode takes the label it is given, so the widgets offer it
+    a class picker. The one fake model of the test suite."""
+    decode_conditions = property(lambda self: self.model.conditions)
+    labels = property(lambda self: list(self.model.conditions.get('label', [])))
 
 
 @pytest.fixture(scope='session')
