@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools, warnings
 
 # %% auto #0
-__all__ = ['renamed', 'renamed_attr']
+__all__ = ['LIMITS', 'renamed', 'renamed_attr', 'within']
 
 # %% ../nbs/00_core.ipynb #957c2517
 def renamed(**old_to_new:str):
@@ -44,3 +44,28 @@ class renamed_attr:
     def __set__(self, obj, value):
         self._warn(obj)
         setattr(obj, self.new, value)
+
+# %% ../nbs/00_core.ipynb #f2f68030
+import math, numbers
+
+LIMITS = dict(
+    sr=(1_000, 384_000),          # Hz: a sample rate of a sound, a corpus or a model
+    seconds=3600.0,               # the longest sound one call makes or reads
+    n=10_000,                     # how many sounds one call makes
+    width=16_384,                 # units in one layer of a model (hidden sizes, latent size, mel bands...)
+    frame_length=1 << 16,         # samples in one frame or grain
+)
+
+def within(name:str, # what the value is, as the user knows it (`sr`, `hidden`, `length`...)
+           value, # the number to check
+           low=None, high=None, # bounds, inclusive (None: unbounded)
+           unit:str='', # shown after the bounds
+           integer:bool=False, # the value must be a whole number
+          ):
+    "The value if it is a finite number within `[low, high]`, else a `ValueError` that names the limit."
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (not integer or float(value).is_integer())
+    if ok and math.isfinite(value) and (low is None or value >= low) and (high is None or value <= high):
+        return int(value) if integer else value
+    rng = f"{'a whole number' if integer else 'a number'}" + (f" from {low:g}" if low is not None else '') \
+          + (f" to {high:g}" if high is not None else '') + (f" {unit}" if unit else '')
+    raise ValueError(f"{name} must be {rng}, got {value!r}" + (" (latentplay.core.LIMITS holds the limits)" if high is not None else ''))
