@@ -6,12 +6,12 @@ Docs: https://latentplay.github.io/latentplay/corpus.html.md"""
 
 # %% ../nbs/04_corpus.ipynb #13d64691
 from __future__ import annotations
-import csv, html, json, os, warnings
+import codecs, csv, html, io, json, os, warnings
 from pathlib import Path
 import numpy as np
-from .sound import Sound, load, atomic_write, file_sha256, AUDIO_EXTENSIONS
+from .sound import Sound, load, atomic_write, file_sha256, open_regular, special_kind, AUDIO_EXTENSIONS
 from fastcore.basics import patch
-from .core import renamed
+from .core import renamed, LIMITS, within
 from .soundfont import cache_dir, load_set, BUILTIN_SETS
 
 # %% auto #0
@@ -22,12 +22,12 @@ class Corpus:
     "Labelled sounds at one sample rate; `skipped` lists `(path, reason)` for files that could not be used."
     def __init__(self,
                  sounds, # `Sound`s, all at sample rate `sr`; `meta['label']` is the main label
-                 sr:int, # their sample rate
+                 sr:int, # their sample rate (a whole number of Hz within `LIMITS['sr']`)
                  name:str='corpus', # shown in summaries and reprs
                  skipped=None, # `(path, reason)` of files that were left out
                  root=None, # the folder the sounds came from, if any
                 ):
-        self.sounds, self.sr, self.name = list(sounds), int(sr), name
+        self.sounds, self.sr, self.name = list(sounds), within('sr', sr, *LIMITS['sr'], 'Hz', integer=True), name
         self.skipped, self.root = list(skipped or []), root
         bad = [i for i, s in enumerate(self.sounds) if s.sr != self.sr]
         if bad: raise ValueError(f"sound {bad[0]} is at {self.sounds[bad[0]].sr} Hz, not {self.sr} Hz; resample it first")
@@ -65,7 +65,7 @@ def builtin(cls:Corpus,
             progress:bool=True, # progress bar during the first render
            ) -> Corpus:
     "A built-in set of real sampled sounds, rendered from the General MIDI SoundFont on first use (then cached)."
-    key = name.removeprefix('builtin:')
+    sr, key = within('sr', sr, *LIMITS['sr'], 'Hz', integer=True), str(name).removeprefix('builtin:')
     if key not in BUILTIN_SETS:
         raise ValueError(f"unknown built-in corpus {name!r}; the built-in corpora are: {', '.join(BUILTIN_SETS)}")
     clips = load_set(key, sr, progress=progress)
@@ -148,7 +148,7 @@ def load_cached(path, # an audio file (only ever read)
                 cache:bool=True, # use the decoded-audio cache
                ) -> Sound:
     "`load(path, sr)`, through a cache of decoded audio keyed by the file's content hash, `sr` and `LOADER_VERSION`."
-    path = Path(path)
+    path, sr = Path(path), within('sr', sr, *LIMITS['sr'], 'Hz', integer=True)
     if not cache: return load(path, sr)
     digest = file_sha256(path)
     hit = _decoded_path(digest, sr)
@@ -163,20 +163,41 @@ def load_cached(path, # an audio file (only ever read)
     return s
 
 # %% ../nbs/04_corpus.ipynb #6587db22
+def _walk_dirs(here:Path, dirnames:list, seen:dict, rel, left:list):
+    "Prune `dirnames` in place: hidden folders go; a linked folder already walked, or leading back above itself (a loop), goes to `left`."
+    mine, keep = os.path.realpath(here), []
+    for d in sorted(dirnames, key=lambda d: (os.path.islink(here / d), d)):    # real folders claim their place before links
+        if d.startswith('.'): continue
+        real = os.path.realpath(here / d)
+        if mine == real or mine.startswith(real.rstrip(os.sep) + os.sep): why = 'it leads back to a folder above it (a symlink loop)'
+        elif real in seen: why = f"the same folder as {seen[real]}, loaded once"
+        else: seen[real] = rel(here / d).as_posix(); keep.append(d); continue
+        left.append((rel(here / d), f"linked folder not followed: {why}"))
+    dirnames[:] = sorted(keep)
+
 def _audio_files(root:Path):
-    "Sorted relative paths of candidate audio files under `root` (hidden files and folders skipped), and unsupported ones."
-    found, unsupported = [], []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith('.'))
+    """Sorted relative paths of the regular audio files under `root` (hidden files and folders skipped; linked folders
+    followed once), and sorted `(relative path, reason)` of the candidates left out."""
+    found, left = [], []
+    rel = lambda p: Path(p).relative_to(root)
+    seen = {os.path.realpath(root): '.'}
+    onerror = lambda e: left.append((rel(e.filename), f"cannot read this folder ({(e.strerror or str(e)).lower()})"))
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=True):
+        _walk_dirs(Path(dirpath), dirnames, seen, rel, left)
         for fn in filenames:
             if fn.startswith('.'): continue
-            rel = Path(dirpath, fn).relative_to(root)
-            ext = rel.suffix.lower()
-            if ext in AUDIO_EXTENSIONS: found.append(rel)
-            elif ext in _UNSUPPORTED: unsupported.append(rel)
+            r = rel(Path(dirpath, fn)); ext = r.suffix.lower()
+            if ext not in AUDIO_EXTENSIONS:
+                if ext in _UNSUPPORTED: left.append((r, f"unsupported format ({r.suffix}); convert it to WAV or FLAC"))
+                continue
+            kind = special_kind(root / r)
+            if kind is None: found.append(r)
+            else: left.append((r, f"not a regular file ({kind}" + (f" to {os.readlink(root / r)})" if 'dangling' in kind else ')')))
     key = lambda p: p.as_posix()
-    return sorted(found, key=key), sorted(unsupported, key=key)
+    return sorted(found, key=key), sorted(left, key=lambda x: key(x[0]))
+#| export
 
+# %% ../nbs/04_corpus.ipynb #a370e383
 def _folder_label(rel:Path): return rel.parts[0] if len(rel.parts) > 1 else None
 
 def _parse(v:str):
@@ -186,15 +207,25 @@ def _parse(v:str):
         except ValueError: pass
     return v
 
+def _csv_text(raw:bytes, path) -> str:
+    "A CSV's text: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 (what spreadsheets often save)."
+    encs = ('utf-16',) if raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else ('utf-8-sig', 'cp1252')
+    for enc in encs:
+        try: return raw.decode(enc)
+        except UnicodeDecodeError: pass
+    raise ValueError(f"{path}: the label CSV is not UTF-8 or Windows-1252 text; save it as 'CSV UTF-8' from your spreadsheet")
+
 def _read_label_csv(csv_path:Path, root:Path) -> dict:
     "{relative path: meta dict} from a CSV with a `file` column (and usually `label`)."
-    with open(csv_path, newline='', encoding='utf-8-sig') as f: rows = list(csv.DictReader(f))
+    with open_regular(csv_path) as f: text = _csv_text(f.read(), csv_path)
+    try: rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as e: raise ValueError(f"{csv_path}: not a readable CSV ({e})") from None
     if not rows or 'file' not in rows[0]:
         raise ValueError(f"{csv_path}: a label CSV needs a header with a 'file' column (and a 'label' column), e.g. 'file,label'")
     out = {}
     for r in rows:
-        rel = Path(r.pop('file').strip().replace('\\', '/'))
-        out[rel] = {k.strip(): _parse(v.strip()) for k, v in r.items() if k and v is not None}
+        f = (r.pop('file') or '').strip().replace('\\', '/')
+        if f: out[Path(f)] = {k.strip(): _parse(v.strip()) for k, v in r.items() if k and v is not None}
     return out
 
 # %% ../nbs/04_corpus.ipynb #8b3715ce
@@ -204,8 +235,8 @@ def _reason(e:Exception, path:Path) -> str:
 
 def _folder_plan(root:Path, labels):
     "The files to load under `root`, the files skipped before loading `[(path, reason)]`, and the label CSV's table (or None)."
-    files, unsupported = _audio_files(root)
-    skipped = [(str(root / r), f"unsupported format ({r.suffix}); convert it to WAV or FLAC") for r in unsupported]
+    files, left = _audio_files(root)
+    skipped = [(str(root / r), why) for r, why in left]
     table = None
     if labels not in (None, 'folders', False, 'none'):
         csv_path = Path(labels).expanduser()
@@ -218,14 +249,15 @@ def _folder_plan(root:Path, labels):
     if not files and not skipped:
         raise ValueError(f"no audio files found in {root} (looked recursively for {', '.join(AUDIO_EXTENSIONS)}). "
                          f"Put your sounds there, one sub-folder per label, or try Corpus.builtin('gm-drums').")
-    return files, len(files) + len(unsupported), skipped, table
+    return files, len(files) + len(left), skipped, table
 
 # %% ../nbs/04_corpus.ipynb #0ae0e8b4
 def _from_folder(path, sr:int=22050, labels=None, min_seconds:float=0.0, cache:bool=True, progress=None) -> Corpus:
     from tqdm.auto import tqdm
-    root = Path(path).expanduser()
+    root, sr = Path(path).expanduser(), within('sr', sr, *LIMITS['sr'], 'Hz', integer=True)
+    min_seconds = within('min_seconds', min_seconds, 0, LIMITS['seconds'], 's')
     if not root.exists(): raise FileNotFoundError(f"{root}: no such folder. Check the path (relative paths start at {Path.cwd()}).")
-    if not root.is_dir(): raise NotADirectoryError(f"{root} is a file; load one sound with `latentplay.load('{root}')`, or pass the folder that holds it.")
+    if not root.is_dir(): raise NotADirectoryError(f"{root} is {special_kind(root) or 'a file'}, not a folder; load one sound with `latentplay.load('{root}')`, or pass the folder that holds it.")
     files, total, skipped, table = _folder_plan(root, labels)
     sounds = []
     show = len(files) > 100 if progress is None else progress
@@ -300,11 +332,17 @@ def _frames(c:Corpus, frame_length:int, hop_length:int, pad:bool) -> Frames:
     from latentplay.dsp import frame     # torch is imported on first use, not with the corpus
     if frame_length < 1 or hop_length < 1:
         raise ValueError(f"frame_length and hop_length must be positive numbers of samples, got {frame_length}, {hop_length}")
+    count = lambda n: 1 + (-(-max(n - frame_length, 0) // hop_length) if pad else (n - frame_length) // hop_length)
+    n_in = sum(len(s) for s in c.sounds)
+    n_out = sum(count(len(s)) for s in c.sounds if pad or len(s) >= frame_length) * frame_length
+    if n_out > max(LIMITS['seconds'] * c.sr, 16 * n_in):      # bounded before anything is allocated
+        raise ValueError(f"these frames would hold {n_out / c.sr:.0f} s of audio, {n_out / max(n_in, 1):.0f} times the corpus; the limit is "
+                         f"{LIMITS['seconds']:g} s (LIMITS['seconds']) or 16 times the corpus: use a larger hop or shorter frames")
     xs, idx, short = [], [], []
     for i, s in enumerate(c.sounds):
         a, n = s.audio, len(s.audio)
         if n < frame_length and not pad: short.append(i); continue
-        m = 1 + (-(-max(n - frame_length, 0) // hop_length) if pad else (n - frame_length) // hop_length)
+        m = count(n)
         if pad: a = np.pad(a, (0, (m - 1) * hop_length + frame_length - n))
         xs.append(frame(a, frame_length, hop_length)[:m])
         idx.append(np.stack([np.full(m, i), np.arange(m) * hop_length], 1))
@@ -322,8 +360,8 @@ def grains(self:Corpus,
           ) -> Frames:
     "All grains of all sounds: `(x [N, frame_length] float32 tensor, index [N, 2] = (sound, start))`."
     from latentplay.dsp import grain_defaults
-    frame_length = grain_defaults(self.sr)[0] if frame_length is None else int(frame_length)
-    return _frames(self, frame_length, frame_length // 4 if hop_length is None else int(hop_length), pad)
+    fl = grain_defaults(self.sr)[0] if frame_length is None else within('frame_length', frame_length, 1, LIMITS['frame_length'], 'samples', integer=True)
+    return _frames(self, fl, max(fl // 4, 1) if hop_length is None else within('hop_length', hop_length, 1, None, 'samples', integer=True), pad)
 
 @patch
 @renamed(length='seconds', hop='hop_seconds')
@@ -333,4 +371,6 @@ def segments(self:Corpus,
              pad:bool=False, # zero-pad sound ends instead of skipping sounds shorter than `seconds`
             ) -> Frames:
     "Longer slices in seconds, same layout as `grains`."
-    return _frames(self, int(round(seconds * self.sr)), int(round((hop_seconds or seconds) * self.sr)), pad)
+    seconds = within('seconds', seconds, 1 / self.sr, LIMITS['seconds'], 's')
+    hop = seconds if hop_seconds is None else within('hop_seconds', hop_seconds, 1 / self.sr, None, 's')
+    return _frames(self, int(round(seconds * self.sr)), int(round(hop * self.sr)), pad)

@@ -12,6 +12,7 @@ import torch
 from fastcore.basics import patch
 from .sound import Sound
 from .features import descriptors, DESCRIPTORS
+from .core import LIMITS
 from .models import device_of, stored_axes, labels_of
 from .paths import _point, _count, _real, line
 
@@ -72,7 +73,7 @@ def latent_steps(model, # a latentplay model
                  seconds:float, # duration
                 ) -> int: # latent steps of a path that lasts `seconds` (at least 1)
     "How many latent steps a path of `seconds` needs: one per `hop_length` samples, or 1 for whole-note models."
-    s = _real(seconds, 'seconds', low=0)
+    s = _real(seconds, 'seconds', low=0, high=LIMITS['seconds'])    # the longest sound one call makes
     if s <= 0: raise ValueError(f"seconds must be positive, got {seconds}")
     hop = model.hop_length
     return max(1, int(round(s * model.sr / hop))) if hop else 1

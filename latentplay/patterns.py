@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from cachetools import LRUCache
 from fastcore.basics import patch
-from .core import renamed
+from .core import renamed, LIMITS
 from .sound import Sound, mix, atomic_write
 from .models import can, labels_of, check_protocol
 
@@ -450,6 +450,18 @@ def _hit_key(model, content:dict, cell:dict, step_seconds:float, seed:int, tempe
     held = None if can(model, 'generate') else round(cell.get('length', 1.0) * step_seconds, 9)
     return ('label', id(model), lab, seed, st, float(temperature), held)
 
+# %% ../nbs/11_patterns.ipynb #f9d5cbd8
+def _check_length(pattern:Pattern, loops:int):
+    "Refuse, before rendering anything, a result or a hit longer than `LIMITS['seconds']` (a very slow tempo, many loops)."
+    total = loops * pattern.seconds
+    if total > LIMITS['seconds']:
+        raise ValueError(f"{loops} loop{'s' if loops > 1 else ''} of {pattern.seconds:g} s at {pattern.tempo:g} BPM last {total:g} s, "
+                         f"more than the {LIMITS['seconds']:g} s one render makes; raise the tempo or render fewer loops")
+    longest = max((c.get('length', 1.0) for t in pattern.tracks for c in t.cells if c is not None), default=1.0)
+    if longest * pattern.step_seconds > LIMITS['seconds']:
+        raise ValueError(f"a cell {longest:g} steps long lasts {longest * pattern.step_seconds:g} s, more than the "
+                         f"{LIMITS['seconds']:g} s one render makes; shorten it or raise the tempo")
+
 # %% ../nbs/11_patterns.ipynb #481f4dbc
 def render_pattern(model, # a latentplay model (`generate` is used for label cells when the model has it)
                    pattern:Pattern, # the grid to play
@@ -463,6 +475,7 @@ def render_pattern(model, # a latentplay model (`generate` is used for label cel
     loops = Pattern._int(loops, 'loops', 1, 10000)
     check_protocol(model, 'render_pattern')
     _check_against_model(model, pattern)
+    _check_length(pattern, loops)
     sr, L = int(model.sr), pattern.loop_samples(int(model.sr))
     cache = {} if cache is None else cache
     solo = any(t.solo for t in pattern.tracks)

@@ -6,15 +6,17 @@ Docs: https://latentplay.github.io/latentplay/sound.html.md"""
 
 # %% ../nbs/00_sound.ipynb #8fef1f3a
 from __future__ import annotations
-import base64, hashlib, io, os, struct, tempfile, warnings
+import base64, errno, hashlib, io, numbers, os, stat, struct, tempfile, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
+from .core import LIMITS, within
 
 # %% auto #0
-__all__ = ['AUDIO_EXTENSIONS', 'AUDIO_FORMATS', 'PLAYER_FORMAT', 'Sound', 'AudioLoadError', 'resample', 'load', 'concat', 'mix',
-           'atomic_write', 'file_sha256', 'audio_bytes', 'wav_bytes', 'thumbnail', 'thumbnail_png']
+__all__ = ['AUDIO_EXTENSIONS', 'AUDIO_FORMATS', 'PLAYER_FORMAT', 'Sound', 'AudioLoadError', 'special_kind', 'open_regular',
+           'resample', 'load', 'concat', 'mix', 'atomic_write', 'file_sha256', 'audio_bytes', 'wav_bytes', 'thumbnail',
+           'thumbnail_png']
 
 # %% ../nbs/00_sound.ipynb #d891103a
 def _as_mono_array(audio) -> np.ndarray:
@@ -33,11 +35,11 @@ class Sound:
     "Mono float32 audio, its sample rate and a metadata dict; shows itself as a player in notebooks."
     def __init__(self,
                  audio, # samples: numpy array, list or torch tensor; [samples] or [channels, samples]
-                 sr:int, # sample rate in Hz
+                 sr:int, # sample rate in Hz, a whole number within `LIMITS['sr']`
                  meta:dict|None=None, # labels and provenance: path, instrument, pitch...
                 ):
-        self.audio, self.sr, self.meta = _as_mono_array(audio), int(sr), dict(meta or {})
-        if self.sr <= 0: raise ValueError(f"the sample rate must be a positive number of Hz, got {sr}")
+        if not (isinstance(sr, numbers.Real) and sr > 0): raise ValueError(f"the sample rate must be a positive number of Hz, got {sr!r}")
+        self.audio, self.sr, self.meta = _as_mono_array(audio), within('sr', sr, *LIMITS['sr'], 'Hz', integer=True), dict(meta or {})
         if not np.isfinite(self.audio).all():
             raise ValueError("the audio holds NaN or infinite samples; a Sound refuses them so that they never reach a file "
                              "or a speaker (use `np.nan_to_num` first if you mean to keep the rest)")
@@ -73,20 +75,48 @@ AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.oga', '.aif', '.aiff', '.aifc', '
 class AudioLoadError(ValueError):
     "A file could not be used as audio; the message says why and what to do about it."
 
-def _riff_truncation(path:Path) -> str|None:
-    "Reason string if a RIFF/WAVE file's `data` chunk announces more bytes than the file holds, else None."
-    size = path.stat().st_size
-    with open(path, 'rb') as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] != b'RIFF' or head[8:12] != b'WAVE': return None
-        pos = 12
-        while pos + 8 <= size:
-            f.seek(pos)
-            cid, clen = struct.unpack('<4sI', f.read(8))
-            if cid == b'data':
-                missing = pos + 8 + clen - size
-                return f"truncated: the header announces {clen} bytes of audio but only {clen-missing} are present" if missing > 1 else None
-            pos += 8 + clen + (clen & 1)
+_KINDS = ((stat.S_ISDIR, 'a folder'), (stat.S_ISFIFO, 'a FIFO'), (stat.S_ISCHR, 'a character device'),
+          (stat.S_ISBLK, 'a block device'), (stat.S_ISSOCK, 'a socket'))
+
+def special_kind(path) -> str|None:
+    "None for a regular file (symlinks followed), else what it is: 'a FIFO', 'a folder', 'a dangling symlink', 'a symlink loop'..."
+    try: mode = os.stat(path).st_mode
+    except FileNotFoundError: return 'a dangling symlink' if os.path.islink(path) else 'missing'
+    except PermissionError: return None                 # a folder on the way is closed to us: opening it says so
+    except OSError as e:
+        if e.errno == errno.ELOOP: return 'a symlink loop'
+        raise
+    return None if stat.S_ISREG(mode) else next((k for f, k in _KINDS if f(mode)), 'not a file')
+
+def open_regular(path, err=ValueError):
+    "Open a regular file for reading, binary; anything else (FIFO, device, socket, folder) raises `err` without ever blocking."
+    kind = special_kind(path)
+    if kind == 'missing': raise FileNotFoundError(f"{path}: no such file. Check the path (relative paths start at {Path.cwd()}).")
+    if kind == 'a folder': raise IsADirectoryError(f"{path} is a folder, not a file")
+    if kind == 'a dangling symlink': raise FileNotFoundError(f"{path}: a symlink to {os.readlink(path)}, which does not exist")
+    if kind: raise err(f"{path}: not a regular file ({kind}); latentplay reads only regular files")
+    try: fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, 'O_CLOEXEC', 0))
+    except PermissionError: raise PermissionError(f"cannot read {path}: permission denied (check the file's permissions)") from None
+    except OSError as e: raise type(e)(f"cannot read {path}: {(e.strerror or str(e)).lower()}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):     # it was swapped for something else since the check
+        os.close(fd); raise err(f"{path}: not a regular file; latentplay reads only regular files")
+    return os.fdopen(fd, 'rb')
+
+# %% ../nbs/00_sound.ipynb #e92e4a44
+def _riff_truncation(f, size:int) -> str|None:
+    "Reason string if an open RIFF/WAVE file's `data` chunk announces more bytes than the file holds, else None."
+    f.seek(0); head = f.read(12)
+    if len(head) < 12 or head[:4] != b'RIFF' or head[8:12] != b'WAVE': return None
+    pos = 12
+    for _ in range(10_000):                             # a bounded walk: a file of tiny chunks cannot keep us here
+        if pos + 8 > size: break
+        f.seek(pos)
+        cid, clen = struct.unpack('<4sI', f.read(8))
+        if cid == b'data':
+            if clen == 0xFFFFFFFF: return None          # a streaming writer's "size unknown": the data runs to the end
+            missing = pos + 8 + clen - size
+            return f"truncated: the header announces {clen} bytes of audio but only {clen-missing} are present" if missing > 1 else None
+        pos += 8 + clen + (clen & 1)
     return None
 
 # %% ../nbs/00_sound.ipynb #6dd297a3
@@ -95,38 +125,67 @@ def resample(audio:np.ndarray, # 1-D float32 signal
              sr_out:int, # the sample rate wanted
             ) -> np.ndarray:
     "Band-limited, high-quality resampling (soxr) of a 1-D signal; a no-op when the rates agree."
-    if int(sr_in) == int(sr_out): return np.asarray(audio, dtype=np.float32)
-    if sr_in <= 0 or sr_out <= 0: raise ValueError(f"sample rates must be positive, got {sr_in} -> {sr_out}")
+    sr_in, sr_out = within('sr_in', sr_in, 1, None, 'Hz', integer=True), within('sr', sr_out, 1, None, 'Hz', integer=True)
+    if sr_in == sr_out: return np.asarray(audio, dtype=np.float32)
+    n_out, cap = -(-len(audio) * sr_out // sr_in), int(LIMITS['seconds'] * min(sr_out, LIMITS['sr'][1]))
+    if n_out > cap: raise ValueError(f"resampling {len(audio)} samples from {sr_in} Hz to {sr_out} Hz would give {n_out} samples, "
+                                     f"more than {LIMITS['seconds']:g} s of audio (LIMITS['seconds']); resample a shorter part")
     import soxr
-    return soxr.resample(np.asarray(audio, dtype=np.float32), int(sr_in), int(sr_out), quality='HQ').astype(np.float32)
+    return soxr.resample(np.asarray(audio, dtype=np.float32), sr_in, sr_out, quality='HQ').astype(np.float32)
 
+def _check_size(path, n:int, file_sr:int, sr):
+    "Refuse, from the header alone, a read longer than `LIMITS['seconds']` or a file rate no `Sound` can hold."
+    if n / file_sr > LIMITS['seconds']:
+        raise AudioLoadError(f"{path}: {n / file_sr:.0f} s of audio, more than the {LIMITS['seconds']:g} s one load reads "
+                             f"(LIMITS['seconds']); read a part with offset= and duration= (seconds)")
+    lo, hi = LIMITS['sr']
+    if sr is None and not lo <= file_sr <= hi:
+        raise AudioLoadError(f"{path}: the file's sample rate is {file_sr} Hz, outside {lo}-{hi} Hz (LIMITS['sr']); "
+                             f"pass sr=22050 (or another rate) to resample it")
+
+def _read_mono(f, n:int) -> np.ndarray:
+    "Read `n` frames from an open SoundFile in blocks, averaging the channels: memory is the mono output's, whatever the channel count."
+    out, i = np.empty(n, np.float32), 0
+    while i < n:
+        blk = f.read(frames=min(1 << 18, n - i), dtype='float32', always_2d=True)
+        if not len(blk): break
+        out[i:i + len(blk)] = blk.mean(axis=1) if blk.shape[1] > 1 else blk[:, 0]; i += len(blk)
+    return out[:i]
+
+# %% ../nbs/00_sound.ipynb #24be9226
 def load(path, # an audio file: wav, flac, ogg, aiff (mp3 where libsndfile supports it)
-         sr:int|None=None, # resample to this rate; None keeps the file's rate
+         sr:int|None=None, # resample to this rate (a whole number within `LIMITS['sr']`); None keeps the file's rate
          offset:float=0.0, # start reading this many seconds in
          duration:float|None=None, # read at most this many seconds
         ) -> Sound:
     "Load an audio file as a mono `Sound` (channels are averaged), resampled to `sr` if given. Never writes the file."
     import soundfile as sf
     path = Path(path).expanduser()
-    if not path.exists(): raise FileNotFoundError(f"{path}: no such file. Check the path (relative paths start at {Path.cwd()}).")
+    if sr is not None: sr = within('sr', sr, *LIMITS['sr'], 'Hz', integer=True)
+    offset = within('offset', offset, 0, None, 's')
+    if duration is not None: duration = within('duration', duration, 0, None, 's')
     if path.is_dir(): raise IsADirectoryError(f"{path} is a folder; to load every sound in it use `Corpus.from_folder('{path}')`.")
-    if path.stat().st_size == 0: raise AudioLoadError(f"{path}: empty file (0 bytes).")
-    try:
-        with sf.SoundFile(str(path)) as f:
-            file_sr, channels, fmt = f.samplerate, f.channels, f.format
-            start = int(round(offset * file_sr))
-            if start: f.seek(min(start, max(f.frames - 1, 0)))
-            n = -1 if duration is None else int(round(duration * file_sr))
-            data = f.read(frames=n, dtype='float32', always_2d=True)
-    except (sf.SoundFileError, RuntimeError, ValueError) as e:
-        raise AudioLoadError(f"{path}: not readable as audio ({str(e).strip()}). The file may be corrupt, truncated or "
-                             f"not really a {path.suffix or 'sound'} file; re-export it as WAV or FLAC.") from None
-    reason = _riff_truncation(path)
-    if reason: raise AudioLoadError(f"{path}: {reason}. Re-export or re-download the file.")
-    if data.shape[0] == 0: raise AudioLoadError(f"{path}: the file holds no samples.")
-    if not np.isfinite(data).all():
+    with open_regular(path, AudioLoadError) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0: raise AudioLoadError(f"{path}: empty file (0 bytes).")
+        reason = _riff_truncation(fh, size)
+        if reason: raise AudioLoadError(f"{path}: {reason}. Re-export or re-download the file.")
+        fh.seek(0)
+        try:
+            with sf.SoundFile(fh) as f:
+                file_sr, channels, fmt = f.samplerate, f.channels, f.format
+                start = min(int(round(offset * file_sr)), max(f.frames - 1, 0))
+                n = f.frames - start if duration is None else min(f.frames - start, int(round(duration * file_sr)))
+                _check_size(path, n, file_sr, sr)
+                if start: f.seek(start)
+                audio = _read_mono(f, n)
+        except AudioLoadError: raise
+        except (sf.SoundFileError, RuntimeError, ValueError) as e:
+            raise AudioLoadError(f"{path}: not readable as audio ({str(e).strip()}). The file may be corrupt, truncated or "
+                                 f"not really a {path.suffix or 'sound'} file; re-export it as WAV or FLAC.") from None
+    if len(audio) == 0: raise AudioLoadError(f"{path}: the file holds no samples.")
+    if not np.isfinite(audio).all():
         raise AudioLoadError(f"{path}: contains NaN or infinite samples; re-export it from your editor as 16- or 24-bit PCM.")
-    audio = data.mean(axis=1) if channels > 1 else data[:, 0]
     meta = dict(path=str(path), file_sr=int(file_sr), channels=int(channels), format=fmt)
     return Sound(resample(audio, file_sr, sr) if sr else audio, sr or file_sr, meta)
 
@@ -181,7 +240,7 @@ def trim(self:Sound,
         ) -> Sound:
     "Cut the leading and trailing parts that are quieter than `top_db` below the peak."
     if self.peak == 0.0: return self._new(self.audio[:0])
-    n = max(1, int(frame * self.sr))
+    n = min(max(1, int(within('frame', frame, 0, None, 's') * self.sr)), len(self))
     a = np.pad(np.abs(self.audio), (0, -len(self) % n))
     env = a.reshape(-1, n).max(1)
     loud = np.flatnonzero(env > self.peak * 10 ** (-top_db / 20))
@@ -192,12 +251,14 @@ def trim(self:Sound,
 def pad(self:Sound, duration:float, at:str='end') -> Sound:
     "Zero-pad to at least `duration` seconds, at the 'end' or the 'start'."
     if at not in ('start', 'end'): raise ValueError(f"pad at 'start' or 'end', got {at!r}")
+    duration = within('duration', duration, 0, LIMITS['seconds'], 's')
     z = np.zeros(max(0, int(round(duration * self.sr)) - len(self)), np.float32)
     return self._new(np.concatenate([self.audio, z] if at == 'end' else [z, self.audio]))
 
 @patch
 def resample(self:Sound, sr:int) -> Sound:
     "The same sound at another sample rate."
+    sr = within('sr', sr, *LIMITS['sr'], 'Hz', integer=True)
     return self._new(resample(self.audio, self.sr, sr), sr)
 
 @patch
@@ -236,9 +297,10 @@ def mix(sounds, # Sounds to play together, all at one sample rate
     if not sounds: raise ValueError("mix needs at least one Sound")
     sr = _check_rates(sounds)
     gains = [0.0] * len(sounds) if gains_db is None else list(gains_db)
-    offs = [int(round(t * sr)) for t in ([0.0] * len(sounds) if starts is None else starts)]
+    offs = [int(round(within('start', t, None, None, 's') * sr)) for t in ([0.0] * len(sounds) if starts is None else starts)]
     if len(gains) != len(sounds) or len(offs) != len(sounds): raise ValueError("give one gain and one start per sound")
     if min(offs) < 0: raise ValueError("start times must be >= 0 seconds")
+    within('the mix length', max(o + len(s) for o, s in zip(offs, sounds)) / sr, 0, LIMITS['seconds'], 's')
     out = np.zeros(max(o + len(s) for o, s in zip(offs, sounds)), np.float32)
     for s, g, o in zip(sounds, gains, offs): out[o:o + len(s)] += s.audio * np.float32(10 ** (g / 20))
     return Sound(out, sr)
@@ -261,9 +323,9 @@ def atomic_write(path, # the file to create or replace
         if os.path.exists(tmp): os.unlink(tmp)
 
 def file_sha256(path) -> str:
-    "SHA-256 of a file's bytes, read in 1 MB chunks: the content key of latentplay's caches."
+    "SHA-256 of a regular file's bytes, read in 1 MB chunks: the content key of latentplay's caches (FIFOs and devices refused)."
     h = hashlib.sha256()
-    with open(path, 'rb') as f:
+    with open_regular(path) as f:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
@@ -315,7 +377,7 @@ def audio_bytes(audio:np.ndarray, # float signal `[samples]` (or `[samples, chan
     "Audio file contents for a browser and their MIME type; WAV when the format cannot hold the audio (FLAC of nothing)."
     format = (format or PLAYER_FORMAT).lower()
     if format not in AUDIO_FORMATS: raise ValueError(f"unknown audio format {format!r}: use one of {', '.join(AUDIO_FORMATS)}")
-    a = np.asarray(audio, dtype=np.float32)
+    a, sr = np.asarray(audio, dtype=np.float32), within('sr', sr, *LIMITS['sr'], 'Hz', integer=True)
     p = float(np.abs(a).max()) if a.size else 0.0
     if normalize and p > 0: a = a * np.float32(0.99 / p)
     a, (fmt, subtype, mime, opts) = np.clip(a, -1, 1), AUDIO_FORMATS[format]

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from .sound import Sound
 from .features import DESCRIPTORS, descriptors, median_relative_error
-from .core import renamed
+from .core import renamed, within, LIMITS
 from .models import check_protocol, check_latents, device_of, can, CapabilityError
 from .maps import principal_axes
 
@@ -66,11 +66,15 @@ def resolve_targets(model, # a latentplay model (its `hop_length` and `sr` set t
         n = lens.pop()
         if n < 2: raise ValueError("a curve given per analysis frame needs at least 2 frames; or give seconds=")
         T = n - 1
+        if T * H > LIMITS['seconds'] * sr:
+            raise ValueError(f"curves of {n} frames last {T * H / sr:.0f} s, more than the {LIMITS['seconds']:g} s one call makes "
+                             "(latentplay.core.LIMITS holds the limits)")
         out = {k: np.full(n, float(a)) if a.ndim == 0 else a for k, a in curves.items()}
     else:
         try: s = float(seconds)
         except (TypeError, ValueError): raise ValueError(f"seconds must be a number, got {seconds!r}") from None
         if not (math.isfinite(s) and s > 0): raise ValueError(f"seconds must be positive and finite, got {seconds}")
+        within('seconds', s, 0, LIMITS['seconds'], 's')
         T = max(1, int(round(s * sr / H)))
         t = np.arange(T + 1) / T
         out = {k: np.full(T + 1, float(a.ravel()[0])) if a.size == 1 else np.interp(t, np.linspace(0, 1, len(a)), a)
