@@ -10,10 +10,11 @@ import math
 import numpy as np
 import torch
 from .sound import Sound
-from .core import renamed, renamed_attr
+from .core import LIMITS, renamed, renamed_attr, within
 from .dsp import frame, overlap_add, grain_defaults
 from .features import descriptors, DESCRIPTORS
-from .models import LatentModel
+from .models import LatentModel, max_latent_steps
+from .train import _short
 from fastcore.basics import patch
 
 # %% auto #0
@@ -43,6 +44,7 @@ class StoredGrains(LatentModel):
     "Descriptor-driven granular synthesis from stored grains of a corpus (CataRT style); latents are standardised descriptors."
     kind = 'stored-grains'
     window = renamed_attr('frame_length')            # the name before the one vocabulary
+    sizes = {**LatentModel.sizes, 'n_grains': (0, 10_000_000, 'grains', True)}      # and at most LIMITS['seconds'] of grains, checked below
 
     @renamed(sample_rate='sr', window='frame_length', hop='hop_length')
     def __init__(self,
@@ -53,16 +55,20 @@ class StoredGrains(LatentModel):
                  n_grains:int=0, # number of stored grains (buffers are allocated empty; `fit` fills them)
                  labels=(), # class labels of the corpus
                 ):
+        self.check_config(locals())                  # every size within its limit before anything is allocated
         super().__init__()
-        names = [names] if isinstance(names, str) else list(names)
-        unknown = [n for n in names if n not in DESCRIPTORS]
+        names = [names] if isinstance(names, str) else list(names) if isinstance(names, (list, tuple)) else [names]
+        unknown = [n for n in names if not isinstance(n, str) or n not in DESCRIPTORS]
         if unknown or not names or len(set(names)) != len(names):
-            raise ValueError(f"names must be distinct descriptors from {list(DESCRIPTORS)}, got {names}")
+            raise ValueError(f"names must be distinct descriptors from {list(DESCRIPTORS)}, got {_short(names)}")
         self.sr = int(sr)
         self.frame_length, self.hop_length = grain_defaults(self.sr, frame_length, hop_length)
         if self.frame_length < 16: raise ValueError(f"frame_length must be at least 16 samples, got {self.frame_length}")
-        self.names, self.labels = names, list(labels)
         k, n = len(names), int(n_grains)
+        if n > int(LIMITS['seconds'] * self.sr) // self.hop_length:
+            raise ValueError(f"n_grains must be at most {int(LIMITS['seconds'] * self.sr) // self.hop_length:,} (the grains of "
+                             f"{LIMITS['seconds']:g} s of sound, latentplay.core.LIMITS['seconds']), got {n:,}")
+        self.names, self.labels = names, list(labels)
         self.register_buffer('grains', torch.zeros(n, self.frame_length))      # raw audio of the stored grains
         self.register_buffer('feats', torch.zeros(n, k))                       # their standardised descriptors
         self.register_buffer('mean', torch.zeros(k))                           # standardisation (on the warped scale)
@@ -125,6 +131,7 @@ def fit(cls:StoredGrains,
     if len(corpus) == 0: raise ValueError("the corpus is empty")
     m = cls(corpus.sr, frame_length, hop_length, names, 0, labels=corpus.classes)
     W, H = m.frame_length, m.hop_length
+    max_grains = within('max_grains', max_grains, 1, int(LIMITS['seconds'] * m.sr) // H, 'grains (LIMITS[\'seconds\'] of sound)', integer=True)
     views = [frame(s.audio, W, H, center=True) if len(s.audio) else torch.zeros(0, W) for s in corpus.sounds]  # views, no copy
     sounding = [torch.nonzero(v.abs().amax(-1) >= SILENT_PEAK)[:, 0].numpy() for v in views]   # per sound: grains to consider
     total = sum(len(i) for i in sounding)
@@ -173,6 +180,7 @@ def from_descriptors(self:StoredGrains,
     if unknown: raise ValueError(f"this model's latents are {self.names}; it has no {unknown[0]!r}")
     curves = {n: torch.as_tensor(np.asarray(v, dtype=np.float32)).reshape(-1) for n, v in values.items()}
     T = n_steps or max([len(c) for c in curves.values()] + [1])
+    T = within('n_steps', T, 1, max_latent_steps(self), 'steps (LIMITS[\'seconds\'] of sound)', integer=True)
     z = torch.zeros(T, self.latent_dim, device=self.device)
     for n, c in curves.items():
         if len(c) not in (1, T): raise ValueError(f"{n}: a curve of {len(c)} values does not fit {T} steps")
@@ -247,7 +255,8 @@ def prior(self:StoredGrains,
          ) -> torch.Tensor: # descriptors of `n` random stored grains `[n, k]`
     "Latent points typical of the corpus: the descriptors of randomly chosen stored grains."
     if self.n_grains == 0: raise ValueError("this model stores no grains yet; make one with StoredGrains.fit(corpus)")
+    n = within('n', n, 1, max_latent_steps(self), integer=True)   # the steps of LIMITS['seconds'] of sound
     g = torch.Generator()
     if seed is None: g.seed()
     else: g.manual_seed(int(seed))
-    return self.feats[torch.randint(self.n_grains, (int(n),), generator=g).to(self.device)].clone()
+    return self.feats[torch.randint(self.n_grains, (n,), generator=g).to(self.device)].clone()

@@ -66,6 +66,13 @@ def within(name:str, # what the value is, as the user knows it (`sr`, `hidden`, 
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (not integer or float(value).is_integer())
     if ok and math.isfinite(value) and (low is None or value >= low) and (high is None or value <= high):
         return int(value) if integer else value
-    rng = f"{'a whole number' if integer else 'a number'}" + (f" from {low:g}" if low is not None else '') \
-          + (f" to {high:g}" if high is not None else '') + (f" {unit}" if unit else '')
-    raise ValueError(f"{name} must be {rng}, got {value!r}" + (" (latentplay.core.LIMITS holds the limits)" if high is not None else ''))
+    rng = f"{'a whole number' if integer else 'a number'}" + (f" from {_show(low)}" if low is not None else '') \
+          + (f" to {_show(high)}" if high is not None else '') + (f" {unit}" if unit else '')
+    note = " (latentplay.core.LIMITS holds the limits)" if high is not None and _in_limits(high) else ''
+    raise ValueError(f"{name} must be {rng}, got {repr(value)[:60]}{note}")
+
+def _show(v) -> str:
+    "A bound as people write it: whole numbers in full (`1000`, `7938000`), others in short form (`0.5`, `1e-06`)."
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else f"{v:g}"
+
+def _in_limits(v) -> bool: return any(v == x or (isinstance(x, tuple) and v in x) for x in LIMITS.values())

@@ -6,7 +6,7 @@ Docs: https://latentplay.github.io/latentplay/granular.html.md"""
 
 # %% ../nbs/07_granular.ipynb #801c7a3a
 from __future__ import annotations
-import math, warnings
+import math, numbers, warnings
 from pathlib import Path
 from types import SimpleNamespace
 import numpy as np
@@ -14,13 +14,13 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .core import renamed, renamed_attr
+from .core import LIMITS, renamed, renamed_attr, within
 from .sound import Sound
 from .dsp import (mel_filterbank, frame, upsample, MultiScaleSpectralLoss, lsd, sc, rmse_logmag, NoiseGrainSynth,
                             NOISE_TABLE, grain_defaults, exp_sigmoid, PostFIR, fir_overlap_save)   # the last four lived here before
 from .features import rms
-from .train import Budget, fit_loop, optimizer_tensors, load_optimizer_tensors, read_checkpoint
-from .models import LatentModel
+from .train import Budget, fit_loop, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError
+from .models import LatentModel, check_latents, max_latent_steps
 
 # %% auto #0
 __all__ = ['GrainEncoder', 'GrainDecoder', 'SequenceVAE', 'GrainModel', 'loudness_matched_noise']
@@ -97,6 +97,9 @@ class GrainModel(LatentModel):
     "Neural granular synthesizer: grain VAE with a filtered-noise decoder, plus a recurrent VAE over grain sequences."
     kind = 'grains'
     window = renamed_attr('frame_length')            # the name before the one vocabulary
+    sizes = {**LatentModel.sizes, 'frame_length': (16, LIMITS['frame_length'], 'samples', True), 'hidden': 'width',
+             'n_mels': 'width', 'embed_dim': 'width', 'rnn_hidden': 'width', 'seq_seconds': (0.01, LIMITS['seconds'], 'seconds', False),
+             'fir_channels': (1, 256, '', True), 'fir_kernel': 'frame_length', 'max_magnitude': (0, 1e6, '', False)}
 
     @renamed(sample_rate='sr', window='frame_length', hop='hop_length')
     def __init__(self,
@@ -114,9 +117,12 @@ class GrainModel(LatentModel):
                  fir_channels:int=5, fir_kernel:int=65, # post-processing filter bank
                  max_magnitude:float=10.0, # upper bound of a filter magnitude
                 ):
+        self.check_config(locals())                  # every size within its limit before anything is allocated
         super().__init__()
         self.sr, self.latent_dim = int(sr), int(latent_dim)
         self.frame_length, self.hop_length = grain_defaults(self.sr, frame_length, hop_length, max_hop=0.5)
+        if n_mels > self.frame_length // 2 + 1: raise ValueError(f"n_mels must be at most {self.frame_length // 2 + 1} "
+                                                                 f"(the frequency bins of a {self.frame_length}-sample grain), got {n_mels}")
         self.labels, self.grain_conditioning = [str(l) for l in labels], bool(grain_conditioning)
         self._cfg = dict(sr=self.sr, frame_length=self.frame_length, hop_length=self.hop_length, latent_dim=self.latent_dim,
                          hidden=hidden, n_mels=n_mels, labels=self.labels, grain_conditioning=self.grain_conditioning,
@@ -151,10 +157,10 @@ def decode_conditions(self:GrainModel) -> dict:
 
 # %% ../nbs/07_granular.ipynb #9f187dbb
 @patch(cls_method=True)
-def _from_checkpoint(cls:GrainModel, tensors:dict, meta:dict) -> GrainModel:
+def _from_checkpoint(cls:GrainModel, tensors:dict, meta:dict, path='the checkpoint') -> GrainModel:
     "`LatentModel._from_checkpoint`, with the post-filter weights of older files moved into the processor."
     tensors = {('model.synth.post.' + k[len('model.post.'):] if k.startswith('model.post.') else k): v for k, v in tensors.items()}
-    return super(GrainModel, cls)._from_checkpoint(tensors, meta)
+    return super(GrainModel, cls)._from_checkpoint(tensors, meta, path)
 
 # %% ../nbs/07_granular.ipynb #783c602e
 @patch
@@ -178,6 +184,8 @@ def render(self:GrainModel,
            seed:int=0, # noise offset; different seeds give different noise, same spectra
           ) -> torch.Tensor: # audio `[..., T * hop_length]` (differentiable)
     "Latents to audio, differentiably: decoder -> controls -> noise grains -> overlap-add -> post-filter."
+    if math.prod(z.shape[:-1]) > max_latent_steps(self):       # a batch too: its output is counted whole
+        check_latents(self, z)                                 # says what the limit is
     return self.synth.get_signal(self._controls(z, w), seed)
 
 # %% ../nbs/07_granular.ipynb #877a2442
@@ -209,6 +217,7 @@ def decode(self:GrainModel,
     "Synthesize a latent path; any point of the space can be heard."
     z = self.check_latents(z)
     if z.ndim > 2: raise ValueError(f"decode() takes one path [T, {self.latent_dim}]; use render() for batches")
+    if length is not None: length = within('length', length, 1, int(LIMITS['seconds'] * self.sr), 'samples', integer=True)
     w = self.label_weights(label)
     ctl = torch.cat([self._controls(z[b0: b0 + block], w) for b0 in range(0, len(z), block)])
     return self._sound(self.synth.get_signal(ctl, seed, length=length, block=block))
@@ -227,8 +236,9 @@ def prior(self:GrainModel,
           seed:int|None=0, # random seed
          ) -> torch.Tensor: # `[n, latent_dim]`
     "`n` latent points drawn from a Gaussian fitted to the training grains' latents."
+    n = within('n', n, 1, max_latent_steps(self), integer=True)   # the steps of LIMITS['seconds'] of sound
     g = torch.Generator().manual_seed(0 if seed is None else int(seed))
-    e = torch.randn(int(n), self.latent_dim, generator=g).to(self.device)
+    e = torch.randn(n, self.latent_dim, generator=g).to(self.device)
     return self.latent_mean + (e * self.latent_scales) @ self.latent_axes
 
 # %% ../nbs/07_granular.ipynb #08c4000f
@@ -274,8 +284,12 @@ def stretch(self:GrainModel,
             seed:int=0, # noise seed
            ) -> Sound:
     "Time-stretch (or compress) a sound by re-timing its latent path."
-    if not (isinstance(factor, (int, float)) and 0 < factor < 1000): raise ValueError(f"factor must be a number in (0, 1000), got {factor!r}")
+    if isinstance(factor, bool) or not (isinstance(factor, numbers.Real) and 0 < factor < 1000):
+        raise ValueError(f"factor must be a number in (0, 1000), got {factor!r}")
     x = self.check_sound(sound)
+    if len(x) * factor > LIMITS['seconds'] * self.sr:
+        raise ValueError(f"stretching {len(x) / self.sr:.1f} s by {factor:g} makes {len(x) * factor / self.sr:.0f} s; one call makes "
+                         f"at most {LIMITS['seconds']:g} s (latentplay.core.LIMITS['seconds']): stretch it in pieces")
     z = self._encode_audio(x)
     T2 = max(1, round((len(z) - 1) * factor) + 1)
     z2 = F.interpolate(z.T[None], size=T2, mode='linear', align_corners=True)[0].T if len(z) > 1 else z.expand(T2, -1)
@@ -293,6 +307,7 @@ def sample_embedding(self:GrainModel,
                      temperature:float=0.7, # spread around that mean (0: the label's typical sequence, 1: its full spread)
                     ) -> torch.Tensor: # `[embed_dim]`
     "An embedding drawn where the training sequences of `label` lie (a Gaussian per label, fitted after training)."
+    temperature = within('temperature', temperature, 0, 100)
     w = self.label_weights(label)
     mean = (w @ self.embed_means) if len(w) else self.embed_means[0]
     chol = torch.einsum('k,kij->ij', w, self.embed_chol) if len(w) else self.embed_chol[0]   # mixtures mix spreads
@@ -309,11 +324,11 @@ def generate(self:GrainModel,
              temperature:float=0.7, # spread of the sampled embeddings (0: the label's typical sequence, 1: its full spread)
             ) -> Sound|list[Sound]:
     "New sequences (notes, hits, texture slices) sampled from the temporal level."
-    if int(n) < 1: raise ValueError(f"n must be at least 1, got {n}")
+    n, temperature = within('n', n, 1, LIMITS['n'], 'sounds', integer=True), within('temperature', temperature, 0, 100)
     e = torch.stack([self.sample_embedding(label, seed=int(seed) + i, temperature=temperature)
-                     for i in range(int(n))])                                   # sound i is `generate(seed=seed + i)`
-    z = self.sequence.decode(e, _as_weights(self, label, int(n)), self.seq_grains)
-    out = [self.decode(z[i], label=label if self.grain_conditioning else None, seed=seed + i) for i in range(int(n))]
+                     for i in range(n)])                                        # sound i is `generate(seed=seed + i)`
+    z = self.sequence.decode(e, _as_weights(self, label, n), self.seq_grains)
+    out = [self.decode(z[i], label=label if self.grain_conditioning else None, seed=seed + i) for i in range(n)]
     return out[0] if n == 1 else out
 
 # %% ../nbs/07_granular.ipynb #96391b6d
@@ -341,7 +356,7 @@ def morph(self:GrainModel,
           seed:int=0, # seed of the shared embedding when morphing between labels
          ) -> list[Sound]:
     "Sounds on the way from `a` to `b` through the temporal embedding (and the label weights)."
-    if n < 2: raise ValueError("n must be at least 2 (the two ends)")
+    n = within('n', n, 2, LIMITS['n'], 'sounds (the two ends included)', integer=True)
     def point(x):
         if isinstance(x, Sound):
             lab = x.meta.get('label') if x.meta.get('label') in self.labels else None
@@ -384,15 +399,28 @@ def _step(opt, params, loss, lr:float, clip:float=5.0):
     for pg in opt.param_groups: pg['lr'] = lr
     opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(params, clip); opt.step()
 
+def _check_training(meta:dict, path) -> dict:
+    "`meta`, if its training state has the shape `_Run.saver` writes; else a `CheckpointError`."
+    tr, ok = meta['training'], lambda x, t: isinstance(x, t) and not isinstance(x, bool)
+    st = tr.get('state') if isinstance(tr, dict) else None
+    if not (ok(tr, dict) and ok(st, dict) and ok(st.get('step'), int) and st['step'] >= 0 and ok(st.get('seconds'), (int, float))
+            and ok(st.get('history', []), list) and ok(tr.get('history', []), list) and ok(tr.get('done_stages', []), list)
+            and tr.get('stage') in ('grains', 'sequence') and ok(tr.get('optim'), dict)):
+        raise CheckpointError(f"{path}: its training state is damaged; train again without resume=True, or restore a copy")
+    return meta
+
 def _read_resume(cls, checkpoint, resume:bool):
     "`(meta, tensors, None)` of an interrupted run to continue (`meta` None: start afresh), or `(None, {}, model)` for a finished file."
     if not resume: return None, {}, None
     if checkpoint is None: raise ValueError("resume=True needs checkpoint= (the file of the interrupted run)")
-    if not Path(checkpoint).expanduser().exists(): return None, {}, None
+    if not Path(checkpoint).expanduser().exists():   # not an error: `resume=True` may be passed on every run of a script
+        warnings.warn(f"resume=True, but there is no checkpoint at {checkpoint} to resume from; starting a new training "
+                      "(it is saved there as it goes)")
+        return None, {}, None
     tensors, meta = read_checkpoint(checkpoint, kind=cls.kind)
-    if meta.get('training'): return meta, tensors, None
+    if meta.get('training'): return _check_training(meta, checkpoint), tensors, None
     warnings.warn(f"{checkpoint} holds a finished model; returning it (use resume=False to train anew)")
-    return None, {}, cls._from_checkpoint(tensors, meta)
+    return None, {}, cls._from_checkpoint(tensors, meta, checkpoint)
 
 # %% ../nbs/07_granular.ipynb #20041914
 @patch(cls_method=True)
@@ -414,7 +442,7 @@ def fit(cls:GrainModel,
         seed:int=0, # seed of initialisation and sampling
         progress:bool=True, # progress bars
         validate_every:float=30.0, # seconds between validations
-        checkpoint_every:float=60.0, # seconds between checkpoints
+        checkpoint_every:float=60.0, # seconds between checkpoints (the first comes after 5 s, or sooner with a shorter interval)
         **config, # model settings (see `GrainModel`): frame_length, hop_length, latent_dim, hidden, embed_dim...
        ) -> GrainModel:
     "Train a neural granular synthesizer on a corpus within a time or step budget."
@@ -427,7 +455,7 @@ def fit(cls:GrainModel,
         torch.manual_seed(seed)
         if meta is None: m = cls(sr=corpus.sr, labels=[str(c) for c in corpus.classes] if len(corpus.classes) >= 2 else [], **config)
         else:
-            m = cls._from_checkpoint(tensors, meta)
+            m = cls._from_checkpoint(tensors, meta, checkpoint)
             if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
         run = _Run(m.to(dev).train(), corpus, valid, checkpoint, meta, tensors, dev, batch_size=batch_size,
                    segment_seconds=segment_seconds, lr=lr, beta=beta, seq_beta=seq_beta, seed=seed, progress=progress,

@@ -6,7 +6,7 @@ Docs: https://latentplay.github.io/latentplay/models.html.md"""
 
 # %% ../nbs/06_models.ipynb #b7578200
 from __future__ import annotations
-import importlib, math, warnings
+import importlib, math, numbers, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -14,14 +14,15 @@ import numpy as np
 import torch
 from torch import nn
 from fastcore.basics import patch
-from .core import renamed_attr
+from .core import LIMITS, renamed_attr, within
 from .sound import Sound
-from .train import write_checkpoint, read_checkpoint, CheckpointError
+from .train import write_checkpoint, read_checkpoint, CheckpointError, _short
 
 # %% auto #0
-__all__ = ['CAPABILITIES', 'PROTOCOL', 'KINDS', 'BUILTIN_KINDS', 'ModelProtocol', 'Capability', 'CapabilityError', 'capabilities',
-           'can', 'require', 'labels_of', 'decode_labels', 'device_of', 'stored_axes', 'check_protocol', 'ProtocolOnly',
-           'model_class', 'LatentModel', 'check_latents', 'load_model', 'pretrained_names', 'pretrained']
+__all__ = ['CAPABILITIES', 'PROTOCOL', 'KINDS', 'BUILTIN_KINDS', 'MAX_PEAK', 'ModelProtocol', 'Capability', 'CapabilityError',
+           'capabilities', 'can', 'require', 'labels_of', 'decode_labels', 'device_of', 'stored_axes', 'check_protocol',
+           'ProtocolOnly', 'model_class', 'check_labels', 'LatentModel', 'max_latent_steps', 'check_latents',
+           'load_model', 'pretrained_names', 'pretrained']
 
 # %% ../nbs/06_models.ipynb #dcc205d3
 @runtime_checkable
@@ -143,6 +144,25 @@ def model_class(kind:str) -> type:
         raise CheckpointError(f"unknown model kind '{kind}'; this latentplay knows {sorted(set(KINDS) | set(BUILTIN_KINDS))}")
     return KINDS[kind]
 
+# %% ../nbs/06_models.ipynb #b0a1d5e3
+_UNITS = dict(sr='Hz', seconds='seconds', frame_length='samples')
+
+def _bounds(spec) -> tuple:
+    "`(low, high, unit, integer)` of a `sizes` entry: a key of `LIMITS` or such a tuple already."
+    if not isinstance(spec, str): return tuple(spec)
+    v = LIMITS[spec]
+    low, high = v if isinstance(v, tuple) else (0 if spec == 'seconds' else 1, v)
+    return low, high, _UNITS.get(spec, ''), spec != 'seconds'
+
+def check_labels(labels) -> list:
+    "Class labels as a list of names (strings or numbers), at most `LIMITS['width']` of them, or a clear error."
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, (list, tuple)):
+        raise ValueError(f"labels must be a list of names, got {_short(labels)}")
+    within('the number of labels', len(labels), 0, LIMITS['width'], integer=True)
+    bad = next((l for l in labels if isinstance(l, bool) or not isinstance(l, (str, numbers.Real)) or len(str(l)) > 200), None)
+    if bad is not None: raise ValueError(f"labels must be names (text of at most 200 characters), got {_short(bad)}")
+    return list(labels)
+
 # %% ../nbs/06_models.ipynb #eb9778af
 class LatentModel(nn.Module):
     "Base of every latentplay model: the protocol, checkpoints and input checks."
@@ -157,6 +177,21 @@ class LatentModel(nn.Module):
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if cls.kind: KINDS[cls.kind] = cls
+
+    # constructor argument -> its limit: a key of `latentplay.core.LIMITS` or `(low, high, unit, integer)`; a family
+    # extends it (`sizes = {**LatentModel.sizes, 'hidden': 'width'}`) and starts its constructor with `self.check_config(locals())`
+    sizes: dict = dict(sr='sr', latent_dim='width', frame_length='frame_length', hop_length='frame_length')
+
+    @classmethod
+    def check_config(cls, values:dict) -> dict:
+        "Refuse, before anything is allocated, a size in `values` beyond its limit in `cls.sizes`, or labels that are not names."
+        for k, spec in cls.sizes.items():
+            v = values.get(k)
+            if v is None: continue
+            if isinstance(v, bool) or not isinstance(v, numbers.Real): raise ValueError(f"{k} must be a number, got {_short(v)}")
+            within(k, v, *_bounds(spec))
+        if 'labels' in values: check_labels(values['labels'])
+        return values
 
     def config(self) -> dict: raise NotImplementedError  # constructor arguments, JSON-serialisable
     def encode(self, sound) -> torch.Tensor: raise NotImplementedError
@@ -200,27 +235,44 @@ def save(self:LatentModel,
     return write_checkpoint(path, {**{'model.' + k: v for k, v in sd.items()}, **(extra_tensors or {})}, meta)
 
 @patch(cls_method=True)
-def _from_checkpoint(cls:LatentModel, tensors:dict, meta:dict) -> LatentModel:
+def _from_checkpoint(cls:LatentModel, tensors:dict, meta:dict, path='the checkpoint') -> LatentModel:
+    cfg = meta.get('config')
+    if not isinstance(cfg, dict): raise CheckpointError(f"{path}: its header holds no model config (a JSON object), got {_short(cfg)}")
     with warnings.catch_warnings():                  # configurations written under older parameter names
         warnings.simplefilter('ignore', DeprecationWarning)
-        m = cls(**meta['config'])
+        try: m = cls(**cfg)                          # the constructor checks every size before allocating
+        except (TypeError, ValueError) as e:
+            raise CheckpointError(f"{path}: its config does not make a '{cls.kind}' model: {e}") from None
     sd = {k[6:]: v.float() if v.is_floating_point() else v for k, v in tensors.items() if k.startswith('model.')}
+    bad = next((k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad: raise CheckpointError(f"{path}: the weights hold NaN or infinite values ({bad}): the file is damaged or the "
+                                  "training diverged; train again or restore a copy")
     try: m.load_state_dict(sd)
-    except RuntimeError as e: raise CheckpointError(f"the weights do not fit a '{cls.kind}' model: {e}") from None
-    m.info = meta.get('info', {})
+    except RuntimeError as e: raise CheckpointError(f"{path}: the weights do not fit a '{cls.kind}' model: {e}") from None
+    info = meta.get('info', {})
+    m.info = info if isinstance(info, dict) else {}
     return m.eval()
 
 # %% ../nbs/06_models.ipynb #81263723
+def max_latent_steps(model) -> int|None:
+    "The most latent steps one call may decode: `LIMITS['seconds']` of sound at the model's rate (None: whole-note models)."
+    return None if not model.hop_length else int(LIMITS['seconds'] * model.sr) // model.hop_length
+
 def check_latents(model, # any model following the protocol
                   z, # latents `[..., T, d]` or one point `[d]`
                  ) -> torch.Tensor: # float32 `[..., T, d]` on the model's device
     "Latents as a tensor of the right size for `model`, or a clear error."
     if isinstance(z, Sound): raise TypeError("decode() takes latents; to rebuild a sound use resynthesize(sound) or decode(encode(sound))")
-    z = torch.as_tensor(np.asarray(z) if not torch.is_tensor(z) else z).float()
+    z = torch.as_tensor(np.asarray(z) if not torch.is_tensor(z) else z)
     if z.ndim == 0 or z.shape[-1] != model.latent_dim:
         raise ValueError(f"latents must be shaped [..., T, {model.latent_dim}] for this model, got {tuple(z.shape)}")
     if z.ndim == 1: z = z[None]
     if z.shape[-2] == 0: raise ValueError("the latent path is empty (T = 0)")
+    n, most = math.prod(z.shape[:-1]), max_latent_steps(model)
+    if most is not None and n > most:
+        raise ValueError(f"these latents have {n:,} steps, {n * model.hop_length / model.sr:,.0f} seconds of sound; one call makes "
+                         f"at most {LIMITS['seconds']:g} seconds ({most:,} steps, latentplay.core.LIMITS['seconds']): decode it in pieces")
+    z = z.float()
     bad = ~torch.isfinite(z)
     if bad.any():
         t = int(bad.reshape(-1, *z.shape[-2:]).any(-1).any(0).nonzero()[0])
@@ -253,6 +305,8 @@ def label_weights(self:LatentModel,
     return w / w.sum()
 
 # %% ../nbs/06_models.ipynb #ed27cb02
+MAX_PEAK = 1000.0     # 60 dB above full scale: a louder input is a unit mistake, and its features would overflow
+
 @patch
 def check_sound(self:LatentModel,
                 sound, # a `Sound` (or a 1-D array at the model's rate)
@@ -264,6 +318,9 @@ def check_sound(self:LatentModel,
         if a.ndim != 1: raise ValueError(f"expected mono audio [samples], got shape {a.shape}; pass a Sound")
         sound = Sound(a, self.sr)
     if len(sound.audio) == 0: raise ValueError("the sound is empty; nothing to encode")
+    if (peak := sound.peak) > MAX_PEAK:                  # (a Sound holds finite samples only)
+        raise ValueError(f"the sound's samples are out of range (peak {peak:.3g}; audio lies within [-1, 1]): "
+                         "scale it down first, e.g. sound.normalize()")
     if sound.sr != self.sr:
         warnings.warn(f"the sound is at {sound.sr} Hz; this model works at {self.sr} Hz, so it is resampled "
                       f"(the output is at {self.sr} Hz)")
@@ -277,7 +334,7 @@ def load_model(path, # a checkpoint written by `model.save` (or by `latentplay t
               ) -> LatentModel:
     "Open any latentplay model from its checkpoint, without running code from the file."
     tensors, meta = read_checkpoint(path, kind=kind)
-    m = model_class(meta.get('kind', '?'))._from_checkpoint(tensors, meta)
+    m = model_class(meta.get('kind', '?'))._from_checkpoint(tensors, meta, path)
     return m.to(device) if device else m
 
 # %% ../nbs/06_models.ipynb #7d37867d

@@ -11,7 +11,8 @@ import torch
 from .core import renamed
 
 # %% auto #0
-__all__ = ['interpolate', 'line', 'slerp', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop', 'path_length']
+__all__ = ['MAX_STEPS', 'MAX_VALUES', 'interpolate', 'line', 'slerp', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime',
+           'loop', 'path_length']
 
 # %% ../nbs/09_paths.ipynb #54597166
 def _tensor(x, name:str) -> torch.Tensor:
@@ -42,17 +43,33 @@ def _path(x, name:str='path') -> torch.Tensor:
     return t
 
 # %% ../nbs/09_paths.ipynb #9e1c151a
-def _count(n, name:str='n_steps', least:int=1) -> int:
-    "A whole number of at least `least`."
+MAX_STEPS = 1 << 20     # points in one path: over an hour of latent steps (LIMITS['seconds']) at 22.05 kHz, any hop >= 76
+MAX_VALUES = 1 << 28    # numbers in one result (1 GiB of float32), a batch of paths included
+
+def _count(n, name:str='n_steps', least:int=1, most:int=MAX_STEPS) -> int:
+    "A whole number from `least` to `most`."
     try: n = operator.index(n)
-    except TypeError: raise ValueError(f"{name} must be a whole number, got {n!r}") from None
+    except TypeError: raise ValueError(f"{name} must be a whole number, got {_short(n)}") from None
     if n < least: raise ValueError(f"{name} must be at least {least}, got {n}")
+    if n > most: raise ValueError(f"{name} must be at most {most:,} (latentplay.paths.MAX_STEPS), got {n:,}")
     return n
+
+def _fits(N:int, per_point:int, name:str='the path') -> int:
+    "`N`, unless `N` points of `per_point` numbers each (`d` times the batch size) exceed the limits."
+    if N > MAX_STEPS or N * per_point > MAX_VALUES:
+        num = lambda x: f"{x:,.0f}" if x < 1e12 else f"{x:.3g}"
+        raise ValueError(f"{name} would have {num(N)} points ({num(N * per_point)} numbers); one path holds at most {MAX_STEPS:,} "
+                         f"points and one result {MAX_VALUES:,} numbers (latentplay.paths.MAX_STEPS, MAX_VALUES): make it in pieces")
+    return N
+
+def _short(x, n:int=60) -> str:
+    r = repr(x)
+    return r if len(r) <= n else r[:n] + f'... ({len(r)} characters)'
 
 def _real(x, name:str, low:float|None=None, high:float|None=None, open_high:bool=False):
     "Check that `x` is one finite number in range; return it as a float (callers keep `x` itself to stay differentiable)."
     try: v = float(x.detach()) if isinstance(x, torch.Tensor) else float(x)
-    except (TypeError, ValueError, RuntimeError): raise ValueError(f"{name} must be a single number, got {x!r}") from None
+    except (TypeError, ValueError, RuntimeError): raise ValueError(f"{name} must be a single number, got {_short(x)}") from None
     if not math.isfinite(v): raise ValueError(f"{name} must be a finite number, got {v}")
     if low is not None and v < low: raise ValueError(f"{name} must be at least {low}, got {v}")
     if high is not None and (v >= high if open_high else v > high):
@@ -91,6 +108,7 @@ def interpolate(a, # start point `[d]` (or a batch `[..., d]`)
     t = _tensor(t, 't').to(a.device)
     if t.ndim > 1: raise ValueError(f"t must be a number or a 1-D sequence of positions, got shape {tuple(t.shape)}")
     if ((t < 0) | (t > 1)).any(): raise ValueError("t must lie in [0, 1] (0 is a, 1 is b)")
+    _fits(t.numel(), math.prod(torch.broadcast_shapes(a.shape, b.shape)))
     tt, A, B = t.reshape(-1, 1), a.unsqueeze(-2), b.unsqueeze(-2)
     out = (1 - tt) * A + tt * B if mode == 'linear' else _slerp(A, B, tt)
     return out.squeeze(-2) if t.ndim == 0 else out
@@ -146,6 +164,7 @@ def circle(center, # centre point `[d]` (or a batch `[..., d]`)
           ) -> torch.Tensor: # `[..., n_steps, d]`
     "A circle round `center`; with `turns=1` the last point is one step before the first, so it loops seamlessly."
     c, n = _point(center, 'center'), _count(n_steps)
+    _fits(n, c.numel())
     _real(radius, 'radius', low=0); _real(turns, 'turns'); _real(phase, 'phase')
     u, v = _plane(c, axes)
     th = phase + 2 * math.pi * turns * torch.arange(n, device=c.device, dtype=torch.float32) / n
@@ -163,6 +182,7 @@ def spiral(center, # centre point `[d]` (or a batch `[..., d]`)
           ) -> torch.Tensor: # `[..., n_steps, d]`
     "A spiral round `center` whose radius goes linearly from `r0` to `r1` in `turns` turns."
     c, n = _point(center, 'center'), _count(n_steps)
+    _fits(n, c.numel())
     _real(r0, 'r0', low=0); _real(r1, 'r1', low=0); _real(turns, 'turns'); _real(phase, 'phase')
     u, v = _plane(c, axes)
     s = torch.linspace(0, 1, n, device=c.device)
@@ -196,6 +216,7 @@ def random_walk(start, # starting point `[d]` (or a batch `[..., d]`, one walk e
                ) -> torch.Tensor: # `[..., n_steps, d]`
     "A seeded Gaussian random walk from `start` with mean step length `step_size`."
     s, n = _point(start, 'start'), _count(n_steps)
+    _fits(n, s.numel())
     _real(step_size, 'step_size', low=0); m = _real(momentum, 'momentum', low=0, high=1, open_high=True)
     if bound is not None: bound = _real(bound, 'bound', low=0)
     g = torch.Generator()
@@ -239,6 +260,7 @@ def vary_speed(path, # latent path `[..., T, d]`
     mean = float(sp.detach().mean())
     if mean <= 0: raise ValueError("speed is zero everywhere; give at least one positive speed")
     jitter = _real(jitter, 'jitter', low=0, high=1)
+    _fits(T / mean, p.numel() // T)
     N = round(T / mean)
     if T == 1: return p[..., torch.zeros(max(N, 1), dtype=torch.long, device=p.device), :]
     N = max(N, 2)
@@ -266,8 +288,8 @@ def retime(path, # latent path `[..., T, d]`
     if factor is not None:
         f = _real(factor, 'factor')
         if f <= 0: raise ValueError(f"factor must be positive, got {f}")
-        N = round((T - 1) * f) + 1
-    else: N = _count(n_steps, 'n_steps')
+        N = round(_fits((T - 1) * f + 1, p.numel() // T))
+    else: N = _fits(_count(n_steps, 'n_steps'), p.numel() // T)
     return _at(p, torch.linspace(0, T - 1, N, device=p.device))
 
 # %% ../nbs/09_paths.ipynb #4f204000
@@ -277,6 +299,7 @@ def loop(path, # latent path `[..., T, d]`
         ) -> torch.Tensor: # `[..., T * repeats, d]` (pingpong: `T + (repeats - 1) * (T - 1)`)
     "The path played `repeats` times, forwards, backwards or there and back."
     p, r = _path(path), _count(repeats, 'repeats')
+    _fits(p.shape[-2] * r, p.numel() // p.shape[-2])
     if mode not in ('forward', 'backward', 'pingpong'):
         raise ValueError(f"unknown mode {mode!r}; use 'forward', 'backward' or 'pingpong'")
     if mode == 'backward': p = p.flip(-2)

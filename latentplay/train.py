@@ -6,13 +6,14 @@ Docs: https://latentplay.github.io/latentplay/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #2d5375c0
 from __future__ import annotations
-import json, math, time, warnings
+import json, math, os, stat, time, warnings
 from pathlib import Path
+from .core import within
 from .sound import atomic_write
 
 # %% auto #0
-__all__ = ['FORMAT', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint', 'optimizer_tensors',
-           'load_optimizer_tensors', 'Budget', 'fit_loop']
+__all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint',
+           'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'fit_loop']
 
 # %% ../nbs/05_train.ipynb #19ea2920
 FORMAT = 1   # version of the checkpoint layout written by this latentplay
@@ -40,15 +41,33 @@ def write_checkpoint(path, # destination file (parent folders are created)
     return path
 
 # %% ../nbs/05_train.ipynb #ed46d64c
+MAX_HEADER = 16 * 2**20     # bytes: the largest latentplay header read (ours hold a few kB; safetensors allows 100 MB)
+
 def _not_ours(path) -> CheckpointError:
     return CheckpointError(f"{path} is not a latentplay checkpoint (expected a .lp file written by model.save)")
 
+def _short(x, n:int=60) -> str:
+    "`repr(x)`, cut to `n` characters: a value from a file may be megabytes long."
+    r = repr(x)
+    return r if len(r) <= n else r[:n] + f'... ({len(r)} characters)'
+
+def _damaged(path, why:str) -> CheckpointError:
+    return CheckpointError(f"{path}: its latentplay header is damaged ({why}); train again or restore a copy")
+
 def _parse_meta(md:dict, path) -> dict:
-    "The latentplay header from a safetensors `__metadata__` dictionary."
+    "The latentplay header from a safetensors `__metadata__` dictionary, its `kind` and `format` checked."
     if not isinstance(md, dict) or 'latentplay' not in md: raise _not_ours(path)
-    try: meta = json.loads(md['latentplay'])
+    text = md['latentplay']
+    if not isinstance(text, str): raise _damaged(path, 'not text')
+    if len(text) > MAX_HEADER: raise _damaged(path, f"{len(text) / 2**20:.0f} MB long; latentplay writes a few kB")
+    try: meta = json.loads(text)
+    except RecursionError: raise _damaged(path, 'nested too deep') from None
     except ValueError: meta = None
-    if not isinstance(meta, dict): raise CheckpointError(f"{path}: its latentplay header is damaged") from None
+    if not isinstance(meta, dict): raise _damaged(path, 'not a JSON object' if meta is not None else 'not JSON') from None
+    if not isinstance(meta.get('kind', ''), str) or len(meta.get('kind', '')) > 100:
+        raise _damaged(path, f"its kind must be a short name, got {_short(meta['kind'])}")
+    f = meta.get('format', 0)
+    if not isinstance(f, int) or isinstance(f, bool) or f < 0: raise _damaged(path, f"its format must be a whole number, got {_short(f)}")
     return meta
 
 def _raw_meta(path) -> dict:
@@ -56,17 +75,24 @@ def _raw_meta(path) -> dict:
     with open(path, 'rb') as f:
         head = f.read(8)
         n = int.from_bytes(head, 'little') if len(head) == 8 else 0
-        if n <= 0 or 8 + n > path.stat().st_size: raise _not_ours(path)
+        if n <= 0 or 8 + n > path.stat().st_size or n > 100 * 2**20: raise _not_ours(path)   # 100 MB: safetensors' limit
         try: header = json.loads(f.read(n))
+        except RecursionError: raise _damaged(path, 'nested too deep') from None
         except (UnicodeDecodeError, ValueError): raise _not_ours(path) from None
     return _parse_meta(header.get('__metadata__') if isinstance(header, dict) else None, path)
 
 # %% ../nbs/05_train.ipynb #aea1756d
 def _regular_file(path) -> Path:
+    "`path` if it is a regular file this user may read; a clear error for a folder, a pipe, a device or a locked file."
     path = Path(path).expanduser()
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
     if path.is_dir(): raise CheckpointError(f"{path} is a folder, not a checkpoint file")
     if not path.is_file(): raise CheckpointError(f"{path} is not a regular file (a pipe or a device?); give the path of a .lp file")
+    try: fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))   # never waits, even if the file became a pipe
+    except PermissionError: raise PermissionError(f"{path}: permission denied; this user may not read it (check its permissions)") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode): raise CheckpointError(f"{path} is not a regular file; give the path of a .lp file")
+    finally: os.close(fd)
     return path
 
 def checkpoint_info(path, # a file written by `write_checkpoint` (a model's `.lp` file)
@@ -95,8 +121,8 @@ def read_checkpoint(path, # a file written by `write_checkpoint`
     try: meta, damaged = checkpoint_info(path), None
     except CheckpointError as e: meta, damaged = _raw_meta(path), e     # damaged, but its header may say more
     meta.pop('file', None)
-    if int(meta.get('format', 0)) > FORMAT:
-        raise CheckpointError(f"{path} was written by latentplay {meta.get('latentplay', '?')} in checkpoint format "
+    if meta.get('format', 0) > FORMAT:
+        raise CheckpointError(f"{path} was written by latentplay {_short(meta.get('latentplay', '?'), 20)} in checkpoint format "
                               f"{meta['format']}; this latentplay reads format {FORMAT} and older: upgrade latentplay")
     if kind is not None and meta.get('kind') != kind:
         raise CheckpointError(f"{path} holds a '{meta.get('kind')}' model, not a '{kind}' model; "
@@ -188,15 +214,19 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
              checkpoint=None, # `checkpoint(state)` writes a checkpoint, or None
              validate_every:float=30.0, # seconds between validations (also run at the end)
              checkpoint_every:float=60.0, # seconds between checkpoints (also written at the end)
+             first_checkpoint:float=5.0, # seconds before the first checkpoint of a run (at most `checkpoint_every`)
              start:dict|None=None, # a saved state `{'step', 'seconds', 'history'}` to resume from
              progress:bool=True, # show a progress bar
              desc:str='training', # its label
              stage:str|None=None, # recorded in every history entry
             ) -> dict: # final state: `{'step', 'seconds', 'history', 'interrupted'}`
     "Run `step` until the budget is spent, with validation, checkpoints, a progress bar and clean interrupts."
+    for k, v in dict(validate_every=validate_every, checkpoint_every=checkpoint_every, first_checkpoint=first_checkpoint).items():
+        within(k, v, 0, unit='seconds')
     state = {'step': 0, 'seconds': 0.0, 'history': [], 'interrupted': False, **(start or {})}
     state['history'] = list(state['history'])
     t0, last_val, last_ckpt = time.perf_counter() - state['seconds'], state['seconds'], state['seconds']
+    every = min(first_checkpoint, checkpoint_every)             # an early first checkpoint: a kill soon after loses little
     bar = _bar(budget, state, desc, progress)
     val = lambda: state['history'].append(_record(state, stage, {'val_' + k: v for k, v in validate().items()}))
     try:
@@ -204,8 +234,8 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
             losses = _step_once(step, budget, state, t0, stage)
             bar.update(1); bar.set_postfix({k: f'{v:.3g}' for k, v in list(losses.items())[:3]}, refresh=False)
             if validate is not None and state['seconds'] - last_val >= validate_every: val(); last_val = state['seconds']
-            if checkpoint is not None and state['seconds'] - last_ckpt >= checkpoint_every:
-                checkpoint(state); last_ckpt = state['seconds']
+            if checkpoint is not None and state['seconds'] - last_ckpt >= every:
+                checkpoint(state); last_ckpt, every = state['seconds'], checkpoint_every
     except KeyboardInterrupt:
         state['interrupted'] = True
         warnings.warn(f"training interrupted at step {state['step']}; the model keeps what it learned so far")

@@ -161,6 +161,34 @@ def test_resume_after_kill(tmp_path):
     assert read_checkpoint(ck)[1].get('training') is None                       # finished: a plain model file
 
 
+_EARLY = _RESUMABLE.replace("checkpoint_every=0.0, ", "")      # the default interval: the first checkpoint comes early anyway
+
+
+def test_resume_after_a_kill_in_the_first_seconds(tmp_path):
+    "A run killed seconds after it starts (long before `checkpoint_every`) leaves a checkpoint, and resumes from it."
+    ck = tmp_path / 'early.lp'
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    p = subprocess.Popen([sys.executable, '-c', _EARLY, str(ck), '100000'], env=env, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while time.time() - t0 < 240 and not ck.exists(): time.sleep(0.2)
+    p.kill(); p.wait()
+    assert ck.exists(), "no checkpoint appeared"
+    _, meta = read_checkpoint(ck)
+    saved = meta['training']['state']['step']
+    assert meta['training']['stage'] == 'grains' and saved >= 1 and meta['training']['state']['seconds'] < 30
+    target = int((saved + 4) / 0.75) + 1                                         # 3/4 of the steps go to the grain stage
+    r = subprocess.run([sys.executable, '-c', _EARLY, str(ck), str(target)], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    grain_steps = [h['step'] for h in load_model(ck).info['history'] if h.get('stage') == 'grains' and 'loss' in h]
+    assert saved in grain_steps and grain_steps[-1] == round(target * 0.75)          # continued, not restarted
+
+
+def test_resume_with_nothing_to_resume_says_so(hits, tmp_path):
+    with pytest.warns(UserWarning, match='no checkpoint at .* to resume from; starting a new training'):
+        m = GrainModel.fit(hits, max_steps=2, checkpoint=tmp_path / 'new.lp', resume=True, progress=False, batch_size=2, **TINY)
+    assert (tmp_path / 'new.lp').exists() and m.info['steps']['grains'] > 0
+
+
 def test_time_budget(hits):
     m = GrainModel.fit(hits, minutes=0.03, progress=False, batch_size=2, **TINY)
     assert m.info['steps']['grains'] > 0 and m.info['steps']['sequence'] > 0
