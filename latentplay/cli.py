@@ -6,16 +6,28 @@ Docs: https://latentplay.github.io/latentplay/cli.html.md"""
 
 # %% ../nbs/95_cli.ipynb #37ee067a
 from __future__ import annotations
-import argparse, json, sys
+import argparse, errno, json, os, sys
+from contextlib import contextmanager
+
+def _print(*args):
+    "`print` to the standard output, whose failures (a full disk, a closed pipe) name it."
+    try: print(*args)
+    except OSError as e:
+        if e.filename is None: e.filename = 'the standard output'
+        raise
 
 # %% auto #0
 __all__ = ['MODELS', 'parser', 'main']
 
 # %% ../nbs/95_cli.ipynb #a3b2b03a
 def _demo(a):
+    from pathlib import Path
     from latentplay.demo import render_demo
-    page = render_demo(a.out, sr=a.sr)
-    print(f"Demo written to {page}\nOpen it in a browser; for the notebooks run `make lab` (or `jupyter lab nbs/index.ipynb`).")
+    out = Path(a.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {a.out} is a file; the demo is a folder (index.html and its sounds): give a folder name")
+    page = render_demo(out, sr=a.sr)
+    _print(f"Demo written to {page}\nOpen it in a browser; for the notebooks run `make lab` (or `jupyter lab nbs/index.ipynb`).")
 
 def _corpus(a):
     import warnings
@@ -23,133 +35,289 @@ def _corpus(a):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         c = Corpus.from_source(a.source, a.sr)
-    print(json.dumps(c.summary(), indent=2, default=str))
+    _print(json.dumps(c.summary(), indent=2, default=str))
     for path, reason in c.skipped: print(f"skipped {path}: {reason}", file=sys.stderr)
 
 def _describe(a):
     from latentplay.sound import load
     from latentplay.features import describe
     s = load(a.file, sr=a.sr)
-    print(json.dumps({k: round(v, 4) for k, v in describe(s).items()} | dict(duration=round(s.duration, 4), sr=s.sr), indent=2))
+    _print(json.dumps({k: round(v, 4) for k, v in describe(s).items()} | dict(duration=round(s.duration, 4), sr=s.sr), indent=2))
 
 # %% ../nbs/95_cli.ipynb #7679894b
 MODELS = {'grains': ('latentplay.granular', 'GrainModel'), 'stored-grains': ('latentplay.catart', 'StoredGrains')}
 
-def _train(a):
-    import importlib, warnings
-    from pathlib import Path
-    from latentplay.corpus import Corpus
-    out = Path(a.out).expanduser()
-    if out.exists() and not (a.resume or a.force):
-        raise ValueError(f"{out} exists; pass --resume to continue its training or --force to replace it")
+def _training(out) -> dict|None:
+    "The training state saved in the model file `out` (None: a finished model)."
+    from latentplay.train import checkpoint_info
+    return checkpoint_info(out).get('training')
+
+def _check_out(a, out):
+    "Refuse, before anything is loaded or replaced, a `--out` that this run must not write or cannot resume."
     if a.model not in MODELS: raise ValueError(f"unknown model {a.model!r}; choose from {sorted(MODELS)}")
+    if a.resume and a.force: raise ValueError("pass --resume (continue the run in --out) or --force (replace it), not both")
+    if a.resume and a.model != 'grains': raise ValueError(f"--resume continues a 'grains' training; '{a.model}' models are built in one go")
+    if out.is_dir(): raise IsADirectoryError(f"--out {out} is a folder; give the model's file name (e.g. drums.lp)")
+    if not out.exists():
+        if a.resume: raise ValueError(f"nothing to resume: there is no {out} (a run stopped before its first checkpoint "
+                                      "leaves none; --checkpoint-every sets how often they come); leave out --resume to start anew")
+        return
+    if not _is_model(out): raise ValueError(f"{out} exists and is not a latentplay model; choose another --out (only models are replaced)")
+    if not (a.resume or a.force): raise ValueError(f"{out} exists; pass --resume to continue its training or --force to replace it")
+    if a.resume and not _training(out):
+        raise ValueError(f"nothing to resume: {out} holds a finished model; pass --force to train a new one in its place")
+
+def _load_corpus(a):
+    "The corpus to train on, refused if it holds only silence."
+    import warnings
+    from latentplay.corpus import Corpus
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         c = Corpus.from_source(a.source, a.sr)
     for path, reason in c.skipped: print(f"skipped {path}: {reason}", file=sys.stderr)
+    if not any(s.peak > 1e-3 for s in c.sounds): raise ValueError(f"every sound in {a.source} is silent; there is nothing to learn")
+    return c
+
+# %% ../nbs/95_cli.ipynb #9df97b27
+def _bars() -> bool:
+    "Progress bars on a terminal only: in a log or a pipe, stderr keeps to messages."
+    return sys.stderr.isatty()
+
+def _fit_grains(cls, c, a, out):
+    "Train a `GrainModel` with `out` as its checkpoint; Ctrl-C says whether the run was saved and how to continue it."
+    every = {} if a.checkpoint_every is None else {'checkpoint_every': a.checkpoint_every}
+    try:
+        with _writing(out):
+            m = cls.fit(c, minutes=a.minutes, max_steps=a.max_steps, checkpoint=out, resume=a.resume, device=a.device,
+                        seed=a.seed, progress=_bars(), **every)
+    except KeyboardInterrupt: m = None
+    if out.exists() and _training(out):
+        raise KeyboardInterrupt(f"training interrupted; {out} holds the run so far: the same command with --resume continues it")
+    if m is None: raise KeyboardInterrupt("training interrupted before its first checkpoint; " +
+                                          (f"{out} is unchanged" if out.exists() else "nothing was saved"))
+    return m
+
+def _train(a):
+    import importlib
+    from pathlib import Path
+    out = Path(a.out).expanduser()
+    _check_out(a, out)                                # every argument and the data are checked before `out` is touched
+    c = _load_corpus(a)
     cls = getattr(importlib.import_module(MODELS[a.model][0]), MODELS[a.model][1])
-    if a.model == 'grains':
-        if a.force and out.exists() and not a.resume: out.unlink()
-        m = cls.fit(c, minutes=a.minutes, max_steps=a.max_steps, checkpoint=out, resume=a.resume, device=a.device,
-                    seed=a.seed)
+    if a.model == 'grains': m = _fit_grains(cls, c, a, out)   # the old model stays until the first (atomic) checkpoint
     else:
-        m = cls.fit(c); m.save(out)
-    print(json.dumps({'model': str(out), 'kind': m.kind, 'sounds': len(c), 'labels': list(m.labels),
+        m = cls.fit(c, progress=_bars())
+        with _writing(out): m.save(out)
+    _print(json.dumps({'model': str(out), 'kind': m.kind, 'sounds': len(c), 'labels': list(m.labels),
                       'steps': m.info.get('steps'), 'minutes': round(m.info.get('minutes', 0), 2)}))
 
 # %% ../nbs/95_cli.ipynb #b86e169d
-def _out_path(a_in, a_out):
+def _is_model(path) -> bool:
+    "Whether `path` is a latentplay model or checkpoint, whatever its name: its safetensors header names latentplay."
     from pathlib import Path
-    if a_in is not None and Path(a_out).expanduser().resolve() == Path(a_in).expanduser().resolve():
-        raise ValueError(f"the output {a_out} is the input file; choose another name (inputs are never overwritten)")
-    return a_out
+    if not Path(path).is_file(): return False
+    with open(path, 'rb') as f:
+        n = int.from_bytes(f.read(8), 'little')
+        return 0 < n and b'"latentplay"' in f.read(min(n, 1 << 20))
+
+def _guard(out, inputs=()) -> str:
+    "`out` if writing it replaces neither a latentplay model nor one of `inputs` (links included), nor a special file."
+    from pathlib import Path
+    p = Path(out).expanduser()
+    if p.is_dir(): raise IsADirectoryError(f"the output {out} is a folder; give a file name")
+    if not p.exists(): return out
+    for i in map(lambda i: Path(i).expanduser(), inputs):
+        if i.exists() and os.path.samefile(p, i):
+            raise ValueError(f"the output {out} is the input {i}; choose another name (inputs are never overwritten)")
+    if not p.is_file(): raise ValueError(f"the output {out} is not a regular file (a pipe or a device?); give a file name")
+    if _is_model(p): raise ValueError(f"the output {out} is a latentplay model; choose another name (models are never overwritten)")
+    return out
+
+# %% ../nbs/95_cli.ipynb #b4817e40
+@contextmanager
+def _writing(path):
+    "Name `path` in an OSError that names no file (a disk that fills up while it is written)."
+    try: yield
+    except OSError as e:
+        if e.filename is None: e.filename = str(path)
+        raise
 
 def _save(sound, path):
-    sound.save(path, overflow='normalize')       # normalised only if it would clip
-    print(f"wrote {path} ({sound.duration:.2f} s at {sound.sr} Hz)")
+    with _writing(path): sound.save(path, overflow='normalize')       # normalised only if it would clip
+    _print(f"wrote {path} ({sound.duration:.2f} s at {sound.sr} Hz)")
 
 def _transform(a, how):
-    "Load a model and a sound file, apply `how(model, sound)`, save the result (never over the input)."
+    "Load a model and a sound file, apply `how(model, sound)`, save the result (never over an input or a model)."
+    out = _guard(a.output, (a.model, a.input))           # checked before anything is loaded
     from latentplay.models import load_model
     from latentplay.sound import load
-    out = _out_path(a.input, a.output)
-    _save(how(load_model(a.model), load(a.input)), out)
+    s = load(a.input)
+    _save(how(load_model(a.model), s), out)
+
+# %% ../nbs/95_cli.ipynb #20b911fb
+def _stretched(m, s, factor, seed):
+    "`m.stretch(s, factor)`, refused when the result would be shorter than 10 ms or longer than `LIMITS['seconds']`."
+    from latentplay.core import within, LIMITS
+    within(f'the stretched duration ({s.duration:.3g} s x {factor:g})', s.duration * factor, 0.01, LIMITS['seconds'], 's')
+    return m.stretch(s, factor, seed=seed)
 
 def _resynth(a): _transform(a, lambda m, s: m.resynthesize(s, seed=a.seed))
-def _stretch(a): _transform(a, lambda m, s: m.stretch(s, a.factor, seed=a.seed))
+def _stretch(a): _transform(a, lambda m, s: _stretched(m, s, a.factor, a.seed))
 
 def _generate(a):
     from pathlib import Path
+    out = Path(a.out)
+    outs = [out] if a.n == 1 else [out.with_name(f"{out.stem}-{i + 1}{out.suffix}") for i in range(a.n)]
+    for o in outs: _guard(o, (a.model,))                 # every name checked before anything is loaded or made
     from latentplay.models import load_model, require
     m = load_model(a.model)
     require(m, 'generate', why="use a 'grains' model")
     sounds = m.generate(label=a.label, n=a.n, seed=a.seed)
-    sounds = [sounds] if a.n == 1 else sounds
-    out = Path(a.out)
-    for i, s in enumerate(sounds): _save(s, out if a.n == 1 else out.with_name(f"{out.stem}-{i + 1}{out.suffix}"))
+    for s, o in zip([sounds] if a.n == 1 else sounds, outs): _save(s, o)
 
 def _info(a):
     from latentplay.train import checkpoint_info
     meta = checkpoint_info(a.model)
-    history = meta.get('info', {}).pop('history', None)
-    if history: meta['info']['history'] = f"{len(history)} entries (see model.info['history'])"
-    print(json.dumps(meta, indent=2, default=str))
+    info = meta.get('info')
+    if isinstance(info, dict) and isinstance(info.get('history'), list):
+        info['history'] = f"{len(info['history'])} entries (see model.info['history'])"
+    _print(json.dumps(meta, indent=2, default=str))
 
 # %% ../nbs/95_cli.ipynb #cc89aae2
+class _Parser(argparse.ArgumentParser):
+    "An argument parser whose errors are one line on stderr with exit status 2, like every other user error."
+    def error(self, message): self.exit(2, f"{self.prog}: {message}; see `{self.prog} --help`\n")
+
+def _number(flag:str, low=None, high=None, unit:str='', integer:bool=False, positive:bool=False):
+    "An argparse `type` reading a number checked by `latentplay.core.within` (`positive`: also above 0)."
+    def read(text:str):
+        from latentplay.core import within
+        try: v = int(text) if integer and text.strip().lstrip('+-').isdigit() else float(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"{flag} must be a number, got {text!r}") from None
+        if positive and not v > 0: raise argparse.ArgumentTypeError(f"{flag} must be above 0, got {text}")
+        try: return within(flag, v, low, high, unit, integer)
+        except (ValueError, OverflowError) as e: raise argparse.ArgumentTypeError(str(e)) from None
+    read.__name__ = flag.lstrip('-')
+    return read
+
+def _device(text:str) -> str:
+    "An argparse `type` for `--device`: a torch device this machine has (cpu, cuda, cuda:N, mps)."
+    import torch
+    try: d = torch.device(text)
+    except RuntimeError: d = None
+    if d is None or d.type not in ('cpu', 'cuda', 'mps'):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use cpu, cuda, cuda:N or mps")
+    has = {'cpu': True, 'cuda': torch.cuda.is_available() and (d.index or 0) < torch.cuda.device_count(),
+           'mps': torch.backends.mps.is_available()}[d.type]
+    if not has: raise argparse.ArgumentTypeError(f"this torch {torch.__version__} has no {text} device here; use --device cpu")
+    return text
+
+# %% ../nbs/95_cli.ipynb #fa97bded
+def _checks():
+    "The argument types shared by the commands: numbers checked against `latentplay.core.LIMITS`."
+    from latentplay.core import LIMITS
+    return dict(sr=_number('--sr', *LIMITS['sr'], 'Hz', integer=True), seed=_number('--seed', 0, 2**32 - 1, integer=True),
+                n=_number('--n', 1, LIMITS['n'], integer=True), steps=_number('--max-steps', 1, integer=True),
+                minutes=_number('--minutes', 0, unit='minutes', positive=True), every=_number('--checkpoint-every', 0, unit='s'),
+                factor=_number('--factor', 0, positive=True))
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='latentplay', description='latentplay: play with learned sound spaces.')
-    sub = p.add_subparsers(dest='command', required=True)
+    p = _Parser(prog='latentplay', description='latentplay: play with learned sound spaces.')
+    sub, k = p.add_subparsers(dest='command', required=True), _checks()
     d = sub.add_parser('demo', help='render the demo page from the built-in sounds')
     d.add_argument('--out', default='demo', help='output folder (default: demo)')
-    d.add_argument('--sr', type=int, default=22050, help='sample rate (default: 22050)')
+    d.add_argument('--sr', type=k['sr'], default=22050, help='sample rate (default: 22050)')
     d.set_defaults(run=_demo)
     c = sub.add_parser('corpus', help='load and summarise a folder of sounds or a built-in corpus')
     c.add_argument('source', help='a folder, or builtin:gm-notes | builtin:gm-drums | builtin:gm-textures')
-    c.add_argument('--sr', type=int, default=22050)
+    c.add_argument('--sr', type=k['sr'], default=22050)
     c.set_defaults(run=_corpus)
     s = sub.add_parser('describe', help='print the descriptors of a sound file (medians over its sounding frames) as JSON')
-    s.add_argument('file'); s.add_argument('--sr', type=int, default=None)
+    s.add_argument('file'); s.add_argument('--sr', type=k['sr'], default=None)
     s.set_defaults(run=_describe)
-    _model_commands(sub)
+    _model_commands(sub, k)
     return p
 
-def _model_commands(sub):
-    "The commands that train or use a model."
+# %% ../nbs/95_cli.ipynb #997217fd
+def _model_commands(sub, k):
+    "The commands that train or use a model (`k`: the checked argument types)."
     t = sub.add_parser('train', help='train a model on a folder of sounds or a built-in corpus')
     t.add_argument('source', help='a folder, or builtin:gm-notes | builtin:gm-drums | builtin:gm-textures')
     t.add_argument('--model', default='grains', help=f'model kind: {" | ".join(MODELS)} (default: grains)')
-    t.add_argument('--minutes', type=float, default=None, help='training budget in minutes (default 10)')
-    t.add_argument('--max-steps', type=int, default=None, help='training budget in steps')
+    t.add_argument('--minutes', type=k['minutes'], default=None, help='training budget in minutes (default 10)')
+    t.add_argument('--max-steps', type=k['steps'], default=None, help='training budget in steps')
     t.add_argument('--out', required=True, help='model file to write (also the checkpoint while training)')
     t.add_argument('--resume', action='store_true', help='continue the interrupted training saved in --out')
-    t.add_argument('--force', action='store_true', help='replace an existing --out')
-    t.add_argument('--device', default=None, help='cpu (default) or cuda')
-    t.add_argument('--sr', type=int, default=22050); t.add_argument('--seed', type=int, default=0)
+    t.add_argument('--force', action='store_true', help='replace an existing model --out (kept until the first checkpoint)')
+    t.add_argument('--checkpoint-every', type=k['every'], default=None, help='seconds between checkpoints (default 60)')
+    t.add_argument('--device', type=_device, default=None, help='cpu (default), cuda, cuda:N or mps')
+    t.add_argument('--sr', type=k['sr'], default=22050); t.add_argument('--seed', type=k['seed'], default=0)
     t.set_defaults(run=_train)
     r = sub.add_parser('resynth', help='rebuild a sound file with a model')
     r.add_argument('model'); r.add_argument('input'); r.add_argument('output')
-    r.add_argument('--seed', type=int, default=0)
+    r.add_argument('--seed', type=k['seed'], default=0)
     r.set_defaults(run=_resynth)
     g = sub.add_parser('generate', help='sample new sounds from a model')
     g.add_argument('model'); g.add_argument('--label', default=None); g.add_argument('--out', required=True)
-    g.add_argument('--n', type=int, default=1); g.add_argument('--seed', type=int, default=0)
+    g.add_argument('--n', type=k['n'], default=1, help='how many sounds (OUT-1.wav, OUT-2.wav... when more than one)')
+    g.add_argument('--seed', type=k['seed'], default=0)
     g.set_defaults(run=_generate)
     x = sub.add_parser('stretch', help='time-stretch a sound file through a model')
     x.add_argument('model'); x.add_argument('input'); x.add_argument('output')
-    x.add_argument('--factor', type=float, required=True, help='duration ratio (2 = twice as long)')
-    x.add_argument('--seed', type=int, default=0)
+    x.add_argument('--factor', type=k['factor'], required=True, help='duration ratio (2 = twice as long)')
+    x.add_argument('--seed', type=k['seed'], default=0)
     x.set_defaults(run=_stretch)
     i = sub.add_parser('info', help="print what a model file holds (kind, sample rate, labels, training), without loading it")
     i.add_argument('model'); i.set_defaults(run=_info)
 
 # %% ../nbs/95_cli.ipynb #bc9f17d7
+_WORDS = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "over the disk quota", errno.EACCES: "permission denied",
+          errno.EPERM: "not permitted", errno.EROFS: "the file system is read-only", errno.ENOTDIR: "not a folder",
+          errno.EISDIR: "a folder, not a file", errno.ENOENT: "no such file or folder", errno.ENAMETOOLONG: "the name is too long",
+          errno.ELOOP: "too many levels of symbolic links", errno.EEXIST: "something else is already there"}
+_HINTS = {errno.ENOSPC: "; free some space or write elsewhere", errno.EDQUOT: "; free some space or write elsewhere",
+          errno.EACCES: "; choose a place you may use, or change its permissions", errno.EROFS: "; write somewhere else"}
+
+def _say(e:BaseException) -> str:
+    "One line that says what is wrong, for an error in what the user asked (a file, a disk, an argument)."
+    if isinstance(e, OSError) and e.errno in _WORDS:
+        where = e.filename if e.filename is not None else 'writing the output'
+        return f"{_WORDS[e.errno]}: {where}{_HINTS.get(e.errno, '')}"
+    if isinstance(e, MemoryError) or 'allocate' in str(e): return "not enough memory for this; try a smaller input or budget"
+    return ' '.join((str(e) or type(e).__name__).split())
+
+def _stdout_gone():
+    "Point stdout at /dev/null, so that the flush at exit cannot fail again (a closed pipe, a full disk)."
+    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError): pass
+
+def _fail(prog:str, message:str, status:int) -> int:
+    "Print `prog: message` as one line on stderr and return `status`."
+    try: print(f"{prog}: {message}", file=sys.stderr, flush=True)
+    except OSError: pass
+    try: sys.stdout.flush()
+    except OSError: _stdout_gone()
+    return status
+
+# %% ../nbs/95_cli.ipynb #fa9a1c7e
+_USER_ERRORS = (OSError, ValueError, FloatingPointError, MemoryError)   # CheckpointError and AudioLoadError are ValueErrors
+
+def _device_error(e:RuntimeError) -> bool: return any(w in str(e).lower() for w in ('cuda', 'device', 'mps', 'out of memory', 'allocate'))
+
 def main(argv:list[str]|None=None) -> int:
-    "Entry point of the `latentplay` command."
-    a = parser().parse_args(argv)
-    try: a.run(a)
-    except (FileNotFoundError, IsADirectoryError, ValueError) as e:
-        print(f"latentplay {a.command}: {e}", file=sys.stderr)
-        return 2
+    "Entry point of the `latentplay` command: a user error is one line on stderr and exit status 2; Ctrl-C, 130."
+    a = None
+    prog = lambda: f"latentplay {a.command}" if a is not None else 'latentplay'
+    try:
+        a = parser().parse_args(argv)
+        a.run(a)
+        with _writing('the standard output'): sys.stdout.flush()   # a full disk or a closed pipe shows here, not at exit
+    except BrokenPipeError: _stdout_gone(); return 141           # the reader went away (`| head`): stop quietly, as `cat` does
+    except KeyboardInterrupt as e: return _fail(prog(), str(e) or 'interrupted', 130)
+    except _USER_ERRORS as e: return _fail(prog(), _say(e), 2)
+    except RuntimeError as e:
+        if not _device_error(e): raise                           # a genuine bug keeps its traceback
+        return _fail(prog(), _say(e), 2)
     return 0
 
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # `python -m latentplay.cli`, not in a notebook
