@@ -16,12 +16,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
 WORKERS ?= 2
 
-.PHONY: help setup warm browser demo test lab check-sync test-py test-nbs bench clean
+.PHONY: help setup warm browser demo test lab docs check-sync test-py test-nbs bench clean
 
 help:
 	@echo "make demo   set up .venv and render the demo page from the built-in sounds into demo/"
 	@echo "make test   set up .venv and run every test: pytest, every notebook, sync and cleanliness checks"
 	@echo "make lab    set up .venv and open JupyterLab on the quick-start notebook"
+	@echo "make docs   set up .venv and build these pages as a website: _site/index.html (with Quarto: _docs/)"
 	@echo "make bench  run the benchmarks in bench/ (JSON on stdout)"
 
 $(STAMP):
@@ -43,6 +44,12 @@ demo: setup
 
 lab: setup
 	$(BIN)/jupyter lab nbs/index.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# the docs as a website: Quarto's (nbdev-docs, into _docs/) where Quarto is installed, otherwise every notebook
+# rendered by nbconvert with its stored outputs into _site/, which opens offline (scripts/build_docs.py)
+docs: setup
+	@if command -v quarto >/dev/null 2>&1; then $(BIN)/nbdev-docs && echo "open _docs/index.html"; \
+	else echo "== Quarto is not installed: rendering the notebooks with nbconvert"; $(PY) scripts/build_docs.py --out _site; fi
 
 # notebooks and library in sync, notebooks clean, README generated from nbs/index.ipynb
 check-sync: setup
@@ -84,4 +91,4 @@ bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b" >&2; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf demo _docs _proc .pytest_cache
+	rm -rf demo _docs _proc _site .pytest_cache

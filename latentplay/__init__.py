@@ -15,14 +15,15 @@ import importlib as _importlib
 
 # public name -> module that defines it (modules are imported on first use)
 _API = {
-    'sound': ['Sound', 'load', 'concat', 'mix', 'resample', 'AudioLoadError', 'AUDIO_EXTENSIONS', 'audio_bytes'],
+    'sound': ['Sound', 'load', 'concat', 'mix', 'resample', 'AudioLoadError', 'AUDIO_EXTENSIONS', 'audio_bytes',
+              'LISTENING_PEAK', 'Level'],
     'dsp': ['stft', 'istft', 'Spectrogram', 'MelSpectrogram', 'LogMel', 'CQT', 'griffin_lim', 'mel_to_audio',
             'overlap_add', 'frame', 'grain_defaults', 'NoiseGrainSynth', 'filtered_noise', 'noise_grains',
             'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag'],
     'features': ['descriptors', 'describe', 'DESCRIPTORS'],
     'corpus': ['Corpus'],
     'soundfont': ['builtin_sets'],
-    'train': ['Budget', 'fit_loop', 'CheckpointError', 'checkpoint_info'],
+    'train': ['Budget', 'fit_loop', 'CheckpointError', 'checkpoint_info', 'train_in_background', 'TrainingJob'],
     'models': ['LatentModel', 'load_model', 'pretrained', 'pretrained_names', 'ModelProtocol', 'capabilities', 'can',
                'require', 'CapabilityError', 'ProtocolOnly'],
     'granular': ['GrainModel'],
@@ -30,14 +31,16 @@ _API = {
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
               'path_length'],
     'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult'],
-    'patterns': ['Pattern', 'render_pattern', 'save_pattern', 'load_pattern', 'plot_pattern', 'HitCache'],
+    'patterns': ['Pattern', 'render_pattern', 'save_pattern', 'load_pattern', 'plot_pattern', 'HitCache', 'save_midi',
+                 'load_midi'],
     'maps': ['principal_axes', 'from_axes', 'to_axes', 'sound_at', 'shape_path', 'latent_steps', 'CorpusMap', 'stroke_path',
              'draw_sound', 'plot_map', 'point_colors'],
     'widgets': ['player', 'sliders', 'latent_map', 'descriptor_target', 'sequencer', 'Player', 'Sliders', 'LatentMap',
                 'DescriptorTarget', 'Sequencer', 'Snapshot'],
+    'live': ['training_monitor', 'TrainingMonitor'],
 }
 _MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'models', 'granular', 'catart', 'paths',
-            'targets', 'maps', 'patterns', 'widgets', 'demo', 'cli')
+            'targets', 'maps', 'patterns', 'widgets', 'live', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 def __getattr__(name:str):

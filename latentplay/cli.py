@@ -142,9 +142,10 @@ def _writing(path):
         if e.filename is None: e.filename = str(path)
         raise
 
-def _save(sound, path):
-    with _writing(path): sound.save(path, overflow='normalize')       # normalised only if it would clip
-    _print(f"wrote {path} ({sound.duration:.2f} s at {sound.sr} Hz)")
+def _save(sound, path, level:str='as heard'):
+    "Write a result at the level the players play it (or as it is, with `--level as-is`), and say how loud it is."
+    with _writing(path): sound.save(path, level=level.replace('-', ' '), overflow='normalize')
+    _print(f"wrote {path} ({sound.duration:.2f} s at {sound.sr} Hz; {sound.level})")
 
 def _transform(a, how):
     "Load a model and a sound file, apply `how(model, sound)`, save the result (never over an input or a model)."
@@ -152,7 +153,7 @@ def _transform(a, how):
     from latentplay.models import load_model
     from latentplay.sound import load
     s = load(a.input)
-    _save(how(load_model(a.model), s), out)
+    _save(how(load_model(a.model), s), out, a.level)
 
 # %% ../nbs/95_cli.ipynb #20b911fb
 def _stretched(m, s, factor, seed):
@@ -173,7 +174,7 @@ def _generate(a):
     m = load_model(a.model)
     require(m, 'generate', why="use a 'grains' model")
     sounds = m.generate(label=a.label, n=a.n, seed=a.seed)
-    for s, o in zip([sounds] if a.n == 1 else sounds, outs): _save(s, o)
+    for s, o in zip([sounds] if a.n == 1 else sounds, outs): _save(s, o, a.level)
 
 def _info(a):
     from latentplay.train import checkpoint_info
@@ -239,6 +240,12 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/95_cli.ipynb #997217fd
+def _sound_options(p, k):
+    "The options of every command that writes a sound."
+    p.add_argument('--seed', type=k['seed'], default=0, help='seed of the noise and of any random choice (default 0)')
+    p.add_argument('--level', choices=('as-heard', 'as-is'), default='as-heard',
+                   help="as-heard: the level latentplay's players play (peak -1 dBFS, the default); as-is: the model's samples unchanged")
+
 def _model_commands(sub, k):
     "The commands that train or use a model (`k`: the checked argument types)."
     t = sub.add_parser('train', help='train a model on a folder of sounds or a built-in corpus')
@@ -254,19 +261,20 @@ def _model_commands(sub, k):
     t.add_argument('--sr', type=k['sr'], default=22050); t.add_argument('--seed', type=k['seed'], default=0)
     t.set_defaults(run=_train)
     r = sub.add_parser('resynth', help='rebuild a sound file with a model')
-    r.add_argument('model'); r.add_argument('input'); r.add_argument('output')
-    r.add_argument('--seed', type=k['seed'], default=0)
+    r.add_argument('model', help='a model file (.lp)'); r.add_argument('input', help='the sound file to rebuild')
+    r.add_argument('output', help='the sound file to write'); _sound_options(r, k)
     r.set_defaults(run=_resynth)
     g = sub.add_parser('generate', help='sample new sounds from a model')
-    g.add_argument('model'); g.add_argument('--label', default=None); g.add_argument('--out', required=True)
+    g.add_argument('model', help='a model file (.lp)')
+    g.add_argument('--label', default=None, help='the class to generate (default: an even mix of all classes)')
+    g.add_argument('--out', required=True, help='the sound file to write')
     g.add_argument('--n', type=k['n'], default=1, help='how many sounds (OUT-1.wav, OUT-2.wav... when more than one)')
-    g.add_argument('--seed', type=k['seed'], default=0)
-    g.set_defaults(run=_generate)
+    _sound_options(g, k); g.set_defaults(run=_generate)
     x = sub.add_parser('stretch', help='time-stretch a sound file through a model')
-    x.add_argument('model'); x.add_argument('input'); x.add_argument('output')
+    x.add_argument('model', help='a model file (.lp)'); x.add_argument('input', help='the sound file to stretch')
+    x.add_argument('output', help='the sound file to write')
     x.add_argument('--factor', type=k['factor'], required=True, help='duration ratio (2 = twice as long)')
-    x.add_argument('--seed', type=k['seed'], default=0)
-    x.set_defaults(run=_stretch)
+    _sound_options(x, k); x.set_defaults(run=_stretch)
     i = sub.add_parser('info', help="print what a model file holds (kind, sample rate, labels, training), without loading it")
     i.add_argument('model'); i.set_defaults(run=_info)
 

@@ -124,12 +124,28 @@ def _matches(meta:dict, kw:dict) -> bool:
         elif have != v: return False
     return True
 
+def _check_values(sounds, kw:dict):
+    "Raise when a filter value (or every value of a list) is a value no sound has: a typo, not an empty selection."
+    if not sounds: return
+    for k, v in kw.items():
+        vals = list(v) if isinstance(v, (list, tuple, set, frozenset)) else [v]
+        have = {s.meta.get(k) for s in sounds if k in s.meta}
+        if any(x in have for x in vals): continue
+        if not have:
+            keys = sorted({key for s in sounds for key in s.meta if not key.startswith('_')})
+            raise ValueError(f"no sound has a label {k!r}; the labels are {', '.join(keys)}")
+        shown = sorted(map(str, have))
+        more = f", ... ({len(shown)} in all)" if len(shown) > 30 else ''
+        what = 'labels' if k == 'label' else f'{k} values'
+        raise ValueError(f"no sound has {k} {v!r}; the {what} are {', '.join(shown[:30])}{more}")
+
 @patch
 def filter(self:Corpus,
            predicate=None, # optional function `Sound -> bool`
            **labels, # label values to keep, e.g. `label='kick'`, `velocity=[108, 127]`
           ) -> Corpus:
-    "The sounds whose meta matches every given label (and `predicate`, if given)."
+    "The sounds whose meta matches every given label (and `predicate`, if given); a value no sound has is an error."
+    _check_values(self.sounds, labels)
     idx = [i for i, s in enumerate(self.sounds) if _matches(s.meta, labels) and (predicate is None or predicate(s))]
     return self._subset(idx)
 

@@ -19,7 +19,8 @@ from .sound import Sound
 from .dsp import (mel_filterbank, frame, upsample, MultiScaleSpectralLoss, lsd, sc, rmse_logmag, NoiseGrainSynth,
                             NOISE_TABLE, grain_defaults, exp_sigmoid, PostFIR, fir_overlap_save)   # the last four lived here before
 from .features import rms
-from .train import Budget, fit_loop, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError
+from .train import (Budget, Stages, fit_loop, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError,
+                              attach_model, train_in_background)
 from .models import LatentModel, check_latents, max_latent_steps
 
 # %% auto #0
@@ -443,11 +444,17 @@ def fit(cls:GrainModel,
         progress:bool=True, # progress bars
         validate_every:float=30.0, # seconds between validations
         checkpoint_every:float=60.0, # seconds between checkpoints (the first comes after 5 s, or sooner with a shorter interval)
+        background:bool=False, # train in a background thread: returns a `TrainingJob` at once (`job.model` plays as it learns)
         **config, # model settings (see `GrainModel`): frame_length, hop_length, latent_dim, hidden, embed_dim...
        ) -> GrainModel:
     "Train a neural granular synthesizer on a corpus within a time or step budget."
+    if background:
+        kw = {k: v for k, v in locals().items() if k not in ('cls', 'corpus', 'background', 'config', 'checkpoint', 'resume')}
+        return train_in_background(cls, corpus, checkpoint=checkpoint, resume=resume, **kw, **config)
     if not len(corpus): raise ValueError("the corpus is empty; load some sounds first")
-    budgets = Budget(minutes, max_steps).split(*stages)
+    if len(stages) != 2: raise ValueError(f"stages must be two shares (grains, sequence), got {stages!r}")
+    plan = Stages(Budget(minutes, max_steps), {'grains': ('learning the grains', stages[0]), 'sequence': ('learning the sequences', stages[1])})
+    budgets = [plan.budgets['grains'], plan.budgets['sequence']]
     dev = torch.device(device or 'cpu')
     meta, tensors, finished = _read_resume(cls, checkpoint, resume)
     if finished is not None: return finished.to(dev)
@@ -457,9 +464,10 @@ def fit(cls:GrainModel,
         else:
             m = cls._from_checkpoint(tensors, meta, checkpoint)
             if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
+        attach_model(m)                               # in the background, a copy of it plays while it learns
         run = _Run(m.to(dev).train(), corpus, valid, checkpoint, meta, tensors, dev, batch_size=batch_size,
                    segment_seconds=segment_seconds, lr=lr, beta=beta, seq_beta=seq_beta, seed=seed, progress=progress,
-                   validate_every=validate_every, checkpoint_every=checkpoint_every)
+                   validate_every=validate_every, checkpoint_every=checkpoint_every, plan=plan)
         return run.run(budgets)
 
 # %% ../nbs/07_granular.ipynb #1b7f56d5
@@ -578,7 +586,7 @@ def loop(self:_Run, stage:str, step, budget, validate, opt) -> bool:
     "`step` through the shared fit loop for `stage`, its history kept; True if the loop was interrupted."
     o = self.o
     st = fit_loop(step, budget, validate, self.saver(stage, opt), o.validate_every, o.checkpoint_every,
-                  start=self.resume_state(stage, opt), progress=o.progress, desc=stage, stage=stage)
+                  start=self.resume_state(stage, opt), progress=o.progress, desc=stage, stage=stage, stages=o.plan)
     self.history += st['history']
     return st['interrupted']
 

@@ -208,6 +208,26 @@ def descriptor(self:CorpusMap, name:str) -> np.ndarray:
         self._descriptors[name] = np.asarray(vals, np.float32)
     return self._descriptors[name]
 
+# %% ../nbs/12_maps.ipynb #5a1e0c01
+_CHANGES = {'centroid': ('brighter', 'darker'), 'loudness': ('louder', 'softer'), 'flatness': ('noisier', 'more tonal'),
+            'bandwidth': ('wider', 'narrower'), 'rolloff': ('brighter', 'darker')}
+
+def _ranks(v): return np.argsort(np.argsort(v)).astype(np.float64)
+
+@patch
+def axis_label(self:CorpusMap, i:int) -> str:
+    "A map axis in words: the corpus's main direction `i`, and what grows along it when a descriptor measured already follows it."
+    out = f"main direction {i + 1} of the corpus (spread)"
+    best, x = None, self.xy[:, i].numpy()
+    for n, v in self._descriptors.items():                  # only what colouring measured: naming an axis costs nothing
+        ok = np.isfinite(v)
+        if ok.sum() < 5 or np.ptp(v[ok]) == 0: continue
+        r = float(np.corrcoef(_ranks(x[ok]), _ranks(v[ok]))[0, 1])
+        if abs(r) >= 0.5 and (best is None or abs(r) > abs(best[1])): best = (n, r)
+    if best is None: return out
+    up, down = _CHANGES.get(best[0], (f'more {best[0]}', f'less {best[0]}'))
+    return f"{out}: {up if best[1] > 0 else down} {'→' if i == 0 else '↑'}"
+
 # %% ../nbs/12_maps.ipynb #240c98c4
 MAX_SECONDS = 60.0   # the longest sound a drawn stroke makes
 
@@ -303,5 +323,5 @@ def plot_map(cmap:CorpusMap, # the map
     if path is not None:
         q = cmap.project(path).numpy(); ax.plot(q[:, 0], q[:, 1], color='crimson', lw=1)
         ax.plot(*q[0], 'o', color='crimson', ms=5); ax.plot(*q[-1], 's', color='crimson', ms=5)
-    ax.set_xlabel('map x (spread)'); ax.set_ylabel('map y (spread)')
+    ax.set_xlabel(cmap.axis_label(0), fontsize=8); ax.set_ylabel(cmap.axis_label(1), fontsize=8)
     return ax

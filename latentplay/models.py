@@ -182,17 +182,6 @@ class LatentModel(nn.Module):
     # extends it (`sizes = {**LatentModel.sizes, 'hidden': 'width'}`) and starts its constructor with `self.check_config(locals())`
     sizes: dict = dict(sr='sr', latent_dim='width', frame_length='frame_length', hop_length='frame_length')
 
-    @classmethod
-    def check_config(cls, values:dict) -> dict:
-        "Refuse, before anything is allocated, a size in `values` beyond its limit in `cls.sizes`, or labels that are not names."
-        for k, spec in cls.sizes.items():
-            v = values.get(k)
-            if v is None: continue
-            if isinstance(v, bool) or not isinstance(v, numbers.Real): raise ValueError(f"{k} must be a number, got {_short(v)}")
-            within(k, v, *_bounds(spec))
-        if 'labels' in values: check_labels(values['labels'])
-        return values
-
     def config(self) -> dict: raise NotImplementedError  # constructor arguments, JSON-serialisable
     def encode(self, sound) -> torch.Tensor: raise NotImplementedError
     def decode(self, z, **conditions) -> Sound: raise NotImplementedError
@@ -216,10 +205,23 @@ class LatentModel(nn.Module):
     @property
     def device(self) -> torch.device: return device_of(self)
 
-    def __repr__(self):
-        n = sum(p.numel() for p in self.parameters())
-        lab = f", labels={self.labels[:6]}{'...' if len(self.labels) > 6 else ''}" if self.labels else ''
-        return f"{type(self).__name__}(latent_dim={self.latent_dim}, sr={self.sr}{lab}, {n/1e6:.2f}M parameters)"
+# %% ../nbs/06_models.ipynb #6bf8fc56
+@patch(cls_method=True)
+def check_config(cls:LatentModel, values:dict) -> dict:
+    "Refuse, before anything is allocated, a size in `values` beyond its limit in `cls.sizes`, or labels that are not names."
+    for k, spec in cls.sizes.items():
+        v = values.get(k)
+        if v is None: continue
+        if isinstance(v, bool) or not isinstance(v, numbers.Real): raise ValueError(f"{k} must be a number, got {_short(v)}")
+        within(k, v, *_bounds(spec))
+    if 'labels' in values: check_labels(values['labels'])
+    return values
+
+@patch
+def __repr__(self:LatentModel):
+    n = sum(p.numel() for p in self.parameters())
+    lab = f", labels={self.labels[:6]}{'...' if len(self.labels) > 6 else ''}" if self.labels else ''
+    return f"{type(self).__name__}(latent_dim={self.latent_dim}, sr={self.sr}{lab}, {n/1e6:.2f}M parameters)"
 
 # %% ../nbs/06_models.ipynb #339c0b9e
 @patch

@@ -6,19 +6,20 @@ Docs: https://latentplay.github.io/latentplay/patterns.html.md"""
 
 # %% ../nbs/11_patterns.ipynb #9b6ed185
 from __future__ import annotations
-import copy, json, math, numbers
+import copy, json, math, numbers, os
 from pathlib import Path
 import numpy as np
 from cachetools import LRUCache
 from fastcore.basics import patch
 from .core import renamed, LIMITS
-from .sound import Sound, mix, atomic_write
+from .sound import Sound, mix, atomic_write, open_regular, special_kind
+from .soundfont import GM_DRUMS
 from .models import can, labels_of, check_protocol
 
 # %% auto #0
-__all__ = ['CELL_FIELDS', 'MAX_STRETCH', 'DEFAULT_TRACKS', 'PATTERN_FORMAT', 'PATTERN_VERSION', 'check_cell', 'parse_steps',
-           'format_steps', 'Track', 'Pattern', 'hit_seed', 'HitCache', 'render_pattern', 'save_pattern', 'load_pattern',
-           'plot_pattern']
+__all__ = ['CELL_FIELDS', 'MAX_STRETCH', 'DEFAULT_TRACKS', 'PATTERN_FORMAT', 'PATTERN_VERSION', 'MIDI_MAX_BYTES', 'check_cell',
+           'parse_steps', 'format_steps', 'Track', 'Pattern', 'hit_seed', 'HitCache', 'render_pattern', 'save_pattern',
+           'load_pattern', 'gm_key', 'gm_class', 'pattern_midi', 'save_midi', 'load_midi', 'plot_pattern']
 
 # %% ../nbs/11_patterns.ipynb #7735596e
 CELL_FIELDS = ('label', 'z', 'length', 'velocity', 'stretch', 'morph', 'seed')
@@ -571,6 +572,148 @@ def load_pattern(path, # a file written by `save_pattern`
     except UnicodeDecodeError: raise ValueError(f"{path.name} is not a text file; is it a pattern file?") from None
     try: return _pattern_from_dict(d)
     except ValueError as e: raise ValueError(f"{path.name}: {e}") from None
+
+# %% ../nbs/11_patterns.ipynb #95bd85c0
+MIDI_MAX_BYTES = 1 << 20   # a drum file is kilobytes; a larger file is refused before it is parsed
+_MIDI_META = 'latentplay-pattern-midi'   # the text event that keeps what MIDI has no words for: steps, swing
+_MAIN_KEY = {'kick': 36, 'tom': 45}     # the usual key of a class whose lowest GM key is not the one drummers use
+
+def gm_key(label) -> int|None:
+    "The General MIDI drum key of a drum class (kick 36, snare 38, clap 39, hihat 42, tom 45...), None for a class GM lacks."
+    keys = [k for k, (_, c) in GM_DRUMS.items() if c == label]
+    return _MAIN_KEY.get(label, keys[0]) if keys else None
+
+def gm_class(key:int) -> str:
+    "The drum class of a General MIDI key ('other' for a key outside the GM percussion map)."
+    return GM_DRUMS[key][1] if key in GM_DRUMS else 'other'
+
+def _heaviest(lab) -> str: return max(lab, key=lab.get) if isinstance(lab, dict) else lab
+
+def _row_keys(pattern:Pattern) -> dict:
+    "The key of each row: its class's GM key, or for a class GM lacks a key no other row uses."
+    keys = {t.name: gm_key(_heaviest(t.label if t.label is not None else t.name)) for t in pattern.tracks}
+    spare = iter([k for k in GM_DRUMS if k not in keys.values()] + [gm_key('other')] * len(keys))
+    return {n: k if k is not None else next(spare) for n, k in keys.items()}
+
+# %% ../nbs/11_patterns.ipynb #5540fa2e
+def pattern_midi(pattern:Pattern):
+    "The pattern as a `pretty_midi.PrettyMIDI`: one drum track per row, one note per hit (see `save_midi`)."
+    import pretty_midi
+    pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=pattern.tempo)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(pattern.beats_per_bar, 4, 0.0))
+    meta = dict(format=_MIDI_META, n_steps=pattern.n_steps, steps_per_beat=pattern.steps_per_beat, swing=pattern.swing,
+                labels={t.name: t.label for t in pattern.tracks if isinstance(t.label, str)})
+    pm.text_events.append(pretty_midi.Text(json.dumps(meta), 0.0))
+    dt, keys = pattern.step_seconds, _row_keys(pattern)
+    for tr in pattern.tracks:
+        inst = pretty_midi.Instrument(program=0, is_drum=True, name=tr.name)
+        for s, c in enumerate(tr.cells):
+            if c is None or c.get('velocity', 1.0) <= 0: continue
+            key = gm_key(_heaviest(c['label'])) if 'label' in c else None
+            vel = min(127, max(1, round(c.get('velocity', 1.0) * 127)))
+            t = (s + pattern.swing * (s % 2)) * dt
+            inst.notes.append(pretty_midi.Note(vel, key or keys[tr.name], t, t + c.get('length', 1.0) * dt))
+        pm.instruments.append(inst)
+    return pm
+
+def save_midi(pattern:Pattern, # the pattern to write
+              path, # a `.mid` or `.midi` file; an existing MIDI file there is replaced atomically, anything else refused
+             ) -> Path:
+    "Write a pattern as a General MIDI drum file (channel 10), atomically; returns the path."
+    if not isinstance(pattern, Pattern): raise TypeError(f"save_midi takes a Pattern, got {type(pattern).__name__}")
+    path = Path(path).expanduser()
+    if path.suffix.lower() not in ('.mid', '.midi'): raise ValueError(f"a MIDI file's name ends in .mid or .midi, got {path.name!r}")
+    if os.path.lexists(path):
+        if special_kind(path) is not None: raise ValueError(f"{path} is not a regular file; choose another name")
+        with open_regular(path) as f:
+            if f.read(4) != b'MThd': raise ValueError(f"{path} exists and is not a MIDI file; it is never replaced: choose another name")
+    pm = pattern_midi(pattern)
+    with atomic_write(path) as f: pm.write(f)
+    return path
+
+@patch
+def to_midi(self:Pattern, path) -> Path:
+    "Write the pattern as a General MIDI drum file (see `save_midi`)."
+    return save_midi(self, path)
+
+# %% ../nbs/11_patterns.ipynb #f2efa848
+def _quantise(x:float, swing:float) -> int:
+    "The step nearest to a position `x` in steps, where odd steps sit `swing` late."
+    even, odd = 2 * round(x / 2), 2 * round((x - swing - 1) / 2) + 1
+    return even if abs(x - even) <= abs(x - odd - swing) else odd
+
+def _midi_meta(pm) -> dict:
+    for t in pm.text_events:
+        try: d = json.loads(t.text)
+        except ValueError: continue
+        ok = isinstance(d, dict) and d.get('format') == _MIDI_META
+        if ok and all(isinstance(d.get(k), int) and not isinstance(d.get(k), bool) for k in ('n_steps', 'steps_per_beat')): return d
+    return {}
+
+def _read_midi(path:Path):
+    "A `pretty_midi.PrettyMIDI` of a regular file no larger than `MIDI_MAX_BYTES`, or a ValueError that says why not."
+    import io, warnings, pretty_midi
+    with open_regular(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MIDI_MAX_BYTES:
+            raise ValueError(f"{path.name}: {size / 1e6:.1f} MB, too large for a drum pattern (MIDI_MAX_BYTES is {MIDI_MAX_BYTES / 1e6:.1f} MB)")
+        data = f.read()
+    if data[:4] != b'MThd': raise ValueError(f"{path.name} is not a MIDI file (a .mid file starts with 'MThd')")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            return pretty_midi.PrettyMIDI(io.BytesIO(data))
+    except Exception as e: raise ValueError(f"{path.name}: a damaged MIDI file ({e or type(e).__name__})") from None
+
+# %% ../nbs/11_patterns.ipynb #58ea4f4c
+def load_midi(path, # a MIDI file with drum notes (General MIDI channel 10)
+              n_steps:int|None=None, # steps of the pattern (default: the file's, to the end of its last bar)
+              steps_per_beat:int|None=None, # the grid the notes snap to (default: the file's if latentplay wrote it, else 4)
+             ) -> Pattern:
+    "A pattern from a MIDI drum file: a row per drum class (or per named one-class track), notes snapped to the grid."
+    path = Path(path).expanduser()
+    pm = _read_midi(path)
+    drums = [i for i in pm.instruments if i.is_drum and i.notes]
+    if not drums:
+        n = sum(len(i.notes) for i in pm.instruments)
+        raise ValueError(f"{path.name}: no drum notes (General MIDI channel 10); "
+                         + (f"its {n} notes are pitched instruments" if n else "it holds no notes at all"))
+    meta, ts = _midi_meta(pm), pm.time_signature_changes
+    spb = steps_per_beat or meta.get('steps_per_beat', 4)
+    swing = meta.get('swing', 0.0) if spb == meta.get('steps_per_beat') else 0.0
+    bpb = ts[0].numerator if ts and ts[0].denominator == 4 else 4
+    tempi = pm.get_tempo_changes()[1]
+    rows = {}                                              # name: (class, {step: velocity})
+    for inst in drums:
+        classes = sorted({gm_class(n.pitch) for n in inst.notes}, key=lambda c: (DEFAULT_TRACKS + (c,)).index(c))
+        for c in classes:
+            name = inst.name.strip() if len(classes) == 1 and inst.name.strip() else c
+            base, k = name, 2
+            while name in rows and rows[name][0] != c: name, k = f"{base} {k}", k + 1
+            cells = rows.setdefault(name, (c, {}))[1]
+            for n in inst.notes:
+                if gm_class(n.pitch) != c: continue
+                s = _quantise(pm.time_to_tick(n.start) / pm.resolution * spb, swing)
+                cells[s] = max(cells.get(s, 0.0), round(n.velocity / 127, 2))
+    last = max(s for _, cells in rows.values() for s in cells)
+    n = n_steps or meta.get('n_steps') or -(-(last + 1) // (spb * bpb)) * spb * bpb
+    if n > 4096: raise ValueError(f"{path.name}: the drum notes span {n} steps, more than the 4096 a pattern holds; "
+                                  f"pass n_steps= to read the beginning")
+    try:
+        p = Pattern(0, n_steps=n, tempo=round(float(tempi[0]), 3) if len(tempi) else 120.0, steps_per_beat=spb,
+                    beats_per_bar=bpb, swing=swing)
+        for name, (c, cells) in rows.items():
+            lab = meta.get('labels', {}).get(name, c) if isinstance(meta.get('labels'), dict) else c
+            p.add_track(name, label=None if name == lab else lab)
+            for s, v in cells.items():
+                if 0 <= s < n: p.tracks[-1].cells[s] = {} if v >= 1.0 else {'velocity': v}
+    except ValueError as e: raise ValueError(f"{path.name}: {e}") from None
+    return p
+
+@patch(cls_method=True)
+def from_midi(cls:Pattern, path, n_steps:int|None=None, steps_per_beat:int|None=None) -> Pattern:
+    "A pattern from a MIDI drum file (see `load_midi`)."
+    return load_midi(path, n_steps, steps_per_beat)
 
 # %% ../nbs/11_patterns.ipynb #3e9596ca
 def plot_pattern(pattern:Pattern, # the grid to draw

@@ -6,17 +6,18 @@ Docs: https://latentplay.github.io/latentplay/sound.html.md"""
 
 # %% ../nbs/00_sound.ipynb #8fef1f3a
 from __future__ import annotations
-import base64, errno, hashlib, io, numbers, os, stat, struct, tempfile, warnings
+import base64, errno, hashlib, io, math, numbers, os, stat, struct, tempfile, warnings
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np
 from fastcore.basics import patch
 from .core import LIMITS, within
 
 # %% auto #0
-__all__ = ['AUDIO_EXTENSIONS', 'AUDIO_FORMATS', 'PLAYER_FORMAT', 'Sound', 'AudioLoadError', 'special_kind', 'open_regular',
-           'resample', 'load', 'concat', 'mix', 'atomic_write', 'file_sha256', 'audio_bytes', 'wav_bytes', 'thumbnail',
-           'thumbnail_png']
+__all__ = ['AUDIO_EXTENSIONS', 'LISTENING_PEAK', 'SILENCE_DB', 'QUIET_DB', 'LEVELS', 'AUDIO_FORMATS', 'PLAYER_FORMAT', 'Sound',
+           'AudioLoadError', 'special_kind', 'open_regular', 'resample', 'load', 'concat', 'mix', 'listening_gain',
+           'Level', 'atomic_write', 'file_sha256', 'audio_bytes', 'wav_bytes', 'thumbnail', 'thumbnail_png']
 
 # %% ../nbs/00_sound.ipynb #d891103a
 def _as_mono_array(audio) -> np.ndarray:
@@ -305,6 +306,43 @@ def mix(sounds, # Sounds to play together, all at one sample rate
     for s, g, o in zip(sounds, gains, offs): out[o:o + len(s)] += s.audio * np.float32(10 ** (g / 20))
     return Sound(out, sr)
 
+# %% ../nbs/00_sound.ipynb #d015995a
+LISTENING_PEAK = 10 ** (-1 / 20)  # every player plays (and every save writes) a sound with its peak here: -1 dBFS
+SILENCE_DB = -100.0  # peaks below this are silence: played and saved as they are, never raised
+QUIET_DB = -30.0     # peaks below this are "quiet" in the readout: barely audible as they are
+LEVELS = ('as heard', 'as is')  # what `Sound.save(level=...)` accepts
+
+def _db(x:float) -> float: return 20 * math.log10(x) if x > 0 else -math.inf
+
+def listening_gain(peak:float) -> float:
+    "The factor a player applies to a sound peaking at `peak`: to `LISTENING_PEAK`, or 1 for silence (never a division by zero)."
+    return LISTENING_PEAK / peak if _db(peak) > SILENCE_DB else 1.0
+
+class Level(NamedTuple):
+    "A sound's level as players show it: its peak and RMS in dBFS (-inf for digital silence) and the gain it is heard with."
+    peak_db: float
+    rms_db: float
+    gain_db: float
+    @property
+    def silent(self) -> bool: return self.peak_db <= SILENCE_DB
+    @property
+    def quiet(self) -> bool: return not self.silent and self.peak_db < QUIET_DB
+    def __str__(self):
+        if self.silent: return 'silent'
+        g, to = self.gain_db, f"{_db(LISTENING_PEAK):.0f} dBFS"
+        move = ', as it is' if abs(g) < 0.05 else f", raised {g:.1f} dB to {to}" if g > 0 else f", lowered {-g:.1f} dB to {to}"
+        return f"{'quiet: ' if self.quiet else ''}peak {self.peak_db:+.1f} dBFS{' (over full scale)' if self.peak_db > 0 else ''}{move}"
+
+@patch(as_prop=True)
+def level(self:Sound) -> Level:
+    "The level readout: peak and RMS in dBFS, and the gain every player and `save` apply (see `as_heard`)."
+    return Level(_db(self.peak), _db(self.rms), _db(listening_gain(self.peak)))
+
+@patch
+def as_heard(self:Sound) -> Sound:
+    "The sound as every player plays it and `save` writes it: peak at `LISTENING_PEAK` (silence left as it is)."
+    return self._new(self.audio * np.float32(listening_gain(self.peak)))
+
 # %% ../nbs/00_sound.ipynb #33136531
 @contextmanager
 def atomic_write(path, # the file to create or replace
@@ -336,18 +374,25 @@ def _subtype(ext:str, subtype:str|None) -> tuple[str, str]:
     fmt, default = fmts[ext]
     return fmt, subtype or default
 
+def _level(level) -> str:
+    "'as heard' or 'as is' (also spelt with - or _), else a ValueError that names both."
+    v = level.replace('-', ' ').replace('_', ' ').strip().lower() if isinstance(level, str) else level
+    if v not in LEVELS: raise ValueError(f"level must be 'as heard' (what the players play) or 'as is' (the samples unchanged), got {level!r}")
+    return v
+
 @patch
 def save(self:Sound,
           path, # destination: .wav, .flac, .ogg or .aiff
           subtype:str|None=None, # e.g. 'PCM_24' or 'FLOAT' for WAV (default 16-bit PCM)
-          overflow:str='error', # samples beyond +-1: 'error', 'normalize' or 'clip'
+          overflow:str='error', # with level='as is', samples beyond +-1: 'error', 'normalize' or 'clip'
+          level:str='as heard', # 'as heard': what the players play (peak at `LISTENING_PEAK`); 'as is': the samples unchanged
          ) -> Path:
-    "Write the sound to `path` atomically; returns the path."
+    "Write the sound to `path` atomically, at the level you heard it unless `level='as is'`; returns the path."
     import soundfile as sf
     path = Path(path).expanduser()
     fmt, subtype = _subtype(path.suffix.lower(), subtype)
-    a = self.audio
-    if self.peak > 1.0 and subtype not in ('FLOAT', 'DOUBLE'):
+    a = self.audio if _level(level) == 'as is' else self.as_heard().audio
+    if float(np.abs(a).max(initial=0)) > 1.0 and subtype not in ('FLOAT', 'DOUBLE'):
         if overflow == 'normalize': a = self.normalize().audio
         elif overflow == 'clip': a = np.clip(a, -1, 1)
         else: raise ValueError(f"the peak is {self.peak:.2f} > 1 and would clip; pass overflow='normalize' or 'clip', or use subtype='FLOAT'")
@@ -372,14 +417,13 @@ def _encode(a:np.ndarray, sr:int, fmt:str, subtype:str, opts:dict) -> bytes:
 def audio_bytes(audio:np.ndarray, # float signal `[samples]` (or `[samples, channels]`)
                 sr:int, # its sample rate
                 format:str|None=None, # a key of `AUDIO_FORMATS`: 'ogg', 'flac' or 'wav'; None: `PLAYER_FORMAT`
-                normalize:bool=True, # scale the peak to 0.99 for listening (silence stays silent)
+                normalize:bool=True, # play it as heard: peak at `LISTENING_PEAK` (silence stays silent); False: the samples as they are
                ) -> tuple[bytes, str]: # the file's contents and its MIME type
     "Audio file contents for a browser and their MIME type; WAV when the format cannot hold the audio (FLAC of nothing)."
     format = (format or PLAYER_FORMAT).lower()
     if format not in AUDIO_FORMATS: raise ValueError(f"unknown audio format {format!r}: use one of {', '.join(AUDIO_FORMATS)}")
     a, sr = np.asarray(audio, dtype=np.float32), within('sr', sr, *LIMITS['sr'], 'Hz', integer=True)
-    p = float(np.abs(a).max()) if a.size else 0.0
-    if normalize and p > 0: a = a * np.float32(0.99 / p)
+    if normalize: a = a * np.float32(listening_gain(float(np.abs(a).max()) if a.size else 0.0))
     a, (fmt, subtype, mime, opts) = np.clip(a, -1, 1), AUDIO_FORMATS[format]
     if format != 'wav' and a.size:
         try: return _encode(a, int(sr), fmt, subtype, opts), mime
@@ -388,7 +432,7 @@ def audio_bytes(audio:np.ndarray, # float signal `[samples]` (or `[samples, chan
 
 def wav_bytes(audio:np.ndarray, # 1-D float signal
               sr:int, # its sample rate
-              normalize:bool=True, # scale the peak to 0.99 for listening (silence stays silent)
+              normalize:bool=True, # as heard: peak at `LISTENING_PEAK` (silence stays silent); False: as it is
              ) -> bytes:
     "16-bit PCM WAV file contents, safe for silence and for out-of-range peaks: what a download keeps."
     return audio_bytes(audio, sr, 'wav', normalize)[0]
@@ -441,14 +485,16 @@ def thumbnail_png(s:Sound, # the sound
 # %% ../nbs/00_sound.ipynb #1490cc20
 @patch
 def _repr_html_(self:Sound, max_display:float=30.0) -> str:
-    s = self if self.duration <= max_display else self.slice(0, max_display)
+    heard = self.as_heard()                                  # the gain comes from the whole sound, not the part shown
+    s = heard if self.duration <= max_display else heard.slice(0, max_display)
     if s.sr > 22050: s = s.resample(22050)
-    data, mime = audio_bytes(s.audio, s.sr)                  # PLAYER_FORMAT, peak-normalised for listening
+    data, mime = audio_bytes(s.audio, s.sr, normalize=False) # PLAYER_FORMAT, as heard
     audio = base64.b64encode(data).decode()
     img = base64.b64encode(thumbnail_png(s)).decode() if len(s) else ''
     note = f" (first {max_display:g} s shown)" if self.duration > max_display else ''
-    title = repr(self).replace('&', '&amp;').replace('<', '&lt;')
+    lv, title = self.level, repr(self).replace('&', '&amp;').replace('<', '&lt;')
     return ('<div class="latentplay-sound" style="display:inline-block;margin:2px 0">'
             + (f'<img src="data:image/png;base64,{img}" style="display:block;width:240px;height:84px"/>' if img else '')
             + f'<audio controls preload="none" src="data:{mime};base64,{audio}" style="width:240px;height:30px"></audio>'
-            + f'<div style="font:11px monospace;color:#555">{title}{note}</div></div>')
+            + f'<div style="font:11px monospace;color:#555">{title}{note}</div>'
+            + f'<div class="lp-level" style="font:11px monospace;color:{"#a34700" if lv.quiet else "#555"}">{lv}</div></div>')

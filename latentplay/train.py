@@ -6,14 +6,16 @@ Docs: https://latentplay.github.io/latentplay/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #2d5375c0
 from __future__ import annotations
-import json, math, os, stat, time, warnings
+import atexit, copy, functools, inspect, json, math, os, stat, tempfile, threading, time, traceback, warnings, weakref
 from pathlib import Path
+from fastcore.basics import patch_to
 from .core import within
 from .sound import atomic_write
 
 # %% auto #0
 __all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint',
-           'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'fit_loop']
+           'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'duration_words', 'Stages', 'current_job',
+           'fit_loop', 'playable_copy', 'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background']
 
 # %% ../nbs/05_train.ipynb #19ea2920
 FORMAT = 1   # version of the checkpoint layout written by this latentplay
@@ -185,7 +187,52 @@ class Budget:
 
     def __repr__(self): return f"Budget(minutes={self.minutes}, max_steps={self.max_steps})"
 
+# %% ../nbs/05_train.ipynb #fe9afdb9
+def duration_words(seconds:float) -> str:
+    "A duration as a person says it: '45 s', '1 min 12 s', '2 min', '1 h 5 min'."
+    s = max(0, int(round(seconds)))
+    if s < 60: return f"{s} s"
+    if s < 3600: return f"{s // 60} min" + (f" {s % 60} s" if s % 60 else '')
+    return f"{s // 3600} h" + (f" {s % 3600 // 60} min" if s % 3600 // 60 else '')
+
+class Stages:
+    "The stages of a run, in order, each with its words and its share of one budget."
+    def __init__(self, budget:Budget, stages:dict): # stage name -> (words, share), e.g. {'grains': ('learning the grains', 0.75)}
+        self.budget, self.names = budget, list(stages)
+        self.words_of = {k: w for k, (w, _) in stages.items()}
+        self.budgets = dict(zip(self.names, budget.split(*[f for _, f in stages.values()])))
+
+    def _amount(self, b:Budget) -> str:
+        return duration_words(60 * b.minutes) if b.minutes is not None else f"{b.max_steps} steps"
+
+    def left(self, stage:str, step:int, seconds:float) -> float|None:
+        "Seconds left in `stage` and the stages after it (None before the first step of a step budget)."
+        pace = seconds / step if step else None
+        def rest(b, st, sec):
+            t = 60 * b.minutes - sec if b.minutes is not None else None
+            n = (b.max_steps - st) * pace if b.max_steps is not None and pace is not None else None
+            return None if t is None and n is None else min(x for x in (t, n) if x is not None)
+        parts = [rest(self.budgets[stage], step, seconds)] + [rest(self.budgets[s], 0, 0) for s in self.names[self.names.index(stage) + 1:]]
+        return None if any(p is None for p in parts) else max(0.0, sum(parts))
+
+    def words(self, stage:str, step:int, seconds:float) -> str:
+        "Where a run stands, in words: 'learning the grains: 1 min 12 s of 1 min 30 s; then learning the sequences, 30 s'."
+        b, later = self.budgets[stage], self.names[self.names.index(stage) + 1:]
+        now = (f"{duration_words(seconds)} of {duration_words(60 * b.minutes)}" if b.minutes is not None
+               else f"step {step} of {b.max_steps}")
+        text = f"{self.words_of[stage]}: {now}" + ''.join(f"; then {self.words_of[s]}, {self._amount(self.budgets[s])}" for s in later)
+        left = self.left(stage, step, seconds)
+        return text + (f" ({duration_words(left)} left)" if left is not None and (later or b.minutes is None) else '')
+
+    def __repr__(self): return f"Stages({', '.join(f'{s}: {self._amount(b)}' for s, b in self.budgets.items())})"
+
 # %% ../nbs/05_train.ipynb #4bf4caa8
+_local = threading.local()        # the background job whose thread this is (see "Training in the background")
+
+def current_job():
+    "The `TrainingJob` running in this thread, or None: the fit loop reports to it and stops when it asks."
+    return getattr(_local, 'job', None)
+
 def _record(state:dict, stage:str|None, values:dict) -> dict:
     "One history entry: the step, the minutes since the start, the stage (if any) and `values`."
     return {'step': state['step'], 'minutes': state['seconds'] / 60, **({'stage': stage} if stage else {}), **values}
@@ -205,7 +252,13 @@ def _bar(budget:Budget, state:dict, desc:str, progress:bool):
     from tqdm.auto import tqdm
     total = budget.max_steps
     return tqdm(total=total, initial=state['step'], desc=desc, disable=not progress, leave=False,
-                bar_format=None if total else '{desc}: {n} steps [{elapsed}{postfix}]')
+                bar_format=None if total else '{desc} [{n} steps{postfix}]')
+
+def _words(stages, budget:Budget, stage:str|None, desc:str, state:dict) -> str:
+    "The bar's words: from `stages` when the model gave them, else the budget spent of this stage."
+    if stages is not None and stage in stages.budgets: return stages.words(stage, state['step'], state['seconds'])
+    if budget.minutes is not None: return f"{desc}: {duration_words(state['seconds'])} of {duration_words(60 * budget.minutes)}"
+    return desc
 
 # %% ../nbs/05_train.ipynb #79f231ba
 def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step; `progress` in [0, 1] is the budget spent
@@ -219,6 +272,7 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
              progress:bool=True, # show a progress bar
              desc:str='training', # its label
              stage:str|None=None, # recorded in every history entry
+             stages:Stages|None=None, # all the stages of the run, for progress in words
             ) -> dict: # final state: `{'step', 'seconds', 'history', 'interrupted'}`
     "Run `step` until the budget is spent, with validation, checkpoints, a progress bar and clean interrupts."
     for k, v in dict(validate_every=validate_every, checkpoint_every=checkpoint_every, first_checkpoint=first_checkpoint).items():
@@ -227,12 +281,15 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
     state['history'] = list(state['history'])
     t0, last_val, last_ckpt = time.perf_counter() - state['seconds'], state['seconds'], state['seconds']
     every = min(first_checkpoint, checkpoint_every)             # an early first checkpoint: a kill soon after loses little
-    bar = _bar(budget, state, desc, progress)
+    bar, job = _bar(budget, state, _words(stages, budget, stage, desc, state), progress), current_job()    # `job`: a run in the background, or None
     val = lambda: state['history'].append(_record(state, stage, {'val_' + k: v for k, v in validate().items()}))
     try:
         while not budget.done(state['step'], state['seconds']):
+            if job is not None and job.stopping: state['interrupted'] = True; break    # a stop asked from another thread
             losses = _step_once(step, budget, state, t0, stage)
-            bar.update(1); bar.set_postfix({k: f'{v:.3g}' for k, v in list(losses.items())[:3]}, refresh=False)
+            bar.update(1); bar.set_description_str(_words(stages, budget, stage, desc, state), refresh=False)
+            bar.set_postfix({k: f'{v:.3g}' for k, v in list(losses.items())[:3]}, refresh=False)   # the numbers, after the words
+            if job is not None: job._after_step(state, stage, losses, budget, stages)
             if validate is not None and state['seconds'] - last_val >= validate_every: val(); last_val = state['seconds']
             if checkpoint is not None and state['seconds'] - last_ckpt >= every:
                 checkpoint(state); last_ckpt, every = state['seconds'], checkpoint_every
@@ -244,3 +301,192 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
     if validate is not None and not state['interrupted']: val()
     if checkpoint is not None: checkpoint(state)
     return state
+
+# %% ../nbs/05_train.ipynb #7de2ea85
+_LOCKS = weakref.WeakKeyDictionary()      # a playable copy -> the lock its methods take
+_PLAYABLE = {}                            # model class -> its locking subclass
+
+def _locked(f):
+    @functools.wraps(f)
+    def method(self, *args, **kwargs):
+        lock = _LOCKS.get(self)
+        if lock is None: return f(self, *args, **kwargs)
+        with lock: return f(self, *args, **kwargs)
+    return method
+
+def _playable_class(cls) -> type:
+    "A subclass of `cls` whose public methods take the instance's lock (registered as no model kind of its own)."
+    if cls not in _PLAYABLE:
+        import torch.nn as nn
+        names = {n for c in cls.__mro__ if c not in (nn.Module, object) for n, v in vars(c).items()
+                 if not n.startswith('_') and inspect.isfunction(v)} | {'state_dict'}
+        sub = type(cls.__name__, (cls,), {'kind': '', '__module__': cls.__module__, '__qualname__': cls.__qualname__,
+                                          '__doc__': cls.__doc__, **{n: _locked(getattr(cls, n)) for n in names}})
+        sub.kind = getattr(cls, 'kind', '')       # set after creation, so the subclass does not replace `cls` as its kind
+        _PLAYABLE[cls] = sub
+    return _PLAYABLE[cls]
+
+def playable_copy(model, lock) -> object:
+    "A copy of `model` (evaluation mode) whose methods take `lock`: the model the widgets play while training goes on."
+    m = copy.deepcopy(model).eval()
+    m.__class__ = _playable_class(type(model))
+    _LOCKS[m] = lock
+    return m
+
+def copy_weights(dst, src, lock, wait:bool=True) -> bool:
+    "Copy `src`'s weights and buffers into `dst` in place, holding `lock`; without `wait`, skip if it is busy."
+    import torch
+    if not lock.acquire(blocking=wait): return False
+    try:
+        with torch.no_grad():
+            d = dst.state_dict()
+            for k, v in src.state_dict().items(): d[k].copy_(v)
+        for k in ('history', 'info'):
+            if hasattr(src, k): setattr(dst, k, copy.copy(getattr(src, k)))
+    finally: lock.release()
+    return True
+
+# %% ../nbs/05_train.ipynb #c550f6b4
+_JOBS = weakref.WeakSet()
+
+class TrainingJob:
+    "A model's `fit` running in a background thread: `model` playable at any time, `progress`, `stop`, `resume`, `wait`."
+    def __init__(self, fit, corpus, kwargs:dict, checkpoint=None, resume:bool=False, threads:int=1, refresh:float=1.0):
+        self.threads = within('threads', threads, 1, 1024, integer=True)
+        self.refresh = within('refresh', refresh, 0, 3600, unit='seconds')
+        self._fit, self._corpus, self._kw = fit, corpus, {**kwargs, 'progress': False}   # a bar from a thread lands in any cell
+        self.temporary = checkpoint is None
+        self.checkpoint = Path(tempfile.mkdtemp(prefix='latentplay-job-')) / 'training.lp' if checkpoint is None else Path(checkpoint).expanduser()
+        self.lock, self._attached, self._stop = threading.RLock(), threading.Event(), threading.Event()
+        self._model = self._source = self.result = self.error = self.traceback = self._thread = None
+        self.history, self._seconds, self._now, self.status = [], {}, {}, 'starting'
+        self._start(resume)
+
+    def _start(self, resume:bool):
+        self._stop.clear(); self.error = self.traceback = None; self.status = 'starting'
+        self._thread = threading.Thread(target=self._main, args=(resume,), daemon=True, name='latentplay-training')
+        _JOBS.add(self); self._thread.start()
+
+    @property
+    def stopping(self) -> bool: return self._stop.is_set()
+
+    @property
+    def done(self) -> bool: return self._thread is not None and not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool: return not self.done
+
+# %% ../nbs/05_train.ipynb #58dd81af
+@patch_to(TrainingJob)
+def _main(self, resume:bool):
+    "The thread: the model's own `fit`, with this job as the fit loop's `current_job`; its result or its error kept."
+    import torch
+    _local.job, before = self, torch.get_num_threads()
+    torch.set_num_threads(self.threads)
+    try:
+        m = self._fit(self._corpus, checkpoint=self.checkpoint, resume=resume, **self._kw)
+        if hasattr(m, 'state_dict'):                 # a model (a `fit` that returns something else has nothing to play)
+            self._attach(m); copy_weights(self._model, m, self.lock)
+        self.result, self.status = m, 'stopped' if self.stopping else 'finished'
+    except BaseException as e:
+        self.error, self.traceback, self.status = e, traceback.format_exc(), 'failed'
+    finally:
+        torch.set_num_threads(before); _local.job = None
+        self._attached.set()                         # nobody waits for a model that will never come
+
+@patch_to(TrainingJob)
+def _attach(self, model):
+    "Called by a model's `fit` (through `attach_model`) with the model it trains: the playable copy is made from it."
+    self._source = model
+    if self._model is None: self._model = playable_copy(model, self.lock)
+    self._attached.set()
+
+@patch_to(TrainingJob)
+def _after_step(self, state:dict, stage, losses:dict, budget, stages):
+    "After each step (training thread): the progress, the history, and the playable copy's weights when due."
+    self.status = 'training'
+    self._seconds[stage] = state['seconds']
+    self.history.append(state['history'][-1])
+    self._now = dict(stage=stage, step=state['step'], seconds=state['seconds'], losses=dict(losses), budget=budget, stages=stages)
+    if self._source is not None and time.perf_counter() - getattr(self, '_refreshed', 0) >= self.refresh:
+        if copy_weights(self._model, self._source, self.lock, wait=False): self._refreshed = time.perf_counter()
+
+def attach_model(model):
+    "A model's `fit` calls this with the model it is about to train: the background job (if any) plays a copy of it."
+    job = current_job()
+    if job is not None: job._attach(model)
+
+# %% ../nbs/05_train.ipynb #aba8bbd2
+@patch_to(TrainingJob, as_prop=True)
+def model(self):
+    "The model as trained so far (the same object all along; its weights are refreshed in place)."
+    self._attached.wait()
+    if self._model is None and self.error is not None:
+        raise RuntimeError(f"the training failed before it made a model: {self.error!r}") from self.error
+    if self._model is None: raise RuntimeError("this training made no model to play (its fit returned none)")
+    return self._model
+
+@patch_to(TrainingJob, as_prop=True)
+def elapsed(self) -> float: return float(sum(self._seconds.values()))
+
+@patch_to(TrainingJob, as_prop=True)
+def progress(self) -> dict:
+    "Where the run stands: `words` first, then `stage`, `step`, `elapsed` and `left` (seconds), `losses`, `history`."
+    n = self._now
+    if not n: words = {'starting': 'preparing the training data', 'failed': f'failed: {self.error!r}'}.get(self.status, self.status)
+    elif n['stages'] is not None and n['stage'] in n['stages'].budgets: words = n['stages'].words(n['stage'], n['step'], n['seconds'])
+    else: words = f"{n['stage'] or 'training'}: step {n['step']}, {duration_words(n['seconds'])}"
+    if self.status in ('stopped', 'finished', 'failed') and n:
+        words = {'stopped': 'stopped; ', 'finished': 'finished; ', 'failed': f'failed ({self.error!r}); '}[self.status] + \
+                f"{len(self.history)} steps in {duration_words(self.elapsed)}"
+        if self.status == 'stopped' and n['stages'] is not None: words += f" of {n['stages']._amount(n['stages'].budget)}; resume continues"
+    left = n['stages'].left(n['stage'], n['step'], n['seconds']) if n and n['stages'] is not None and n['stage'] in n['stages'].budgets else None
+    return dict(words=words, status=self.status, stage=n.get('stage'), step=len(self.history), elapsed=self.elapsed,
+                left=None if self.done else left, losses=n.get('losses', {}), history=self.history)
+
+# %% ../nbs/05_train.ipynb #240ed538
+@patch_to(TrainingJob)
+def stop(self, wait:bool=True, timeout:float|None=60):
+    "End the run between two steps, keeping what was learned (the checkpoint is written); `resume` continues it."
+    self._stop.set()
+    if wait and self._thread is not None: self._thread.join(timeout)
+    return self
+
+@patch_to(TrainingJob)
+def resume(self):
+    "Continue a stopped run from its checkpoint, within the same budget (the same `model` keeps playing)."
+    if self.running: return self
+    if self.status == 'finished': raise RuntimeError("the training is finished; start a new one to train further")
+    self._start(resume=True)
+    return self
+
+@patch_to(TrainingJob)
+def wait(self, timeout:float|None=None):
+    "Wait for the end of the run and return the model; the thread's error, if any, is raised here."
+    if self._thread is not None: self._thread.join(timeout)
+    if self.error is not None: raise RuntimeError(f"the training in the background failed:\n{self.traceback}") from self.error
+    return self.model
+
+@patch_to(TrainingJob)
+def __repr__(self): return f"TrainingJob({self.progress['words']})"
+
+@atexit.register
+def _stop_jobs(timeout:float=10.0):
+    "When Python ends, every job stops between two steps and writes its checkpoint (its thread would be killed mid-step)."
+    jobs = list(_JOBS)
+    for j in jobs: j._stop.set()
+    for j in jobs:
+        if j._thread is not None: j._thread.join(timeout)
+
+# %% ../nbs/05_train.ipynb #9e72a045
+def train_in_background(model_class, # a model class with a `fit(corpus, ..., checkpoint=, resume=, progress=)`, e.g. `GrainModel`
+                        corpus, # the sounds to learn from
+                        checkpoint=None, # the training file (default: one in a temporary folder, so that `resume` works)
+                        resume:bool=False, # continue the run saved in `checkpoint`
+                        threads:int=1, # torch threads of the training (the rest stay with the kernel and the widgets)
+                        refresh:float=1.0, # seconds between refreshes of `job.model`'s weights
+                        **kwargs, # the rest of `fit`'s arguments: minutes, max_steps, ...
+                       ) -> TrainingJob:
+    "Train `model_class` on `corpus` in a background thread; returns at once with a `TrainingJob`."
+    fit = model_class.fit if hasattr(model_class, 'fit') else model_class
+    return TrainingJob(fit, corpus, kwargs, checkpoint=checkpoint, resume=resume, threads=threads, refresh=refresh)

@@ -6,7 +6,7 @@ Docs: https://latentplay.github.io/latentplay/widgets.html.md"""
 
 # %% ../nbs/13_widgets.ipynb #f4ee22f0
 from __future__ import annotations
-import atexit, base64, html, io, threading, time, weakref
+import atexit, base64, html, io, itertools, math, os, re, threading, time, weakref
 from pathlib import Path
 import numpy as np
 import torch
@@ -16,14 +16,14 @@ from fastcore.meta import delegates
 from .sound import Sound, audio_bytes, wav_bytes, thumbnail_png, PLAYER_FORMAT
 from .core import renamed, renamed_attr
 from .models import can, labels_of, decode_labels, check_protocol
-from .maps import principal_axes, from_axes, to_axes, sound_at, CorpusMap, draw_sound, plot_map, point_colors, SHAPES
+from .maps import principal_axes, from_axes, to_axes, sound_at, CorpusMap, draw_sound, plot_map, point_colors, SHAPES, _log_scale
 from .targets import follow_descriptors, greedy_descriptor_path, plot_targets, TARGETABLE
 from .patterns import Pattern, render_pattern, save_pattern, load_pattern, plot_pattern, HitCache, DEFAULT_TRACKS
 
 # %% auto #0
-__all__ = ['EXIT_WAIT_SECONDS', 'MAX_PLAYER_SECONDS', 'MAP_COLORS', 'TARGET_RANGES', 'VELOCITIES', 'Latest', 'Player', 'player',
-           'Snapshot', 'Sliders', 'sliders', 'LatentMap', 'latent_map', 'DescriptorTarget', 'descriptor_target',
-           'Sequencer', 'sequencer']
+__all__ = ['EXIT_WAIT_SECONDS', 'MAX_PLAYER_SECONDS', 'WORK_FOLDER', 'MAX_UNDO', 'MAP_COLORS', 'DOT_PIXELS', 'TARGET_RANGES',
+           'VELOCITIES', 'Latest', 'Player', 'player', 'Snapshot', 'Sliders', 'sliders', 'LatentMap', 'latent_map',
+           'DescriptorTarget', 'descriptor_target', 'Sequencer', 'sequencer']
 
 # %% ../nbs/13_widgets.ipynb #28890399
 def _live_kernel() -> bool:
@@ -144,7 +144,7 @@ def set(self:Player, sound:Sound) -> Player:
     s, note = sound, ''
     if s.duration > MAX_PLAYER_SECONDS: s, note = s.slice(0, MAX_PLAYER_SECONDS), f' (first {MAX_PLAYER_SECONDS:g} s)'
     data, mime = audio_bytes(s.audio, s.sr)                # for listening: compressed, peak-normalised
-    file = wav_bytes(s.audio, s.sr, normalize=s.peak > 1)  # to keep: the sound's own level (scaled only if it would clip)
+    file = wav_bytes(s.audio, s.sr)                        # to keep: what you hear (the package's level policy, `Sound.save`)
     with self.hold_sync():
         self.audio.format = mime.split('/')[1]
         self.audio.value = data
@@ -152,15 +152,17 @@ def set(self:Player, sound:Sound) -> Player:
         self.link.value = (f'<a class="lp-download" download="{html.escape(self.name)}.wav" '
                            f'href="data:audio/wav;base64,{base64.b64encode(file).decode()}">download WAV</a>')
         self.layout.display = ''
-        self.info.value = f'<span style="font:11px monospace;color:#555">{sound.duration:.2f} s, {sound.sr} Hz{note}</span>'
+        lv = sound.level
+        self.info.value = (f'<span class="lp-level" style="font:11px monospace;color:{"#a34700" if lv.quiet else "#555"}">'
+                           f'{sound.duration:.2f} s, {sound.sr} Hz{note}; {html.escape(str(lv))}</span>')
     self.sound = sound
     return self
 
 @patch
-def save(self:Player, path) -> Path:
-    "Write the sound to `path` (atomically; refuses to clip)."
+def save(self:Player, path, level:str='as heard') -> Path:
+    "Write the sound to `path` atomically, as you hear it (or `level='as is'`: the samples unchanged)."
     if self.sound is None: raise ValueError("the player holds no sound yet")
-    return self.sound.save(path)
+    return self.sound.save(path, level=level)
 
 # %% ../nbs/13_widgets.ipynb #8725938c
 @delegates(Player, but='sound')
@@ -193,16 +195,25 @@ class _after_renders:
 
 # %% ../nbs/13_widgets.ipynb #0089db04
 class _Widget(W.VBox):
-    "Controls, a player and a status line around one `Latest` renderer."
-    css = ''
+    "Controls, a player, undo and save buttons and a status line around one `Latest` renderer."
+    css, undoable = '', False
     renders, error = _after_renders(), _after_renders()
     def __init__(self, threaded:bool|None=None, autoplay:bool=True, loop:bool=False, name:str='latentplay'):
         self.player = Player(name=name, autoplay=autoplay, loop=loop)
         self.status = W.HTML()
         self.status.add_class('lp-status')
-        self._renders, self._error = 0, None
+        self._renders, self._error, self._history = 0, None, []
         threaded = _live_kernel() if threaded is None else bool(threaded)
         self._renderer = Latest(self._render, self._finish, self._failed, threaded)
+        self.undo_button = W.Button(description='undo', icon='undo', tooltip='take back the last edit', disabled=True,
+                                    layout=W.Layout(width='90px', display='' if self.undoable else 'none'))
+        self.save_name = W.Text(placeholder=name, tooltip='name of the file (numbered, never overwritten)', layout=W.Layout(width='150px'))
+        self.save_button = W.Button(description='save sound', icon='download', layout=W.Layout(width='120px'),
+                                    tooltip=f'save what you hear into the work folder ./{WORK_FOLDER}')
+        for w, c in ((self.undo_button, 'lp-undo'), (self.save_name, 'lp-save-name'), (self.save_button, 'lp-save-sound')): w.add_class(c)
+        self.undo_button.on_click(lambda _: self._guard(self.undo))
+        self.save_button.on_click(lambda _: self._guard(lambda: self.save_sound()))
+        self.tools = W.HBox([self.undo_button, self.save_name, self.save_button])
         super().__init__([])
         self.add_class(self.css)
 
@@ -218,6 +229,7 @@ class _Widget(W.VBox):
 
     def _render(self, req): raise NotImplementedError
     def _done(self, req, out): raise NotImplementedError
+    def _undo(self, state): raise NotImplementedError
 
 # %% ../nbs/13_widgets.ipynb #99a69130
 @patch
@@ -241,6 +253,67 @@ def __repr__(self:_Widget):                # never waits: a kernel shows the wid
     m, s = getattr(self, 'model', None), self.player.sound
     return (f"{type(self).__name__}({type(m).__name__ if m is not None else ''}; {self._renders} renders"
             + (f"; sound {s.duration:.2f} s" if s is not None else '') + "): a live widget, run the notebook to play it")
+
+# %% ../nbs/13_widgets.ipynb #5b0e2a10
+WORK_FOLDER = 'latentplay-work'   # where `save_sound` puts sounds: a folder of the current directory, made on the first save
+MAX_UNDO = 100                    # edits a widget remembers
+
+@patch
+def _guard(self:_Widget, fn):
+    "Run what a button does; an error goes to the status line (a button callback has nowhere to raise to)."
+    try: fn()
+    except Exception as e: self._failed(None, e)
+
+@patch
+def _remember(self:_Widget, state):
+    "Keep the state before an edit, for `undo`."
+    self._history = self._history[-(MAX_UNDO - 1):] + [state]
+    self.undo_button.disabled = False
+
+@patch
+def undo(self:_Widget) -> _Widget:
+    "Take back the last edit (the *undo* button): the sequencer's cells, rows, tempo and swing, the map's strokes and clicks, the drawn targets."
+    if not self.undoable: raise ValueError(f"{type(self).__name__} has nothing to undo: every control shows its state")
+    self._renderer.wait(None)
+    if not self._history:
+        self.status.value = '<span style="color:#888">nothing to undo</span>'
+        return self
+    state = self._history.pop()
+    self.undo_button.disabled = not self._history
+    self._undo(state)
+    return self
+
+# %% ../nbs/13_widgets.ipynb #5b0e2a11
+def _file_stem(name:str) -> tuple[str, str]:
+    "A safe file name stem and extension from what a person typed ('my hit', 'kick.flac'): no folders, no odd characters."
+    p = Path(str(name))
+    ext = p.suffix.lower() if p.suffix.lower() in ('.wav', '.flac', '.ogg', '.aiff') else '.wav'
+    stem = re.sub(r'[^\w\- ]+', '_', p.stem if ext == p.suffix.lower() else p.name).strip(' ._') or 'sound'
+    return stem[:80], ext
+
+def _new_file(folder:Path, stem:str, ext:str) -> Path:
+    "A file name in `folder` that is not taken (stem.wav, stem-2.wav, ...), reserved at once so that no save overwrites another."
+    for i in itertools.count(1):
+        p = folder / (f'{stem}{ext}' if i == 1 else f'{stem}-{i}{ext}')
+        try: os.close(os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY)); return p
+        except FileExistsError: continue
+
+@patch
+def save_sound(self:_Widget,
+               name:str|None=None, # file name (default: the name box, else the widget's: 'sliders', 'drawn', 'target', 'pattern')
+               folder=None, # default: ./latentplay-work (made on the first save)
+               level:str='as heard', # 'as heard': what the player plays; 'as is': the model's samples unchanged
+              ) -> Path:
+    "Save the sound you hear (the *save sound* button) into the work folder, numbered: never overwrites a file."
+    snd = self.sound
+    if snd is None: raise ValueError("nothing to save yet: play something first")
+    folder = Path(folder if folder is not None else Path.cwd() / WORK_FOLDER).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    p = _new_file(folder, *_file_stem(name or self.save_name.value or self.player.name))
+    try: out = snd.save(p, level=level)
+    except BaseException: p.unlink(missing_ok=True); raise
+    self.status.value = f'<span style="color:#555">saved {html.escape(str(out))} ({snd.duration:.2f} s, {level})</span>'
+    return out
 
 # %% ../nbs/13_widgets.ipynb #c692ec43
 def _label_options(model) -> list:
@@ -345,7 +418,7 @@ def _make_controls(self:Sliders, k, span, seconds, shape, extent, label):
         w.observe(lambda _: self._changed(), 'value')
     grid = W.GridBox(self.axis_sliders, layout=W.Layout(grid_template_columns='repeat(2, 310px)'))
     self.children = [W.HBox([self.picker, self.seconds_slider]), W.HBox([self.shape_buttons, self.extent_slider]),
-                     grid, W.HBox([centre, rand]), self.player, self.status]
+                     grid, W.HBox([centre, rand]), self.tools, self.player, self.status]
 
 # %% ../nbs/13_widgets.ipynb #5e93d450
 @patch(as_prop=True)
@@ -415,8 +488,9 @@ def _done(self:Sliders, r, out):
     self._path, snd = out
     self.player.set(snd)
     self._rendered = r
-    c = ', '.join(f'{v:+.1f}' for v in r['coords'][:4])
-    self.status.value = f'<span style="color:#555">({c}{", ..." if len(r["coords"]) > 4 else ""}) {r["shape"]}, {r["seconds"]:g} s</span>'
+    c = ', '.join(f'{v:+.1f}' for v in r['coords'][:4]) + (', ...' if len(r['coords']) > 4 else '')
+    how = {'point': 'held', 'line': 'swept through', 'loop': 'circled round'}[r['shape']]
+    self.status.value = f'<span style="color:#555">a sound of {r["seconds"]:g} s, {how} the point ({c}) of the sliders</span>'
 
 @patch
 def snapshot(self:Sliders) -> Snapshot:
@@ -451,7 +525,9 @@ const e = cb_obj, n = e.event_name;
 if (n === 'panstart') { stroke.data = {x: [e.x], y: [e.y]}; stroke.tags = [Date.now()]; times.length = 0; times.push(0); return; }
 if (n === 'pan') { stroke.data.x.push(e.x); stroke.data.y.push(e.y); times.push(Date.now() - stroke.tags[0]); stroke.change.emit(); return; }
 if (n === 'panend') { drawn.data = {x: stroke.data.x.slice(), y: stroke.data.y.slice(), t: times.slice()}; return; }
-if (n === 'tap') { tapped.data = {x: [e.x], y: [e.y], n: [Date.now()]}; }
+if (n === 'tap') { const w = fig.inner_width || 0, h = fig.inner_height || 0;   // map units per pixel, to tell a click on a dot
+  tapped.data = {x: [e.x], y: [e.y], n: [Date.now()], ux: [w ? (fig.x_range.end - fig.x_range.start) / w : 0],
+                 uy: [h ? (fig.y_range.end - fig.y_range.start) / h : 0]}; }
 """
 
 def _pen(fig, color='#222'):
@@ -460,7 +536,7 @@ def _pen(fig, color='#222'):
     stroke = ColumnDataSource(dict(x=[], y=[]))
     drawn, tapped = ColumnDataSource(dict(x=[], y=[], t=[])), ColumnDataSource(dict(x=[], y=[], n=[]))
     fig.line('x', 'y', source=stroke, line_width=3, color=color, alpha=0.6)
-    cb = CustomJS(args=dict(stroke=stroke, drawn=drawn, tapped=tapped, times=[]), code=_PEN_JS)
+    cb = CustomJS(args=dict(stroke=stroke, drawn=drawn, tapped=tapped, times=[], fig=fig), code=_PEN_JS)
     for ev in ('panstart', 'pan', 'panend', 'tap'): fig.js_on_event(ev, cb)
     return stroke, drawn, tapped
 
@@ -475,10 +551,11 @@ class _BokehWidget(_Widget):
 
 # %% ../nbs/13_widgets.ipynb #6c81efd5
 MAP_COLORS = ('label', 'centroid', 'loudness', 'flatness', 'bandwidth')
+def _unit(n): return {'centroid': 'Hz', 'bandwidth': 'Hz', 'rolloff': 'Hz', 'loudness': 'dB'}.get(n, '')
 
 class LatentMap(_BokehWidget):
     "A Bokeh map of a corpus in a model's latent space: hover, click to play, draw to synthesize along a path."
-    css = 'lp-map'
+    css, undoable = 'lp-map', True
     path, selected = _after_renders(), _after_renders()   # the latent path drawn last, the corpus sound played last
     def __init__(self,
                  model, # any latentplay model (its `encode` places the sounds)
@@ -501,28 +578,38 @@ class LatentMap(_BokehWidget):
         self.color_picker = W.Dropdown(options=MAP_COLORS, value=color, description='colour', layout=W.Layout(width='200px'))
         self.color_picker.add_class('lp-color')
         self.color_picker.observe(lambda ch: self.recolor(ch['new']), 'value')
-        self.speed = W.ToggleButtons(options=['as drawn', 'fixed'], value='as drawn' if seconds is None else 'fixed', style={'button_width': '70px'})
+        self.speed = W.ToggleButtons(options=['as drawn', 'fixed'], value='as drawn' if seconds is None else 'fixed', style={'button_width': '84px'})
         self.speed.add_class('lp-speed')
         self.seconds_slider = W.FloatSlider(float(seconds or 3.0), min=0.2, max=30, step=0.1, description='seconds', continuous_update=False)
         self.seconds_slider.add_class('lp-seconds')
         self.picker = _LabelPicker(model, label)
         self.children = [W.HBox([self.color_picker, self.picker]), W.HBox([W.Label('path speed'), self.speed, self.seconds_slider]),
-                         self._bokeh(fig), self.player, self.status]
+                         self._bokeh(fig), self.tools, self.player, self.status]
         if color != 'label': self.recolor(color)
 
 # %% ../nbs/13_widgets.ipynb #98a22a06
 @patch
 def _make_figure(self:LatentMap, width, height):
     from bokeh.plotting import figure
-    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.models import ColumnDataSource, HoverTool, Legend, ColorBar, LinearColorMapper
+    from bokeh.palettes import Viridis256
     xy = self.map.xy.numpy()
     self.points = ColumnDataSource(dict(x=xy[:, 0], y=xy[:, 1], name=self.map.names,
                                         label=[str(l) for l in self.map.labels], color=point_colors(self.map.labels)))
     pad = 0.1 * max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1.0)
-    fig = figure(width=width, height=height, tools='wheel_zoom,reset', toolbar_location='right',
+    fig = figure(width=width, height=height, tools='wheel_zoom,reset', toolbar_location='above',
                  x_range=(xy[:, 0].min() - pad, xy[:, 0].max() + pad), y_range=(xy[:, 1].min() - pad, xy[:, 1].max() + pad),
-                 x_axis_label='map x', y_axis_label='map y')
-    dots = fig.scatter('x', 'y', source=self.points, size=7, color='color', alpha=0.8, line_color=None)
+                 x_axis_label=self.map.axis_label(0), y_axis_label=self.map.axis_label(1))
+    fig.xaxis.axis_label_text_font_size = fig.yaxis.axis_label_text_font_size = '9pt'
+    n = len(set(self.map.labels) - {None})                # the legend and the colour bar sit outside the drawing area
+    self.legend = Legend(location='top_left', label_text_font_size='8pt', glyph_height=12, glyph_width=12, spacing=0,
+                         padding=4, margin=4, ncols=2 if n > 14 else 1, visible=n > 0)
+    fig.add_layout(self.legend, 'right')
+    self.colorbar = ColorBar(color_mapper=LinearColorMapper(palette=Viridis256, low=0, high=1), width=10, visible=False,
+                             title_text_font_size='8pt', major_label_text_font_size='8pt')
+    fig.add_layout(self.colorbar, 'right')
+    dots = fig.scatter('x', 'y', source=self.points, size=7, color='color', alpha=0.8, line_color=None,
+                       **(dict(legend_field='label') if n else {}))
     fig.add_tools(HoverTool(renderers=[dots], tooltips=[('sound', '@name'), ('label', '@label')]))
     self.path_source = ColumnDataSource(dict(x=[], y=[]))
     fig.line('x', 'y', source=self.path_source, color='crimson', line_width=2)
@@ -537,10 +624,20 @@ def _make_figure(self:LatentMap, width, height):
 # %% ../nbs/13_widgets.ipynb #ab107674
 @patch
 def recolor(self:LatentMap, color:str) -> LatentMap:
-    "Colour the dots by label or by a descriptor."
+    "Colour the dots by label (a legend) or by a descriptor (a colour bar); the axes name what grows along them."
+    from bokeh.models import LinearColorMapper, LogColorMapper
+    from bokeh.palettes import Viridis256
     if color not in MAP_COLORS: raise ValueError(f"colour by one of {MAP_COLORS}, got {color!r}")
     vals = self.map.labels if color == 'label' else self.map.descriptor(color)
     self.points.data = {**self.points.data, 'color': point_colors(vals)}
+    self.legend.visible = color == 'label' and any(l is not None for l in self.map.labels)
+    if color != 'label':
+        ok = np.isfinite(vals)
+        lo, hi = (float(vals[ok].min()), float(vals[ok].max())) if ok.any() else (0.0, 1.0)
+        self.colorbar.color_mapper = (LogColorMapper if _log_scale(vals) else LinearColorMapper)(palette=Viridis256, low=lo, high=hi)
+        self.colorbar.title = f'{color} ({_unit(color)})' if _unit(color) else color
+    self.colorbar.visible = color != 'label'
+    self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = self.map.axis_label(0), self.map.axis_label(1)
     if self.color_picker.value != color: self.color_picker.value = color
     return self
 
@@ -572,7 +669,7 @@ def draw(self:LatentMap,
     a = np.asarray(points, np.float64)
     if a.ndim == 2 and a.shape[0] >= 1 and a.shape[1] >= 2:
         self.stroke_source.data = dict(x=a[:, 0].tolist(), y=a[:, 1].tolist())
-    self._submit(dict(kind='path', points=a, seconds=self.seconds if seconds is ... else seconds, label=self.picker.value))
+    self._submit(dict(kind='path', points=a, drawn=a.tolist() if a.ndim == 2 and a.shape[-1] == 3 else [], seconds=self.seconds if seconds is ... else seconds, label=self.picker.value))
     return self
 
 @patch
@@ -580,6 +677,25 @@ def play(self:LatentMap, i:int) -> LatentMap:
     "Play corpus sound `i` (an index into `self.map.sounds`) and mark it."
     if not 0 <= int(i) < len(self.map): raise IndexError(f"sound {i} is not on the map (0..{len(self.map) - 1})")
     self._submit(dict(kind='sound', index=int(i)))
+    return self
+
+DOT_PIXELS = 6   # a click this close to a dot (in screen pixels) plays that recording; farther, the blend of the neighbours
+
+@patch
+def tap(self:LatentMap,
+        x:float, y:float, # the map position clicked
+        ux:float|None=None, uy:float|None=None, # map units per screen pixel (the browser sends them; None: estimated)
+       ) -> LatentMap:
+    "A click: on (or within `DOT_PIXELS` of) a dot, that recording; elsewhere, the blend of its neighbours held for `seconds`."
+    x, y = float(x), float(y)
+    self.point = self.map.lift(torch.tensor([x, y], dtype=torch.float32))
+    f = self.figure
+    ux = ux or (f.x_range.end - f.x_range.start) / (0.7 * f.width)
+    uy = uy or (f.y_range.end - f.y_range.start) / (0.8 * f.height)
+    i = self.map.nearest(x, y)
+    dx, dy = (self.map.xy[i] - torch.tensor([x, y])).tolist()
+    if math.hypot(dx / ux, dy / uy) <= DOT_PIXELS: return self.play(i)
+    self._submit(dict(kind='blend', xy=(x, y), seconds=self.seconds_slider.value, label=self.picker.value))
     return self
 
 # %% ../nbs/13_widgets.ipynb #0360c6ad
@@ -593,28 +709,68 @@ def _stroke(self:LatentMap, d):
 @patch
 def _tap(self:LatentMap, d):
     if not len(d.get('x', [])): return
-    self.point = self.map.lift(torch.tensor([d['x'][0], d['y'][0]], dtype=torch.float32))
-    self.play(self.map.nearest(d['x'][0], d['y'][0]))
+    self.tap(d['x'][0], d['y'][0], *(d[k][0] if d.get(k) else None for k in ('ux', 'uy')))
 
 @patch
 def _render(self:LatentMap, r):
     if r['kind'] == 'sound': return self.map.sounds[r['index']]
+    if r['kind'] == 'blend': return draw_sound(self.model, self.map, [r['xy'], r['xy']], r['seconds'], r['label'])
     return draw_sound(self.model, self.map, r['points'], r['seconds'], r['label'])
+
+# %% ../nbs/13_widgets.ipynb #c68f0af9
+@patch
+def _mix_words(self:LatentMap, x, y) -> str:
+    "The labels of the recordings blended at (x, y), by weight: 'kick 62%, snare 30%'."
+    d2 = torch.cdist(torch.tensor([[x, y]], dtype=torch.float32), self.map.xy)[0].pow(2)
+    dk, ik = d2.topk(min(self.map.k, len(self.map)), largest=False)
+    w, mix = (1 / (dk + 1e-6)) / (1 / (dk + 1e-6)).sum(), {}
+    for i, wi in zip(ik.tolist(), w.tolist()):
+        l = self.map.labels[i]; mix[str(l) if l is not None else 'unlabelled'] = mix.get(str(l) if l is not None else 'unlabelled', 0) + wi
+    return ', '.join(f'{l} {100 * v:.0f}%' for l, v in sorted(mix.items(), key=lambda kv: -kv[1])[:3])
 
 @patch
 def _done(self:LatentMap, r, out):
+    key = (r['kind'], r.get('index'), r.get('xy'), float(np.asarray(r['points']).sum()) if r['kind'] == 'path' else None)
+    if key != getattr(self, '_shown_key', None): self._remember(self._state())   # the same click twice is one edit
+    self._shown_key = key
+    if r['kind'] == 'path': self._drawn_shown = r.get('drawn', [])
+    say = lambda t: setattr(self.status, 'value', f'<span style="color:#555">{t}</span>')
     if r['kind'] == 'sound':
         self._selected = r['index']
         x, y = self.map.xy[r['index']].tolist()
         self.selected_source.data = dict(x=[x], y=[y])
         self.player.set(out)
-        self.status.value = f'<span style="color:#555">{html.escape(self.map.names[r["index"]])} ({html.escape(str(self.map.labels[r["index"]]))})</span>'
-        return
+        return say(f'the recording {html.escape(self.map.names[r["index"]])} ({html.escape(str(self.map.labels[r["index"]]))}): '
+                   'the dot you clicked')
     self._path, snd = out
+    self.player.set(snd)
+    if r['kind'] == 'blend':
+        self._selected, (x, y) = None, r['xy']
+        self.selected_source.data, self.path_source.data = dict(x=[x], y=[y]), dict(x=[], y=[])
+        return say(f'a blend of the nearest recordings ({html.escape(self._mix_words(x, y))}), held {snd.duration:.1f} s '
+                   '&mdash; click on a dot to hear one recording')
     q = self.map.project(self._path).numpy()
     self.path_source.data = dict(x=q[:, 0].tolist(), y=q[:, 1].tolist())
-    self.player.set(snd)
-    self.status.value = f'<span style="color:#555">path of {len(self._path)} steps, {snd.duration:.2f} s</span>'
+    say(f'your drawn path, {snd.duration:.2f} s ({len(self._path)} latent steps)')
+
+# %% ../nbs/13_widgets.ipynb #5b0e2a20
+@patch
+def _state(self:LatentMap) -> dict:
+    "What the map shows now: the sound, the path, the mark, the stroke (kept before each new one, for `undo`)."
+    return dict(path=self._path, selected=self._selected, point=self.point, sound=self.player.sound, status=self.status.value,
+                path_xy=dict(self.path_source.data), mark=dict(self.selected_source.data), drawn=getattr(self, '_drawn_shown', []))
+
+@patch
+def _undo(self:LatentMap, st):
+    self._path, self._selected, self.point, self._drawn_shown = st['path'], st['selected'], st['point'], st['drawn']
+    self._shown_key = None
+    self.drawn = list(st['drawn'])
+    self.path_source.data, self.selected_source.data = st['path_xy'], st['mark']
+    a = np.asarray(self.drawn).reshape(-1, 3) if self.drawn else np.zeros((0, 3))
+    self.stroke_source.data = dict(x=a[:, 0].tolist(), y=a[:, 1].tolist())
+    if st['sound'] is not None: self.player.set(st['sound'])
+    else: self.player.sound, self.player.layout.display = None, 'none'
+    self.status.value = st['status'].replace('">', '">undone; back to: ', 1) if st['status'] else ''
 
 # %% ../nbs/13_widgets.ipynb #6ae252ca
 @patch
@@ -638,12 +794,10 @@ def latent_map(model, # any latentplay model (its `encode` places the sounds)
 TARGET_RANGES = {'centroid': (100.0, 10000.0, 2000.0), 'bandwidth': (100.0, 8000.0, 1500.0), 'rolloff': (200.0, 11000.0, 4000.0),
                  'flatness': (1e-3, 1.0, 0.05), 'rms': (1e-3, 0.5, 0.05), 'loudness': (-70.0, -5.0, -30.0)}  # (low, high, default)
 
-def _unit(n): return {'centroid': 'Hz', 'bandwidth': 'Hz', 'rolloff': 'Hz', 'loudness': 'dB'}.get(n, '')
-
 # %% ../nbs/13_widgets.ipynb #437623b5
 class DescriptorTarget(_BokehWidget):
     "Draw descriptor curves over time; a latent path is searched whose sound follows them."
-    css = 'lp-target'
+    css, undoable = 'lp-target', True
     result = _after_renders()                     # the last search's `targets.TargetResult`
     steps = renamed_attr('n_iter')                # the name before the one vocabulary
     @renamed(steps='n_iter')
@@ -672,11 +826,12 @@ class DescriptorTarget(_BokehWidget):
         self.method_buttons.add_class('lp-method')
         self.go = W.Button(description='synthesize', icon='play', button_style='primary'); self.go.add_class('lp-synth')
         self.go.on_click(lambda _: self.synthesize())
-        self.targets, self._result, self.figures, self._sources, self._searches = {}, None, {}, {}, 0
+        self.targets, self._result, self.figures, self._sources, self._searches, self._achieved_lines = {}, None, {}, {}, 0, {}
         for n in names: self._make_panel(n, width, height)
         self.seconds_slider.observe(lambda _: self._rescale(), 'value')
+        self.method_buttons.observe(lambda _: self._mark_stale(), 'value')
         self.children = [W.HBox([self.seconds_slider, self.method_buttons, self.go]), self._bokeh(column(*self.figures.values())),
-                         self.player, self.status]
+                         self.tools, self.player, self.status]
 
 # %% ../nbs/13_widgets.ipynb #4cc7e4da
 @patch
@@ -689,8 +844,9 @@ def _make_panel(self:DescriptorTarget, n, width, height):
                y_axis_label=f'{n} ({_unit(n)})' if _unit(n) else n, title=f'{n}: drag left to right to draw the target')
     tgt, ach = ColumnDataSource(dict(x=[], y=[])), ColumnDataSource(dict(x=[], y=[]))
     f.line('x', 'y', source=tgt, color='#bbbbbb', line_width=6, legend_label='target')
-    f.line('x', 'y', source=ach, color='#1f77b4', line_width=2, legend_label='achieved')
-    f.legend.location, f.legend.label_text_font_size = 'top_left', '9pt'
+    self._achieved_lines[n] = f.line('x', 'y', source=ach, color='#1f77b4', line_width=2, legend_label='achieved').glyph
+    f.legend.label_text_font_size, f.legend.orientation = '9pt', 'horizontal'
+    f.add_layout(f.legend[0], 'below')                  # not over the left edge, where drawing starts
     stroke, drawn, _ = _pen(f)
     drawn.on_change('data', lambda attr, old, new: self._stroke(n, new))
     self.figures[n], self._sources[n] = f, dict(target=tgt, achieved=ach, stroke=stroke, drawn=drawn)
@@ -721,6 +877,7 @@ def set_target(self:DescriptorTarget,
         if t.shape != v.shape: raise ValueError(f"times and curve differ in length ({len(t)} and {len(v)})")
         o = np.argsort(t, kind='stable'); t, v = t[o], v[o]
     c = np.clip(np.interp(grid, t, v) if len(v) > 1 else np.full_like(grid, v[0]), lo, hi)
+    if render: self._remember(dict(targets={k: v.copy() for k, v in self.targets.items()}, result=self._result))
     self.targets[name] = c
     self._sources[name]['target'].data = dict(x=grid.tolist(), y=c.tolist())
     if render: self.synthesize()
@@ -751,6 +908,7 @@ def _rescale(self:DescriptorTarget):
         old = np.linspace(0, 1, len(self.targets[n]))
         f.x_range.end = self.seconds
         self.set_target(n, self.targets[n], times=old * self.seconds, render=False)
+    self._mark_stale()
 
 # %% ../nbs/13_widgets.ipynb #02967567
 @patch
@@ -781,9 +939,41 @@ def _done(self:DescriptorTarget, r, res):
     self._result = res
     for n in self.names:
         self._sources[n]['achieved'].data = dict(x=res.times.tolist(), y=res.achieved[n].tolist())
+        self._achieved_lines[n].line_color, self._achieved_lines[n].line_dash = '#1f77b4', 'solid'
     self.player.set(res.sound)
-    self.status.value = (f'<span style="color:#555">{res.method}: error {100 * res.error["overall"]:.1f}% '
-                         f'({res.decoder_calls} latents decoded, {res.seconds:.2f} s)</span>')
+    self.go.button_style = 'primary'
+    how = 'follows the curve' if len(self.names) == 1 else 'follows the curves'
+    self.status.value = (f'<span style="color:#555">{how} within {100 * res.error["overall"]:.1f}% &mdash; path of {len(res.z)} steps, '
+                         f'{res.sound.duration:.1f} s ({res.method} search: {res.decoder_calls} latents tried in {res.seconds:.1f} s)</span>')
+
+# %% ../nbs/13_widgets.ipynb #f00ce1bc
+@patch(as_prop=True)
+def stale(self:DescriptorTarget) -> bool:
+    "True when the sound shown was made for another duration or method than the controls now say: *synthesize* is due."
+    res = self._result
+    return res is not None and (abs(res.sound.duration - self.seconds) > 0.05 or res.method != self.method)
+
+@patch
+def _mark_stale(self:DescriptorTarget):
+    "A changed duration or method does not start a search (it may take a while): say so, and grey the old achieved curve."
+    if not self.stale: return
+    for g in self._achieved_lines.values(): g.line_color, g.line_dash = '#aaaaaa', 'dashed'
+    self.go.button_style = 'warning'
+    self.status.value = (f'<span style="color:#a34700">{self.seconds:g} s, {self.method} search: press <b>synthesize</b> '
+                         f'(the sound and the dashed curve are the old {self._result.sound.duration:.1f} s, {self._result.method} ones)</span>')
+
+@patch
+def _undo(self:DescriptorTarget, state):
+    for n, c in state['targets'].items():
+        self.targets[n] = c
+        self._sources[n]['target'].data = dict(x=np.linspace(0, self.seconds, len(c)).tolist(), y=c.tolist())
+    res = state['result']
+    same = res is not None and all(n in res.target for n in self.targets)
+    if res is not None and same: self._done(None, res); self._mark_stale()
+    elif res is None:
+        for n in self.names: self._sources[n]['achieved'].data = dict(x=[], y=[])
+        self.status.value = '<span style="color:#555">undone: the targets before your drawing</span>'
+    else: self.synthesize()
 
 @patch
 def snapshot(self:DescriptorTarget) -> Snapshot:
@@ -814,7 +1004,7 @@ def _default_pattern(model, tracks, n_steps, tempo) -> Pattern:
 # %% ../nbs/13_widgets.ipynb #9399bbb8
 class Sequencer(_Widget):
     "A step grid of tracks x steps played by a model, with tempo, swing, stretch and morph."
-    css = 'lp-sequencer'
+    css, undoable = 'lp-sequencer', True
     rendered_pattern = _after_renders()           # the pattern that the sound plays
     @renamed(steps='n_steps')
     def __init__(self,
@@ -849,7 +1039,7 @@ def _make_controls(self:Sequencer):
     self.render_button = W.Button(description='render', icon='refresh'); self.render_button.add_class('lp-render')
     self.render_button.on_click(lambda _: self.render())
     self.path_text = W.Text('pattern.json', description='file', layout=W.Layout(width='260px'))
-    save, load = W.Button(description='save', icon='save'), W.Button(description='load', icon='folder-open')
+    save, load = W.Button(description='save pattern', icon='save'), W.Button(description='load pattern', icon='folder-open')
     save.add_class('lp-save'); load.add_class('lp-load')
     save.on_click(lambda _: self._guard(lambda: self.save(self.path_text.value)))
     load.on_click(lambda _: self._guard(lambda: self.load(self.path_text.value)))
@@ -857,43 +1047,72 @@ def _make_controls(self:Sequencer):
                              W.HBox([self.path_text, save, load])])
 
 # %% ../nbs/13_widgets.ipynb #156b0247
+_FIX = dict(flex='0 0 auto', margin='1px')       # grid parts keep their size: nothing shrinks into "M.." or a lone circle
+
 @patch
 def _build(self:Sequencer):
-    "(Re)build the grid from the pattern."
+    "(Re)build the grid from the pattern: a row of step numbers, then one row per track."
     self.cells, self.mute_buttons, self.solo_buttons = {}, [], []
     rows = [self._make_row(t, tr, labels_of(self.model)) for t, tr in enumerate(self.pattern.tracks)]
     for t in range(len(self.pattern.tracks)):
         for s in range(self.pattern.n_steps): self._paint(t, s)
-    self.children = [self._controls, W.VBox(rows), self.player, self.status]
+    self.children = [self._controls, W.VBox([self._step_numbers()] + rows), self.tools, self.player, self.status]
 
+@patch
+def _step_numbers(self:Sequencer) -> W.HBox:
+    "Step numbers over the grid, aligned with the cells (beat starts in bold)."
+    spb, out = self.pattern.steps_per_beat, [W.HTML('', layout=W.Layout(width=f'{80 + 2 * 34}px', **_FIX))]
+    for s in range(self.pattern.n_steps):
+        b = s % spb == 0
+        out.append(W.HTML(f'<div style="text-align:center;font:{"bold " if b else ""}10px monospace;color:{"#333" if b else "#999"}">{s + 1}</div>',
+                          layout=W.Layout(width='26px', **_FIX)))
+        if s % spb == spb - 1 and s < self.pattern.n_steps - 1: out.append(W.HTML('', layout=W.Layout(width='6px', **_FIX)))
+    box = W.HBox(out); box.add_class('lp-steps')
+    return box
+
+@patch
+def _row_values(self:Sequencer, t) -> tuple:
+    "A row's stretch, morph class and amount as its cells hold them (the first cell on), for its controls."
+    c = next((self.pattern.cell(t, s) for s in self._on(t)), None) or {}
+    m = c.get('morph') or {}
+    return float(c.get('stretch', 1.0)), m.get('to', ''), float(m.get('amount', 0.3))
+
+# %% ../nbs/13_widgets.ipynb #5b0e2a01
 @patch
 def _make_row(self:Sequencer, t, tr, labels):
     btns, spb = [], self.pattern.steps_per_beat
     for s in range(self.pattern.n_steps):
-        b = W.Button(description='', layout=W.Layout(width='26px', height='26px', margin='1px'))
+        b = W.Button(description='', layout=W.Layout(width='26px', height='26px', **_FIX))
         b.add_class('lp-cell'); b.add_class(f'lp-cell-{t}-{s}')
         b.on_click(lambda _, t=t, s=s: self.click(t, s))
         self.cells[t, s] = b; btns.append(b)
-        if s % spb == spb - 1 and s < self.pattern.n_steps - 1: btns.append(W.HTML('', layout=W.Layout(width='6px')))
-    stretch = W.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.25, description='stretch', readout_format='.2f',
-                               continuous_update=False, layout=W.Layout(width='230px'))
-    stretch.add_class(f'lp-stretch-{t}')
-    morph_to = W.Dropdown(options=[('no morph', None)] + [(l, l) for l in labels], layout=W.Layout(width='110px'))
-    morph_to.add_class(f'lp-morph-{t}')
-    amount = W.FloatSlider(0.3, min=0, max=1, step=0.05, description='amount', continuous_update=False,
-                           style={'description_width': '48px'}, layout=W.Layout(width='170px'))
+        if s % spb == spb - 1 and s < self.pattern.n_steps - 1: btns.append(W.HTML('', layout=W.Layout(width='6px', **_FIX)))
+    st0, mt0, am0 = self._row_values(t)
+    stretch = W.FloatLogSlider(value=st0, base=2, min=-2, max=2, step=0.25, description='stretch', readout_format='.2f',
+                               tooltip='slower and longer (> 1) or shorter (< 1) hits on this row', continuous_update=False,
+                               style={'description_width': '50px'}, layout=W.Layout(width='240px', **_FIX))
+    morph_to = W.Dropdown(options=[('no morph', '')] + [(f'→ {l}', l) for l in labels], value=mt0 if mt0 in labels else '',
+                          tooltip="lean this row's hits towards another class", layout=W.Layout(width='100px', **_FIX))
+    amount = W.FloatSlider(am0, min=0, max=1, step=0.05, description='amount', continuous_update=False,
+                           tooltip='how far towards the other class (0: not at all, 1: all the way)',
+                           style={'description_width': '52px'}, layout=W.Layout(width='215px', **_FIX))
+    stretch.add_class('lp-stretch'); stretch.add_class(f'lp-stretch-{t}')
+    morph_to.add_class('lp-morph'); morph_to.add_class(f'lp-morph-{t}'); amount.add_class('lp-amount'); amount.add_class(f'lp-amount-{t}')
     for w_ in (stretch, morph_to, amount): w_.observe(lambda _, t=t: self._row_changed(t), 'value')
     self._row_controls[t] = (stretch, morph_to, amount)
-    take = W.Button(description='take point', layout=W.Layout(width='90px', display='' if self.source is not None else 'none'))
+    take = W.Button(description='take point', tooltip='play the point of the linked sliders or map on this row',
+                    layout=W.Layout(width='90px', display='' if self.source is not None else 'none', **_FIX))
     take.on_click(lambda _, t=t: self._guard(lambda: self.take_point(t)))
-    name = W.HTML(f'<b style="font:12px monospace">{html.escape(tr.name[:10]):>10}</b>', layout=W.Layout(width='80px'))
-    mute = W.ToggleButton(tr.mute, description='M', tooltip='mute this row', layout=W.Layout(width='30px'))
-    solo = W.ToggleButton(tr.solo, description='S', tooltip='play only the soloed rows', layout=W.Layout(width='30px'))
+    nm = tr.name if len(tr.name) <= 10 else tr.name[:9] + '…'
+    name = W.HTML(f'<b title="{html.escape(tr.name)}" style="font:12px monospace">{html.escape(nm)}</b>', layout=W.Layout(width='80px', **_FIX))
+    name.add_class('lp-row-name')
+    mute = W.ToggleButton(tr.mute, description='M', tooltip='mute this row', layout=W.Layout(width='32px', padding='0', **_FIX))
+    solo = W.ToggleButton(tr.solo, description='S', tooltip='play only the soloed rows', layout=W.Layout(width='32px', padding='0', **_FIX))
     mute.add_class(f'lp-mute-{t}'); solo.add_class(f'lp-solo-{t}')
     self.mute_buttons.append(mute); self.solo_buttons.append(solo)
     mute.observe(lambda ch, t=t: self._edit(lambda p: setattr(p.tracks[t], 'mute', bool(ch['new']))), 'value')
     solo.observe(lambda ch, t=t: self._edit(lambda p: setattr(p.tracks[t], 'solo', bool(ch['new']))), 'value')
-    return W.HBox([name, mute, solo] + btns + [stretch, morph_to, amount, take])
+    return W.HBox([name, mute, solo] + btns + [stretch, morph_to, amount, take], layout=W.Layout(flex_flow='row nowrap'))
 
 # %% ../nbs/13_widgets.ipynb #4c65843d
 @patch
@@ -914,7 +1133,9 @@ def _guard(self:Sequencer, fn):
 
 @patch
 def _edit(self:Sequencer, fn):
-    if not self._quiet: self._guard(lambda: (fn(self.pattern), self.render()))
+    if self._quiet: return
+    self._remember(self.pattern.copy())
+    self._guard(lambda: (fn(self.pattern), self.render()))
 
 @patch
 def _row(self:Sequencer, track) -> int: return self.pattern.tracks.index(self.pattern.track(track))
@@ -925,7 +1146,7 @@ def _on(self:Sequencer, t) -> list: return [s for s in range(self.pattern.n_step
 def _row_fields(self:Sequencer, t) -> dict:
     stretch, morph_to, amount = self._row_controls[t]
     out = {'stretch': stretch.value}
-    out['morph'] = {'to': morph_to.value, 'amount': amount.value} if morph_to.value is not None and self.pattern.tracks[t].z is None else None
+    out['morph'] = {'to': morph_to.value, 'amount': amount.value} if morph_to.value and self.pattern.tracks[t].z is None else None
     return out
 
 @patch
@@ -941,6 +1162,7 @@ def click(self:Sequencer,
          ) -> Sequencer:
     "What a click on a cell does: off → velocity 1 → 0.6 → 0.3 → off."
     t = self._row(track)
+    self._remember(self.pattern.copy())
     c = self.pattern.cell(t, step)
     if c is None: self.pattern.set(t, step, velocity=VELOCITIES[0], **self._row_fields(t))
     else:
@@ -962,12 +1184,12 @@ def set_row(self:Sequencer,
     "Set a row's stretch and morph, as its controls do: the row's cells follow, and the loop re-renders."
     t = self._row(track)
     st, mt, am = self._row_controls[t]
-    if morph is not ... and morph is not None and morph not in [v for _, v in mt.options]:
+    if morph is not ... and morph is not None and (not morph or morph not in [v for _, v in mt.options]):
         raise ValueError(f"unknown class {morph!r} to morph towards; this model knows {[v for _, v in mt.options][1:]}")
     self._quiet = True                                   # one edit and one render for all three controls
     try:
         if stretch is not None: st.value = float(stretch)
-        if morph is not ...: mt.value = morph
+        if morph is not ...: mt.value = morph or ''
         if amount is not None: am.value = float(amount)
     finally: self._quiet = False
     self._row_changed(t)
@@ -983,6 +1205,7 @@ def set(self:Sequencer,
     p = self.pattern.copy()                              # checked first: a bad value raises and changes nothing
     if tempo is not None: p.tempo = tempo
     if swing is not None: p.swing = swing
+    self._remember(self.pattern.copy())
     self._quiet = True
     try:
         for v, sl in ((tempo, self.tempo_slider), (swing, self.swing_slider)):
@@ -1002,6 +1225,7 @@ def take_point(self:Sequencer, track) -> Sequencer:
     if z is None: raise ValueError("the source widget has no point yet (click on the map first)")
     t = self._row(track)
     tr = self.pattern.tracks[t]
+    self._remember(self.pattern.copy())
     tr.z, tr.label = [float(v) for v in torch.as_tensor(z).reshape(-1)], None
     on = self._on(t)
     if on: self.pattern.set(t, on, z=tr.z)
@@ -1011,6 +1235,7 @@ def take_point(self:Sequencer, track) -> Sequencer:
 def set_pattern(self:Sequencer, pattern:Pattern) -> Sequencer:
     "Show and play another pattern."
     if not isinstance(pattern, Pattern): raise TypeError(f"set_pattern takes a Pattern, got {type(pattern).__name__}")
+    self._remember(self.pattern.copy())
     self.pattern, self._row_controls, self._quiet = pattern.copy(), {}, True
     try: self.tempo_slider.value, self.swing_slider.value = self.pattern.tempo, self.pattern.swing
     finally: self._quiet = False
@@ -1060,3 +1285,10 @@ def sequencer(model, # any latentplay model (rows play its classes, or latent po
               **kwargs) -> Sequencer:
     "A neural step sequencer: click cells, set tempo, swing, stretch and morph; the loop re-renders and plays."
     return Sequencer(model, pattern, **kwargs)
+
+# %% ../nbs/13_widgets.ipynb #5b0e2a30
+@patch
+def _undo(self:Sequencer, p):
+    self.set_pattern(p)
+    self._history.pop()                       # set_pattern kept the state undone: that was no edit
+    self.undo_button.disabled = not self._history

@@ -54,7 +54,7 @@ def tmp_user_folder(tmp_path, gm_drums):
         (root / cls).mkdir(parents=True)
         for j, s in enumerate(_pick(gm_drums, 2, label=cls, kit='Standard', velocity=108)):
             rel = f"{cls}/{cls}{j}.{ext}"
-            s.resample(sr).save(root / rel, overflow='clip'); good[rel] = cls
+            s.resample(sr).save(root / rel, level='as is', overflow='clip'); good[rel] = cls
     kick, snare = _pick(gm_drums, 1, label='kick')[0], _pick(gm_drums, 1, label='snare', velocity=127)[0]
     sf.write(root / 'kick' / 'surround.wav', np.stack([kick.audio * g for g in np.linspace(0.2, 1.0, 6)], 1), 22050)
     good['kick/surround.wav'] = 'kick'

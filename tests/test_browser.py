@@ -47,6 +47,16 @@ def loaded_duration(page, root, expected, tol=0.05):
     return d
 
 
+_JS_TRUNCATED = """(root) => [...document.querySelectorAll(root + ' .widget-label, ' + root + ' button, ' + root + ' .widget-readout, '
+    + root + ' .lp-row-name, ' + root + ' select')].filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+    .map(e => (e.innerText || e.value || e.className).slice(0, 30))"""
+
+
+def truncated(page, root):
+    "The visible labels, buttons, readouts and menus under `root` whose text does not fit (cut off, shown with '...')."
+    return page.evaluate(_JS_TRUNCATED, root)
+
+
 # -------------------------------------------------------------------------------------------------- the harness
 def test_harness_intslider(lab, page):
     "The harness itself, with a plain ipywidgets slider: dragging and the keyboard reach the kernel."
@@ -218,8 +228,30 @@ def test_latent_map(lab, page):
     h_px = (frame['y1'] - frame['y0']) / (frame['yr'][1] - frame['yr'][0])
     assert np.hypot((sx - x) * w_px, (sy - y) * h_px) < 4, f'clicked sound {i} at {x, y}, selected {sel} at {sx, sy}'
     assert same, f'w.sound is not corpus sound {sel}'
-    wait_audio_change(page, root, src1)
+    src2 = wait_audio_change(page, root, src1)
     loaded_duration(page, root, nb.py('w.sound.duration'))
+
+    first = sel
+    # click between dots (the emptiest spot among them): the blend of the neighbours, held for the seconds slider
+    gx, gy = nb.py(pre="import torch; _x = w.map.xy; _g = torch.cartesian_prod(torch.linspace(*np.percentile(_x[:, 0], [10, 90]).tolist(), 25), "
+                   "torch.linspace(*np.percentile(_x[:, 1], [10, 90]).tolist(), 25))",
+                   expr="_g[torch.cdist(_g, _x).min(1).values.argmax()].tolist()")
+    page.mouse.click(*to_page(plot_frames(page, root)[0], gx, gy))
+    settle(nb)
+    sel, status, dur, want = nb.py('[w.selected, w.status.value, w.sound.duration, w.seconds_slider.value]')
+    shot(page, 'blend', root)
+    assert sel is None and 'blend' in status, f'a click between dots: selected {sel}, status {status!r}'
+    assert abs(dur - want) < 0.05, (dur, want)
+    src3 = wait_audio_change(page, root, src2)
+    # a legend beside the plot (not over it), axes in words, nothing cut short
+    assert page.locator(f'{root} .bk-Canvas').first.is_visible()
+    assert nb.py('[w.legend.visible, w.figure.xaxis[0].axis_label.startswith("main direction 1")]') == [True, True]
+    assert truncated(page, root) == [], f'cut-off labels: {truncated(page, root)}'
+    # undo goes back to the recording clicked before
+    page.locator(f'{root} button.lp-undo').click()
+    page.wait_for_function("(c) => document.querySelector(c).innerText.includes('undone')", arg=f'{root} .lp-status', timeout=20_000)
+    assert nb.py('w.selected') == first, 'undo did not go back to the clicked recording'
+    wait_audio_change(page, root, src3)
 
 
 # -------------------------------------------------------------------------------------------------- descriptor target
@@ -322,5 +354,30 @@ def test_sequencer(lab, page):
         expr="[w.pattern.tracks[0].mute, bool(np.allclose(w.sound.audio, lp.render_pattern(m, _p).audio, atol=1e-5))]")
     assert muted is True, 'the M button did not mute the kick row'
     assert same_as_snare_only, 'with the kick row muted the loop should be the snare alone'
-    wait_audio_change(page, root, src2)
+    src3 = wait_audio_change(page, root, src2)
     shot(page, 'muted', root)
+
+    # at the default width nothing is cut short, and the row controls keep their size
+    assert truncated(page, root) == [], f'cut-off labels: {truncated(page, root)}'
+    track = page.locator(f'{root} .lp-stretch-0 .noUi-target').first.bounding_box()
+    assert track['width'] > 60, f'the stretch slider is {track["width"]:.0f} px wide'
+    assert page.locator(f'{root} .lp-steps').first.inner_text().split()[:4] == ['1', '2', '3', '4'], 'no step numbers'
+
+    # undo (the button) takes the mute back
+    page.locator(f'{root} button.lp-undo').click()
+    settle(nb)
+    assert nb.py('w.pattern.tracks[0].mute') is False, 'undo did not unmute the kick row'
+    src4 = wait_audio_change(page, root, src3)
+
+    # a pattern set from a script: the morph menu shows the row's class
+    nb.py(pre="_p = w.pattern.copy(); _p.set('snare', [4], morph={'to': 'kick', 'amount': 0.5}); w.set_pattern(_p)", expr="1")
+    settle(nb)
+    page.wait_for_function("(s) => { const e = document.querySelector(s); return e && e.selectedOptions[0] && "
+                           "e.selectedOptions[0].text.includes('kick'); }", arg=f'{root} .lp-morph-1 select', timeout=20_000)
+    shot(page, 'morph', root)
+
+    # save sound: one click, a numbered file in ./latentplay-work
+    page.locator(f'{root} button.lp-save-sound').click()
+    page.wait_for_function("(c) => document.querySelector(c).innerText.includes('saved')", arg=f'{root} .lp-status', timeout=30_000)
+    saved = nb.py("sorted(p.name for p in __import__('pathlib').Path('latentplay-work').glob('pattern*.wav'))")
+    assert 'pattern.wav' in saved, saved

@@ -79,7 +79,7 @@ def test_docs_preprocessing_builds_every_page(tmp_path):
     from nbconvert import HTMLExporter
     import nbformat
     work = tmp_path / 'proj'
-    shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns('.venv', '.git', '_proc', '_docs', 'demo', 'build', '__pycache__'))
+    shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns('.venv', '.git', '_proc', '_docs', 'demo', 'build', '__pycache__', '_site', 'latentplay-work', 'artifacts'))
     exe = Path(sys.executable).parent / 'nbdev-proc-nbs'
     r = subprocess.run([str(exe)], cwd=work, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]

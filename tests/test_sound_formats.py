@@ -1,5 +1,5 @@
 """Players embed compressed audio: each format round-trips real sounds, every Sound display uses it, downloads stay
-WAV at the sound's level, and scripts/compress_outputs.py rewrites stored WAV players and nothing else."""
+WAV at the level the player plays (as heard, peak -1 dBFS), and scripts/compress_outputs.py rewrites stored WAV players and nothing else."""
 import base64, io, json, re, subprocess, sys
 from pathlib import Path
 
@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 import latentplay.sound as S
-from latentplay.sound import AUDIO_FORMATS, Sound, audio_bytes, wav_bytes
+from latentplay.sound import AUDIO_FORMATS, LISTENING_PEAK, Sound, audio_bytes, wav_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / 'scripts' / 'compress_outputs.py'
@@ -33,17 +33,17 @@ def _decode(data):
 
 @pytest.mark.parametrize('fmt', list(AUDIO_FORMATS))
 def test_round_trip_of_real_sounds(clips, fmt):
-    "Length and rate come back exactly; the level is the player's (peak 0.99, same RMS); the lossy format stays close."
+    "Length and rate come back exactly; the level is the player's (as heard: peak -1 dBFS, same RMS); the lossy format stays close."
     from latentplay.dsp import lsd, sc
     for name, s in clips.items():
         data, mime = audio_bytes(s.audio, s.sr, fmt)
         assert mime == AUDIO_FORMATS[fmt][2]
         a, sr = _decode(data)
-        ref = s.audio * np.float32(0.99 / s.peak)
+        ref = s.as_heard().audio
         assert sr == s.sr == 22050 and len(a) == len(s), (name, fmt)
         assert abs(np.sqrt(np.mean(a ** 2) / np.mean(ref ** 2)) - 1) < 0.05, (name, fmt)
         if fmt == 'ogg':
-            assert 0.9 < np.abs(a).max() < 1.2, (name, np.abs(a).max())
+            assert 0.9 * LISTENING_PEAK < np.abs(a).max() < 1.2 * LISTENING_PEAK, (name, np.abs(a).max())
             assert float(lsd(ref, a)) < 15 and float(sc(ref, a)) < 0.2, (name, float(lsd(ref, a)), float(sc(ref, a)))
         else:
             np.testing.assert_allclose(a, ref, atol=1e-4)                         # lossless 16 bit
@@ -56,7 +56,8 @@ def test_vorbis_is_much_lighter(clips):
     assert ogg < 0.3 * wav, (ogg, wav)
 
 
-def test_downloads_keep_the_level(clips):
+def test_downloads_as_is_keep_the_samples(clips):
+    "Asked for the samples as they are (normalize=False), WAV and FLAC bytes hold them unchanged."
     quiet = clips['notes'].gain(-20)
     a, sr = _decode(wav_bytes(quiet.audio, quiet.sr, normalize=False))
     np.testing.assert_allclose(a, quiet.audio, atol=1e-4)
@@ -155,7 +156,7 @@ def test_compress_outputs_rewrites_players_only(tmp_path, clips):
     assert len(payloads) == 2 and f'type=\\"{mime}\\"' in text
     for b in payloads:
         a, sr = _decode(base64.b64decode(b))
-        assert sr == s.sr and len(a) == len(s) and abs(np.abs(a).max() - 0.99) < 0.1   # the level the page had
+        assert sr == s.sr and len(a) == len(s) and abs(np.abs(a).max() - LISTENING_PEAK) < 0.1   # the level the page had
     # everything else is byte for byte what it was: sources, text, pictures, a WAV that is not one
     pat = re.compile(r'data:audio/[a-z-]+;base64,[A-Za-z0-9+/=]+|type=\\"audio/[a-z-]+\\"')
     assert pat.sub('X', text) == pat.sub('X', before.decode())

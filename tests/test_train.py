@@ -87,3 +87,30 @@ def test_fit_loop_records_and_resumes():
     assert all(h['stage'] == 's1' for h in st['history'])
     st2 = fit_loop(step, Budget(max_steps=15), start={k: st[k] for k in ('step', 'seconds', 'history')}, progress=False)
     assert st2['step'] == 15 and len(st2['history']) == 16
+
+
+def test_progress_in_words():
+    "The bar leads with words: the stage, its share of the budget, what comes next and the time left (issue 16)."
+    from latentplay.train import Stages, duration_words, _words
+    assert [duration_words(s) for s in (3, 72, 120, 3900)] == ['3 s', '1 min 12 s', '2 min', '1 h 5 min']
+    plan = Stages(Budget(minutes=2), {'grains': ('learning the grains', 0.75), 'sequence': ('learning the sequences', 0.25)})
+    assert plan.words('grains', 500, 72) == 'learning the grains: 1 min 12 s of 1 min 30 s; then learning the sequences, 30 s (48 s left)'
+    assert plan.words('sequence', 9, 10) == 'learning the sequences: 10 s of 30 s'
+    assert _words(plan, plan.budgets['grains'], 'grains', 'grains', {'step': 1, 'seconds': 6}).startswith('learning the grains: 6 s of 1 min 30 s')
+    assert _words(None, Budget(minutes=1), 'fit', 'fit', {'step': 1, 'seconds': 6}) == 'fit: 6 s of 1 min'
+
+
+def test_a_job_stops_the_fit_loop_between_steps():
+    "A background job's stop ends the loop after the current step, with a checkpoint and no warning."
+    import time, warnings
+    from latentplay.train import train_in_background
+    saved = []
+    def fit(data, checkpoint=None, resume=False, progress=True):
+        return fit_loop(lambda i, p: time.sleep(0.01) or {'loss': 1.0}, Budget(max_steps=10_000),
+                        checkpoint=lambda s: saved.append(s['step']), progress=progress)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        job = train_in_background(fit, None)
+        while not job.history: time.sleep(0.01)
+        job.stop()
+    assert job.status == 'stopped' and job.result['interrupted'] and saved[-1] == job.result['step'] < 10_000

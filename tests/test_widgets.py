@@ -82,10 +82,11 @@ def test_errors_are_shown_and_kept_not_raised(drums):
 
 
 def test_player_download_keeps_the_level(drums):
-    "The audio element plays normalised; the download link holds the sound at its own level (scaled only to avoid clipping)."
+    "What you hear is what you download: the link holds the sound as the player plays it (peak at LISTENING_PEAK, issue 16)."
+    from latentplay.sound import LISTENING_PEAK
     import base64, io, re, soundfile as sf
     quiet = Sound(0.1 * drums.generate('snare', seed=2).normalize().audio, drums.sr)
-    for s, peak in ((quiet, 0.1), (Sound(2 * quiet.audio / 0.1, quiet.sr), 0.99)):
+    for s, peak in ((quiet, LISTENING_PEAK), (Sound(2 * quiet.audio / 0.1, quiet.sr), LISTENING_PEAK)):
         href = re.search(r'href="data:audio/wav;base64,([^"]+)"', player(s).link.value).group(1)
         a, sr = sf.read(io.BytesIO(base64.b64decode(href)), dtype='float32')
         assert sr == s.sr and len(a) == len(s) and abs(np.abs(a).max() - peak) < 2e-3
@@ -94,12 +95,14 @@ def test_player_download_keeps_the_level(drums):
 def test_player_saves_and_refuses_to_clip(tmp_path, drums):
     s = drums.generate('kick', seed=1)
     p = player(s)
-    assert p.save(tmp_path / 'kick.wav').exists()
-    assert np.allclose(load(tmp_path / 'kick.wav').audio, s.audio, atol=1e-3)
+    assert p.save(tmp_path / 'kick.wav').exists()                      # as heard (issue 16's level policy)
+    assert np.allclose(load(tmp_path / 'kick.wav').audio, s.as_heard().audio, atol=1e-3)
+    assert np.allclose(load(p.save(tmp_path / 'raw.wav', level='as is')).audio, s.audio, atol=1e-3)
     loud = player(Sound(np.full(2205, 1.5, np.float32), 22050))
     with pytest.raises(ValueError, match='clip'):
-        loud.save(tmp_path / 'loud.wav')
+        loud.save(tmp_path / 'loud.wav', level='as is')
     assert not (tmp_path / 'loud.wav').exists()
+    assert np.abs(load(loud.save(tmp_path / 'heard.wav')).audio).max() < 1.0
     with pytest.raises(ValueError, match='no sound'):
         from latentplay.widgets import Player
         Player().save(tmp_path / 'none.wav')
@@ -200,3 +203,68 @@ def test_player_embeds_compressed_audio(drums):
     p = player(drums.generate('kick', seed=1))
     assert p.audio.value[:4] == b'OggS' and p.audio.format == 'ogg'
     assert 'href="data:audio/wav;base64,' in p.link.value
+
+
+def test_map_click_between_dots_plays_the_blend(bare, small_corpus):
+    lm = latent_map(bare, small_corpus, threaded=False, autoplay=False)
+    lm.tap(*lm.map.xy[2].tolist())                                   # on a dot: that recording
+    assert lm.selected == 2 and lm.sound is lm.map.sounds[2] and 'recording' in lm.status.value
+    g = torch.cartesian_prod(torch.linspace(-2, 2, 21), torch.linspace(-2, 2, 21))
+    gap = g[torch.cdist(g, lm.map.xy).min(1).values.argmax()].tolist()
+    lm.tap(*gap)                                                     # between dots: the lifted point, held
+    assert lm.selected is None and 'blend' in lm.status.value
+    assert abs(lm.sound.duration - lm.seconds_slider.value) < 0.03
+    assert torch.allclose(lm.path[0], lm.map.lift(torch.tensor(gap)), atol=1e-4)
+    assert lm.legend.visible and not lm.colorbar.visible
+    lm.recolor('loudness')
+    assert not lm.legend.visible and lm.colorbar.visible and lm.colorbar.title == 'loudness (dB)'
+    lm.undo(); assert lm.selected == 2 and lm.sound is lm.map.sounds[2]   # back to the recording
+    lm.undo(); assert lm.sound is None and 'nothing' not in lm.status.value
+    lm.undo(); assert 'nothing to undo' in lm.status.value
+
+
+def test_sequencer_rows_show_the_pattern_and_undo(bare):
+    q = sequencer(bare, threaded=False, autoplay=False)
+    p = q.pattern.copy(); p.set('snare', [4, 12], stretch=2.0, morph={'to': 'kick', 'amount': 0.6}); p.tempo = 90
+    q.set_pattern(p)
+    assert [c.value for c in q._row_controls[1]] == [2.0, 'kick', 0.6]       # the morph menu shows the row's value
+    assert [c.value for c in q._row_controls[0]] == [1.0, '', 0.3]
+    before = q.pattern.copy()
+    q.click('kick', 0); q.set(tempo=120); q.set_row('snare', stretch=0.5)
+    assert q.pattern.tempo == 120 and q.pattern.cell('kick', 0) is not None
+    q.undo(); assert q.pattern.cell('snare', 4)['stretch'] == 2.0 and q._row_controls[1][0].value == 2.0
+    q.undo(); assert q.pattern.tempo == 90 and q.tempo_slider.value == 90
+    q.undo(); assert q.pattern == before and q.cells[0, 0].style.button_color != 'rgba(31, 78, 121, 1.00)'
+    assert len(q.sound) == q.pattern.loop_samples(bare.sr)
+
+
+def test_descriptor_target_says_when_stale_and_undoes(bare):
+    dt = descriptor_target(bare, 'centroid', seconds=1.0, threaded=False, autoplay=False)
+    dt.set_target('centroid', [800, 3000])
+    assert 'follows the curve within' in dt.status.value and 'latents tried' in dt.status.value and not dt.stale
+    dt.set(seconds=2.0)
+    assert dt.stale and 'press <b>synthesize</b>' in dt.status.value and dt._achieved_lines['centroid'].line_color == '#aaaaaa'
+    assert abs(dt.sound.duration - 1.0) < 0.05                    # the old sound stays, marked as old
+    dt.synthesize(); assert not dt.stale and abs(dt.sound.duration - 2.0) < 0.05
+    first = dt.result
+    dt.set_target('centroid', [3000, 500])
+    dt.undo()
+    assert dt.targets['centroid'][0] < dt.targets['centroid'][-1] and dt.result is first
+
+
+def test_save_sound_numbers_files_and_saves_what_you_hear(bare, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    w = sliders(bare, n_axes=2, threaded=False, autoplay=False)
+    a = w.save_sound()
+    assert a == tmp_path / 'latentplay-work' / 'sliders.wav'
+    b = w.save_sound()
+    c = w.save_sound('my hit')
+    d = w.save_sound('../../escape.flac', folder=tmp_path / 'out')
+    assert b.name == 'sliders-2.wav' and c.name == 'my hit.wav' and d == tmp_path / 'out' / 'escape.flac'
+    heard = load(a).audio
+    assert abs(np.abs(heard).max() - np.abs(w.sound.as_heard().audio).max()) < 1e-3
+    raw = w.save_sound(level='as is')
+    assert np.allclose(load(raw).audio, w.sound.audio, atol=1e-3)
+    w.save_name.value = 'from the box'; w.save_button.click()
+    assert (tmp_path / 'latentplay-work' / 'from the box.wav').exists() and 'saved' in w.status.value
+    with pytest.raises(ValueError, match='nothing to undo'): w.undo()
