@@ -118,6 +118,11 @@ def _section(out:Path, key:str, title:str, text:str, s:Sound, extra:str='') -> s
             f'<audio controls src="{wav.name}"></audio><br/><code>{wav.name}</code> — {s.duration:.1f} s; median over its sounding frames: {stats}{extra}</section>')
 
 # %% ../nbs/90_demo.ipynb #351844e1
+def _apart(lsd:float, more:str='') -> str:
+    "How far a rebuilt sound is from the original, in words first (log-spectral distance: 0 dB is identical)."
+    words = 'very close to' if lsd < 6 else 'close to' if lsd < 10 else 'recognisably like' if lsd < 16 else 'far from'
+    return f"; {words} the original (log-spectral distance {lsd:.1f} dB{more})"
+
 def _sections(out:Path, notes, drums, textures) -> tuple[list, dict, dict]:
     "Render every sound of the page into `out`; returns the HTML sections and the measurements behind them."
     cello = min(notes.filter(instrument='Cello'), key=lambda s: abs(s.meta['pitch'] - 48))
@@ -131,12 +136,12 @@ def _sections(out:Path, notes, drums, textures) -> tuple[list, dict, dict]:
         _section(out, 'textures', 'Textures', 'One clip per class of the built-in gm-textures corpus.', texture_collage(textures)),
         _section(out, 'cello', 'A cello note', 'The original: a C3 from gm-notes.', cello),
         _section(out, 'cello_griffin_lim', 'Rebuilt from its magnitudes', 'Griffin-Lim (64 iterations) estimates the phase the magnitude spectrogram threw away.',
-                 pn['griffin_lim'], f"; LSD {pn['lsd_griffin_lim']:.2f} dB, SC {pn['sc_griffin_lim']:.3f}"),
+                 pn['griffin_lim'], _apart(pn['lsd_griffin_lim'], f", SC {pn['sc_griffin_lim']:.3f}")),
         _section(out, 'cello_filtered_noise', 'Played as filtered noise', 'Each frame of the note becomes a filter applied to white noise: its spectral envelope without its pitch.',
-                 pn['filtered_noise'], f"; LSD {pn['lsd_filtered_noise']:.2f} dB"),
+                 pn['filtered_noise'], _apart(pn['lsd_filtered_noise'])),
         _section(out, 'loop_resynthesis', 'The drum loop, rebuilt by a neural granular model',
                  'Every grain of the loop is encoded into the latent space of the pretrained drum model and synthesized back from it: no original grain is stored.',
-                 ng['loop_resynthesis'], f"; LSD {ng['lsd_loop']:.2f} dB"),
+                 ng['loop_resynthesis'], _apart(ng['lsd_loop'])),
         _section(out, 'generated_hits', 'Generated drum hits', 'New hits sampled per class (kick, snare, hi-hat, tom, clap, cymbal) from the temporal level of the drum model.', ng['generated_hits']),
         _section(out, 'texture_circle', 'A circle through the texture space', 'Two turns of a circle in the main plane of the texture model\'s latent space, synthesized grain by grain.', ng['texture_circle']),
         _section(out, 'texture_spiral', 'A spiral through the texture space', 'A spiral outwards from the centre of the same plane.', ng['texture_spiral']),

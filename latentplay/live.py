@@ -90,6 +90,10 @@ def close(self:TrainingMonitor, _close=W.VBox.close):   # bound now: `close` als
     self._closed.set(); _close(self)
 
 @patch
+def __repr__(self:TrainingMonitor):
+    return f"TrainingMonitor({self.job.progress['words']}): a live widget, run the notebook to see it"
+
+@patch
 def snapshot(self:TrainingMonitor):
     "A static view (words and plot) for pages without a kernel."
     from IPython.display import HTML

@@ -350,6 +350,9 @@ def atomic_write(path, # the file to create or replace
                 ):
     "Write into a temporary file beside `path`, then rename it over `path`: nobody ever sees half a file, and an error leaves any old file untouched."
     path = Path(path)
+    kind = special_kind(path) if os.path.lexists(path) else None
+    if kind not in (None, 'a dangling symlink'):           # a device or a pipe is never replaced by a file
+        raise ValueError(f"{path} is {kind}, not a file; latentplay writes only regular files: choose another name")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.' + path.name, suffix='.part')
     try:
@@ -396,7 +399,9 @@ def save(self:Sound,
         if overflow == 'normalize': a = self.normalize().audio
         elif overflow == 'clip': a = np.clip(a, -1, 1)
         else: raise ValueError(f"the peak is {self.peak:.2f} > 1 and would clip; pass overflow='normalize' or 'clip', or use subtype='FLOAT'")
-    with atomic_write(path) as f: sf.write(f, a, self.sr, format=fmt, subtype=subtype)
+    buf = io.BytesIO()                                     # encoded in memory first: a full disk is an OSError, not a codec error
+    sf.write(buf, a, self.sr, format=fmt, subtype=subtype)
+    with atomic_write(path) as f: f.write(buf.getvalue())
     return path
 
 # %% ../nbs/00_sound.ipynb #32737ac5

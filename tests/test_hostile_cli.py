@@ -154,8 +154,6 @@ def test_full_disk_and_places_that_cannot_be_written(work, tmp_path):
         user_error(run_cli('resynth', w / 'drums.lp', w / 'in.wav', ro / 'o.wav'), 'permission denied')
 
 
-@pytest.mark.xfail(reason="Sound.save lets soundfile write into the file object: ENOSPC inside its cffi callback "
-                          "becomes an AssertionError (nbs/00_sound.ipynb: encode into memory, then write the bytes)")
 def test_sound_on_a_full_disk(work, tmp_path):
     "A sound written to a full disk: one line naming the file, nothing half-written (1 check, root only)."
     small = tmp_path / 'small'

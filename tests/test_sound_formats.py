@@ -1,6 +1,6 @@
 """Players embed compressed audio: each format round-trips real sounds, every Sound display uses it, downloads stay
 WAV at the level the player plays (as heard, peak -1 dBFS), and scripts/compress_outputs.py rewrites stored WAV players and nothing else."""
-import base64, io, json, re, subprocess, sys
+import base64, io, json, os, re, subprocess, sys
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +167,16 @@ def test_compress_outputs_rewrites_players_only(tmp_path, clips):
     assert rc == 0 and out['changed'] == 0 and p.read_text() == text
     r = subprocess.run([sys.executable, str(SCRIPT), '--check', str(p)], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and json.loads(r.stdout)['changed'] == 0, r.stderr    # and from the command line
+
+
+def test_save_never_replaces_a_device_or_a_pipe(tmp_path):
+    "A destination that is a device (through a link) or a FIFO is refused, and stays what it was."
+    import stat
+    from latentplay.sound import Sound
+    s = Sound(np.full(100, 0.1, np.float32), 22050)
+    (tmp_path / 'null.wav').symlink_to('/dev/null')
+    os.mkfifo(tmp_path / 'pipe.wav')
+    for name, kind in (('null.wav', 'a character device'), ('pipe.wav', 'a FIFO')):
+        with pytest.raises(ValueError, match=f"is {kind}, not a file"): s.save(tmp_path / name)
+    assert stat.S_ISCHR(os.stat('/dev/null').st_mode) and stat.S_ISFIFO(os.stat(tmp_path / 'pipe.wav').st_mode)
+    assert s.save(tmp_path / 'fine.wav').stat().st_size > 44
