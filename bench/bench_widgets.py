@@ -64,7 +64,7 @@ def main():
                                      corpus_sounds=len(lm.map), target_ms=100)
 
     # a fast drag in the background: renders are replaced, not queued
-    wt = sliders(m, seconds=1.0, autoplay=False)
+    wt = sliders(m, seconds=1.0, threaded=True, autoplay=False)   # as in a live kernel
     wt.wait(60)
     before = wt._renderer.rendered
     t0 = time.perf_counter()
