@@ -36,7 +36,7 @@ _API = {
     'maps': ['principal_axes', 'from_axes', 'to_axes', 'sound_at', 'shape_path', 'latent_steps', 'CorpusMap', 'stroke_path',
              'draw_sound', 'plot_map', 'point_colors'],
     'widgets': ['player', 'sliders', 'latent_map', 'descriptor_target', 'sequencer', 'Player', 'Sliders', 'LatentMap',
-                'DescriptorTarget', 'Sequencer', 'Snapshot'],
+                'DescriptorTarget', 'Sequencer', 'Snapshot', 'stop_all'],
     'live': ['training_monitor', 'TrainingMonitor'],
 }
 _MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'models', 'granular', 'catart', 'paths',

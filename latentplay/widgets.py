@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import ipywidgets as W
+try: import anywidget                   # the browser-side player (in the `lab` extra)
+except ImportError: anywidget = None
+import traitlets
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from .sound import Sound, audio_bytes, wav_bytes, thumbnail_png, PLAYER_FORMAT
@@ -22,8 +25,8 @@ from .patterns import Pattern, render_pattern, save_pattern, load_pattern, plot_
 
 # %% auto #0
 __all__ = ['EXIT_WAIT_SECONDS', 'MAX_PLAYER_SECONDS', 'WORK_FOLDER', 'MAX_UNDO', 'MAP_COLORS', 'DOT_PIXELS', 'TARGET_RANGES',
-           'VELOCITIES', 'Latest', 'Player', 'player', 'Snapshot', 'Sliders', 'sliders', 'LatentMap', 'latent_map',
-           'DescriptorTarget', 'descriptor_target', 'Sequencer', 'sequencer']
+           'VELOCITIES', 'Latest', 'stop_all', 'Player', 'player', 'Snapshot', 'Sliders', 'sliders', 'LatentMap',
+           'latent_map', 'DescriptorTarget', 'descriptor_target', 'Sequencer', 'sequencer']
 
 # %% ../nbs/13_widgets.ipynb #28890399
 def _live_kernel() -> bool:
@@ -117,6 +120,148 @@ def _close_renderers():
     end = time.monotonic() + EXIT_WAIT_SECONDS
     for r in list(_RENDERERS): r.close(max(0.0, end - time.monotonic()))
 
+# %% ../nbs/13_widgets.ipynb #4a72e13c
+_SYNTH_JS = r"""// latentplay's browser-side player: loops (or plays once) the current sound through Web Audio and crossfades to each
+// new one; one AudioContext, one master gain and one registry of players for the whole page (window.__latentplay).
+function G() {
+  if (window.__latentplay) return window.__latentplay;
+  const ctx = new (window.AudioContext || window.webkitAudioContext)();
+  const master = ctx.createGain(); master.connect(ctx.destination);
+  const g = window.__latentplay = {ctx, master, volume: 0.8, players: new Set(),
+    stopAll() { for (const p of g.players) p.stop(true); },
+    setVolume(v) { g.volume = v; master.gain.setTargetAtTime(v, ctx.currentTime, 0.01); for (const p of g.players) p.showVolume(); },
+    resume() { if (ctx.state === 'suspended') ctx.resume(); }};
+  master.gain.value = g.volume;
+  for (const ev of ['pointerdown', 'keydown']) document.addEventListener(ev, g.resume, {capture: true});  // a gesture unlocks audio
+  return g;
+}
+
+function render({model, el}) {
+  const g = G(), ctx = g.ctx;
+  let buffer = null, src = null, gain = null, t0 = 0, off = 0, decodes = 0, loading = false;
+  const st = {received: 0, decoded: 0, applied: 0, restarts: 0, elapsed0: 0, lastStep: -1};
+  el.classList.add('lp-synth');
+  el.innerHTML = '<button class="lp-synth-play" title="play or stop this sound">▶</button>'
+    + '<button class="lp-stop-all" title="stop every latentplay player on the page">■ all</button>'
+    + '<input class="lp-volume" type="range" min="0" max="1" step="0.01" title="master volume of every latentplay player">'
+    + '<span class="lp-synth-info"></span>';
+  const [btn, stopAll, vol, info] = el.children;
+  const position = () => {                       // seconds into the buffer now playing
+    if (!src || !buffer) return 0;
+    const p = ctx.currentTime - t0 + off;
+    return model.get('loop') ? p % buffer.duration : Math.min(p, buffer.duration);
+  };
+  const fade = () => Math.max(0.005, model.get('fade_ms') / 1000);
+  function start(buf, from) {                    // play `buf` from `from` s, crossfading from what plays now
+    const now = ctx.currentTime, f = fade();
+    if (src) { const o = src, og = gain; og.gain.cancelScheduledValues(now); og.gain.setValueAtTime(og.gain.value, now);
+               og.gain.linearRampToValueAtTime(0, now + f); o.stop(now + f + 0.01); }
+    else { st.restarts += 1; st.elapsed0 = now; }
+    const s = ctx.createBufferSource(), gn = ctx.createGain();
+    s.buffer = buf; s.loop = model.get('loop');
+    gn.gain.setValueAtTime(0, now); gn.gain.linearRampToValueAtTime(1, now + (src ? f : 0.005));
+    s.connect(gn); gn.connect(g.master);
+    s.onended = () => { if (s === src) { src = gain = null; model.set('playing', false); model.save_changes(); show(); } };
+    s.start(now, from); src = s; gain = gn; t0 = now; off = from; buffer = buf;
+    if (model.get('exclusive')) for (const p of g.players) if (p.model !== model && p.exclusive()) p.stop(true);
+    show();
+  }
+  function stop(tell) {
+    if (src) { const now = ctx.currentTime, o = src; gain.gain.cancelScheduledValues(now); gain.gain.setValueAtTime(gain.gain.value, now);
+               gain.gain.linearRampToValueAtTime(0, now + 0.02); src = gain = null; o.stop(now + 0.03); }
+    if (tell && model.get('playing')) { model.set('playing', false); model.save_changes(); }
+    show();
+  }
+  function play() {                              // playing asked for: start unless it sounds already or a new sound is coming
+    g.resume();
+    Promise.resolve().then(() => { if (!src && buffer && !loading && model.get('playing')) start(buffer, 0); });
+  }
+  async function load() {
+    const v = model.get('value');
+    if (!v || !v.byteLength) return;
+    const my = ++decodes, n = model.get('sent');
+    loading = true; st.received += 1;
+    const bytes = v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength);
+    let buf;
+    try { buf = await ctx.decodeAudioData(bytes); }
+    catch (e) { if (my === decodes) loading = false; info.textContent = 'cannot decode: ' + e; return; }
+    if (my !== decodes) return;                  // a newer sound came meanwhile
+    loading = false; st.decoded += 1; st.applied = n;   // sounds that came while one decoded are skipped
+    if (!model.get('playing')) buffer = buf;
+    else start(buf, src && model.get('loop') ? position() % buf.duration : 0);   // a loop keeps its phase
+    show();
+  }
+  const me = {model, stop, exclusive: () => model.get('exclusive'), showVolume: () => { vol.value = g.volume; }};
+  g.players.add(me);
+  function show() {
+    btn.textContent = src ? '■' : '▶';
+    const p = position();
+    Object.assign(el.dataset, {state: ctx.state, playing: String(!!src), received: String(st.received), decoded: String(st.decoded), applied: String(st.applied),
+      duration: buffer ? buffer.duration.toFixed(4) : '0', position: p.toFixed(4), restarts: String(st.restarts),
+      elapsed: src ? (ctx.currentTime - st.elapsed0).toFixed(4) : '0', loop: String(model.get('loop')),
+      now: ctx.currentTime.toFixed(4), fade: String(model.get('fade_ms'))});
+    info.textContent = buffer ? (src ? (model.get('loop') ? 'looping ' : 'playing ') : '') + buffer.duration.toFixed(2) + ' s' : '';
+    const n = model.get('steps'), box = el.closest('.lp-sequencer');     // the sequencer's playhead
+    if (n > 0 && box) {
+      const step = src && buffer ? Math.floor(p / buffer.duration * n) % n : -1;
+      if (step !== st.lastStep) {
+        for (const c of box.querySelectorAll('.lp-playhead')) c.classList.remove('lp-playhead');
+        if (step >= 0) for (const c of box.querySelectorAll('[class*="lp-cell-"]'))
+          if (c.className.match(/lp-cell-\d+-(\d+)/) && +RegExp.$1 === step) c.classList.add('lp-playhead');
+        st.lastStep = step; el.dataset.step = String(step);
+      }
+    }
+    const a = el.closest('.lp-player') && el.closest('.lp-player').querySelector('audio');
+    if (a && !a.__lpSynth) { a.__lpSynth = true; a.addEventListener('play', () => stop(true)); }  // one sound at a time
+  }
+  btn.onclick = () => { g.resume(); if (src) stop(true); else { model.set('playing', true); model.save_changes(); play(); } };
+  stopAll.onclick = () => g.stopAll();
+  vol.oninput = () => g.setVolume(parseFloat(vol.value));
+  me.showVolume();
+  model.on('change:value', load);
+  model.on('change:playing', () => model.get('playing') ? play() : stop(false));
+  model.on('change:loop', () => { if (src) src.loop = model.get('loop'); });
+  model.on('msg:custom', (m) => { if (m && m.cmd === 'stop_all') g.stopAll(); });
+  const tick = setInterval(show, 40);
+  load();
+  return () => { clearInterval(tick); stop(false); g.players.delete(me); };
+}
+export default {render};
+"""
+
+_SYNTH_CSS = """
+.lp-synth { display: flex; gap: 4px; align-items: center; font: 11px sans-serif; color: #555; margin: 2px 0; }
+.lp-synth button { padding: 0 6px; height: 22px; border: 1px solid #bbb; background: #f4f4f4; border-radius: 3px; cursor: pointer; white-space: nowrap; }
+.lp-synth .lp-volume { width: 80px; }
+.lp-playhead { box-shadow: inset 0 0 0 2px #e07b00 !important; }
+"""
+
+# %% ../nbs/13_widgets.ipynb #5b1ed27f
+_SYNTHS = weakref.WeakSet()     # every browser-side player made in this kernel, for `stop_all`
+
+if anywidget is not None:
+    class Synth(anywidget.AnyWidget):
+        "The browser-side player: loops (or plays once) the current sound and crossfades to each new one (Web Audio)."
+        _esm, _css = _SYNTH_JS, _SYNTH_CSS
+        value = traitlets.Bytes(b'').tag(sync=True)           # the sound, compressed (`audio_bytes`: Ogg)
+        playing = traitlets.Bool(False).tag(sync=True)        # play it (the browser sets it back when it stops)
+        loop = traitlets.Bool(False).tag(sync=True)           # loop it; False: play once
+        exclusive = traitlets.Bool(False).tag(sync=True)      # starting it stops the other exclusive players
+        steps = traitlets.Int(0).tag(sync=True)               # light the sequencer cell under the playhead (0: none)
+        fade_ms = traitlets.Float(50.0).tag(sync=True)        # crossfade to a new sound
+        sent = traitlets.Int(0).tag(sync=True)                # sounds sent so far
+        duration = traitlets.Float(0.0).tag(sync=True)        # of the sound sent last, in seconds
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            _SYNTHS.add(self)
+else: Synth = None
+
+def stop_all():
+    "Stop every latentplay player (what each player's *■ all* button does in the page)."
+    ss = list(_SYNTHS)
+    for s in ss: s.playing = False
+    if ss: ss[0].send({'cmd': 'stop_all'})   # and whatever else plays in the page
+
 # %% ../nbs/13_widgets.ipynb #da3c49d5
 MAX_PLAYER_SECONDS = 120.0  # the longest sound a player holds (longer ones are cut, with a note)
 
@@ -127,12 +272,15 @@ class Player(W.VBox):
                  name:str='latentplay', # file name of the download
                  autoplay:bool=False, # start playing whenever a new sound is set
                  loop:bool=False, # play in a loop
+                 exclusive:bool=False, # starting it stops the other exclusive players of the page (sequencer loops)
                 ):
         self.image = W.Image(format='png', layout=W.Layout(width='240px', height='84px'))
-        self.audio = W.Audio(format=PLAYER_FORMAT, autoplay=autoplay, loop=loop, controls=True, layout=W.Layout(width='240px'))
+        self.synth = Synth(loop=loop, exclusive=exclusive) if Synth is not None else None
+        self.audio = W.Audio(format=PLAYER_FORMAT, autoplay=autoplay and self.synth is None, loop=loop, controls=True,
+                             layout=W.Layout(width='240px'))
         self.link, self.info = W.HTML(), W.HTML()
-        self.name, self.sound = name, None
-        super().__init__([self.image, self.audio, W.HBox([self.link, self.info])], layout=W.Layout(display='none'))
+        self.name, self.sound, self.autoplay = name, None, autoplay
+        super().__init__([self.image] + ([self.synth] if self.synth is not None else []) + [self.audio, W.HBox([self.link, self.info])], layout=W.Layout(display='none'))
         self.add_class('lp-player')
         if sound is not None: self.set(sound)
 
@@ -155,7 +303,23 @@ def set(self:Player, sound:Sound) -> Player:
         lv = sound.level
         self.info.value = (f'<span class="lp-level" style="font:11px monospace;color:{"#a34700" if lv.quiet else "#555"}">'
                            f'{sound.duration:.2f} s, {sound.sr} Hz{note}; {html.escape(str(lv))}</span>')
+    if self.synth is not None:
+        with self.synth.hold_sync():
+            self.synth.value, self.synth.duration, self.synth.sent = data, float(s.duration), self.synth.sent + 1
+            if self.autoplay: self.synth.playing = True
     self.sound = sound
+    return self
+
+@patch
+def play(self:Player) -> Player:
+    "Play the sound in the browser (looped or once, as the player was made)."
+    if self.synth is not None: self.synth.playing = True
+    return self
+
+@patch
+def stop(self:Player) -> Player:
+    "Stop this player's sound in the browser."
+    if self.synth is not None: self.synth.playing = False
     return self
 
 @patch
@@ -198,8 +362,8 @@ class _Widget(W.VBox):
     "Controls, a player, undo and save buttons and a status line around one `Latest` renderer."
     css, undoable = '', False
     renders, error = _after_renders(), _after_renders()
-    def __init__(self, threaded:bool|None=None, autoplay:bool=True, loop:bool=False, name:str='latentplay'):
-        self.player = Player(name=name, autoplay=autoplay, loop=loop)
+    def __init__(self, threaded:bool|None=None, autoplay:bool=True, loop:bool=False, name:str='latentplay', exclusive:bool=False):
+        self.player = Player(name=name, autoplay=autoplay, loop=loop, exclusive=exclusive)
         self.status = W.HTML()
         self.status.add_class('lp-status')
         self._renders, self._error, self._history = 0, None, []
@@ -383,7 +547,7 @@ class Sliders(_Widget):
                  threaded:bool|None=None, # render in the background (None: only in a live Jupyter kernel)
                  autoplay:bool=True, # play each new sound at once
                 ):
-        super().__init__(threaded, autoplay, name='sliders')
+        super().__init__(threaded, autoplay, loop=True, name='sliders')   # a synth: the sound loops while you play
         if shape not in SHAPES: raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
         self.model, self.raw = check_protocol(model, 'lp.sliders'), raw
         self.axes = principal_axes(model, raw)
@@ -1018,8 +1182,9 @@ class Sequencer(_Widget):
                  source=None, # a slider or map widget whose point rows can take (`take_point`)
                  threaded:bool|None=None, # render in the background (None: only in a live Jupyter kernel)
                  autoplay:bool=True, # play each new sound at once
+                 exclusive:bool=True, # starting this loop stops the other sequencers' loops (False: they play together)
                 ):
-        super().__init__(threaded, autoplay, loop=True, name='pattern')
+        super().__init__(threaded, autoplay, loop=True, name='pattern', exclusive=exclusive)
         self.model, self.loops, self.seed, self.source = check_protocol(model, 'lp.sequencer'), int(loops), int(seed), source
         self.cache, self._row_controls, self._quiet = HitCache(), {}, False
         self.pattern = pattern.copy() if pattern is not None else _default_pattern(model, tracks, n_steps, tempo)
@@ -1268,6 +1433,7 @@ def _render(self:Sequencer, r):
 @patch
 def _done(self:Sequencer, r, snd):
     p = self._rendered_pattern = r['pattern']
+    if self.player.synth is not None: self.player.synth.steps = p.n_steps    # the playhead over the grid
     self.player.set(snd)
     n = sum(c is not None for tr in p.tracks for c in tr.cells)
     self.status.value = (f'<span style="color:#555">{n} hits, {p.tempo:g} BPM, swing {p.swing:g}, loop of {p.seconds:.2f} s'

@@ -3,7 +3,7 @@
 The browser tests (test_browser.py) import the fixtures from here: `lab` (one JupyterLab server per module), `chromium`
 (one headless browser per module) and `page` (a fresh tab per test). The helpers write a notebook into the server's
 root, open it, run every cell, run more code in the live kernel (`run_code`, how a test reads state on the Python
-side), drag and draw with the mouse, and read the `<audio>` elements of the widgets. Screenshots and the server's log go
+side), drag and draw with the mouse, and read the `<audio>` elements and the browser-side players (`.lp-synth`) of the widgets. Screenshots and the server's log go
 to tests/artifacts/browser/, which CI keeps.
 
 Why it is built the way it is:
@@ -45,7 +45,8 @@ CELL_S = 120             # one `run_code` cell
 
 __all__ = ['ARTIFACTS', 'find_chromium', 'Lab', 'lab', 'chromium', 'page', 'Notebook', 'run_code',
            'shot', 'drag', 'stroke', 'widget_errors',
-           'plot_frames', 'to_page', 'in_frame', 'audio_src', 'wait_audio_change', 'audio_duration', 'CellError']
+           'plot_frames', 'to_page', 'in_frame', 'audio_src', 'wait_audio_change', 'audio_duration', 'CellError',
+           'synth_state', 'wait_synth', 'record_synth', 'stop_synth_record']
 
 
 def find_chromium():
@@ -486,3 +487,31 @@ def audio_duration(page, root, timeout=30):
                                                                               + ' src=' + a.getAttribute('src'))); }, {once: true});
              a.load();
            })""", timeout * 1000)
+
+
+# -------------------------------------------------------------------------------------------------- the browser-side player
+def synth_state(page, root, i=0):
+    """The data attributes of the `i`-th browser-side player (`.lp-synth`) under `root`: state, playing, received, decoded,
+    applied, duration, position, elapsed, restarts, now, step... (strings, as the page holds them)."""
+    el = page.locator(f'{root} .lp-synth').nth(i)
+    el.wait_for(state='attached', timeout=60_000)
+    return el.evaluate('e => ({...e.dataset})')
+
+
+def wait_synth(page, root, cond, i=0, timeout=60):
+    "Wait until the JS expression `cond` (on `d`, the dataset of the `i`-th `.lp-synth` under `root`) is true; its dataset."
+    page.wait_for_function(f"([root, i]) => {{ const e = document.querySelectorAll(root + ' .lp-synth')[i];"
+                           f" if (!e) return false; const d = e.dataset; return {cond}; }}",
+                           arg=[root, i], timeout=timeout * 1000, polling=50)
+    return synth_state(page, root, i)
+
+
+def record_synth(page, root, i=0, every_ms=25):
+    "Start recording the `i`-th `.lp-synth`'s dataset every `every_ms` in the page; `stop_synth_record` returns the samples."
+    page.evaluate("([root, i, ms]) => { window.__lpRec = []; window.__lpRecT = setInterval(() => {"
+                  " const e = document.querySelectorAll(root + ' .lp-synth')[i]; if (e) window.__lpRec.push({...e.dataset}); }, ms); }",
+                  [root, i, every_ms])
+
+
+def stop_synth_record(page):
+    return page.evaluate("() => { clearInterval(window.__lpRecT); return window.__lpRec; }")

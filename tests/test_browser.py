@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from browser import (lab, chromium, page, shot, drag, stroke, plot_frames, to_page, in_frame, audio_src,  # noqa: F401
-                     wait_audio_change, audio_duration, run_code, CellError)
+                     wait_audio_change, audio_duration, run_code, CellError, synth_state, wait_synth, record_synth,
+                     stop_synth_record)
 
 pytestmark = [pytest.mark.xdist_group('browser'), pytest.mark.slow]
 
@@ -381,3 +382,100 @@ def test_sequencer(lab, page):
     page.wait_for_function("(c) => document.querySelector(c).innerText.includes('saved')", arg=f'{root} .lp-status', timeout=30_000)
     saved = nb.py("sorted(p.name for p in __import__('pathlib').Path('latentplay-work').glob('pattern*.wav'))")
     assert 'pattern.wav' in saved, saved
+
+
+# -------------------------------------------------------------------------------------------------- the browser-side player
+def test_synth_keeps_playing_while_dragging(lab, page):
+    "A slider drag sounds like a synth: the loop keeps playing, and each new render crossfades in at the same place."
+    root = '.lp-sliders'
+    nb = lab.open(page, 'synth_drag.ipynb', [SETUP, "w = lp.sliders(m, seconds=1.0); w"])
+    handle = page.locator(f'{root} .lp-axis-0 .noUi-handle')
+    handle.wait_for(state='visible', timeout=60_000)
+    settle(nb)
+    d0 = wait_synth(page, root, "d.playing === 'true' && +d.received >= 1")
+    assert d0['state'] == 'running', f"the page's AudioContext is {d0['state']}"
+    assert d0['loop'] == 'true' and abs(float(d0['duration']) - 1.0) < 0.05, d0
+    record_synth(page, root)
+    b = handle.bounding_box()
+    x, y = b['x'] + b['width'] / 2, b['y'] + b['height'] / 2
+    page.mouse.move(x, y); page.mouse.down()
+    for k in range(12):                                   # a slow drag, 3 s: renders arrive while the hand moves
+        page.mouse.move(x + 5 * (k + 1), y, steps=3)
+        page.wait_for_timeout(250)
+    page.mouse.up()
+    settle(nb)
+    sent = nb.py('w.player.synth.sent')
+    wait_synth(page, root, f"+d.applied >= {sent}", timeout=30)
+    page.wait_for_timeout(300)
+    rec = stop_synth_record(page)
+    shot(page, 'dragged', root)
+    received = [int(r['decoded']) for r in rec]
+    assert received[-1] - received[0] >= 2, f'only {received[-1] - received[0]} new sounds were played during the drag'
+    assert all(r['state'] == 'running' and r['playing'] == 'true' for r in rec), 'the sound stopped during the drag'
+    restarts = {r['restarts'] for r in rec}
+    assert restarts == {d0['restarts']}, f'the playback restarted from zero: restarts {sorted(restarts)}'
+    el = [float(r['elapsed']) for r in rec]
+    assert all(b2 >= a2 for a2, b2 in zip(el, el[1:])), 'the playing time went back'
+    gaps, jumps = [], []
+    for r1, r2 in zip(rec, rec[1:]):                      # across each new sound: the position moved on with the clock
+        dt = float(r2['now']) - float(r1['now'])
+        gaps.append(float(r2['elapsed']) - float(r1['elapsed']) - dt)
+        if r2['decoded'] != r1['decoded']:
+            dur = float(r2['duration'])
+            dp = (float(r2['position']) - float(r1['position'])) % dur
+            jumps.append(min(abs(dp - dt), dur - abs(dp - dt)))
+    assert jumps and max(jumps) < 0.06, f'the loop position jumped at a new sound by {max(jumps or [0]):.3f} s'
+    print(f"\nsynth drag: {sent} sounds sent, {received[-1] - received[0]} new sounds crossfaded in {el[-1] - el[0]:.2f} s of unbroken playback "
+          f"(restarts {d0['restarts']}), crossfade {rec[-1]['fade']} ms, position jump at a new sound max {1000 * max(jumps):.1f} ms, "
+          f"playing-time vs clock max drift {1000 * max(abs(g) for g in gaps):.1f} ms, {len(rec)} samples")
+
+
+def test_synth_global_stop_and_volume(lab, page):
+    "The *■ all* button of any player stops every latentplay player of the page; the volume slider sets them all."
+    nb = lab.open(page, 'synth_stop.ipynb', [SETUP, "a = lp.sliders(m, seconds=0.5); a", "b = lp.sliders(m, seconds=0.5); b"])
+    page.locator('.lp-sliders .lp-synth').nth(1).wait_for(state='attached', timeout=60_000)
+    settle(nb, 'a'); settle(nb, 'b')
+    for i in (0, 1): wait_synth(page, '.lp-sliders', "d.playing === 'true'", i=i)
+    assert nb.py('[a.player.synth.playing, b.player.synth.playing]') == [True, True]
+    page.locator('.lp-sliders .lp-stop-all').nth(1).click()
+    for i in (0, 1): wait_synth(page, '.lp-sliders', "d.playing === 'false'", i=i, timeout=10)
+    page.wait_for_timeout(500)
+    assert nb.py('[a.player.synth.playing, b.player.synth.playing]') == [False, False], 'Python was not told of the stop'
+    shot(page, 'stopped')
+    vol = page.locator('.lp-sliders .lp-volume').nth(0)
+    vol.evaluate("e => { e.value = '0.3'; e.dispatchEvent(new Event('input', {bubbles: true})); }")
+    vols = page.evaluate("() => [window.__latentplay.volume, window.__latentplay.master.gain.value,"
+                         " ...[...document.querySelectorAll('.lp-volume')].map(e => +e.value)]")
+    assert vols[0] == 0.3 and all(abs(v - 0.3) < 1e-6 for v in vols[2:]), vols
+    page.locator('.lp-sliders .lp-synth-play').nth(0).click()       # this player's play button: only it plays
+    wait_synth(page, '.lp-sliders', "d.playing === 'true'", i=0, timeout=10)
+    assert synth_state(page, '.lp-sliders', 1)['playing'] == 'false'
+    page.wait_for_timeout(500)
+    assert nb.py('a.player.synth.playing') is True
+
+
+def test_one_sequencer_plays_at_a_time(lab, page):
+    "Starting a sequencer's loop stops the other's (exclusive=True, the default); a playhead moves over the playing grid."
+    root = '.lp-sequencer'
+    nb = lab.open(page, 'synth_seq.ipynb', [SETUP, "a = lp.sequencer(m); a.click('kick', 0); a", "b = lp.sequencer(m); b.click('snare', 4); b"])
+    page.locator(f'{root} .lp-synth').nth(1).wait_for(state='attached', timeout=60_000)
+    settle(nb, 'a'); settle(nb, 'b')
+    for i in (0, 1): wait_synth(page, root, "+d.received >= 1", i=i)
+    nb.py(pre='a.player.play()', expr='1')                      # start a: b stops
+    wait_synth(page, root, "d.playing === 'true'", i=0, timeout=10)
+    wait_synth(page, root, "d.playing === 'false'", i=1, timeout=10)
+    page.wait_for_timeout(500)
+    assert nb.py('[a.player.synth.playing, b.player.synth.playing]') == [True, False]
+    steps = set()
+    for _ in range(20):                                          # the playhead moves with the loop
+        steps.add(synth_state(page, root, 0).get('step')); page.wait_for_timeout(100)
+    assert len(steps - {None, '-1'}) >= 3, f'playhead steps seen: {steps}'
+    assert page.locator(f'{root} .lp-playhead').count() >= 1
+    shot(page, 'a-plays', root)
+    page.locator(f'{root}').nth(1).locator('.lp-cell-0-2').click()     # a click on b re-renders b, which starts: a stops
+    settle(nb, 'b')
+    wait_synth(page, root, "d.playing === 'true'", i=1, timeout=30)
+    wait_synth(page, root, "d.playing === 'false'", i=0, timeout=10)
+    page.wait_for_timeout(500)
+    assert nb.py('[a.player.synth.playing, b.player.synth.playing]') == [False, True]
+    shot(page, 'b-plays', root)

@@ -268,3 +268,43 @@ def test_save_sound_numbers_files_and_saves_what_you_hear(bare, tmp_path, monkey
     w.save_name.value = 'from the box'; w.save_button.click()
     assert (tmp_path / 'latentplay-work' / 'from the box.wav').exists() and 'saved' in w.status.value
     with pytest.raises(ValueError, match='nothing to undo'): w.undo()
+
+
+# -------------------------------------------------------------------------------------------------- the browser-side player
+def test_synth_gets_each_render(drums):
+    "Each render sends the browser-side player the sound (the same Ogg as the audio element), its duration and a count."
+    from latentplay.widgets import Synth
+    w = sliders(drums, threaded=False)
+    s = w.player.synth
+    assert isinstance(s, Synth) and s in w.player.children
+    assert (s.sent, s.loop, s.exclusive, s.playing) == (1, True, False, True)      # sliders loop: a synth while you play
+    assert s.value == w.player.audio.value and s.value[:4] == b'OggS'
+    assert abs(s.duration - w.sound.duration) < 1e-6
+    first = s.value
+    msgs = []
+    s.observe(lambda ch: msgs.append(ch['name']), names=['value', 'sent', 'playing'])
+    w.set(coords=[1.0])
+    assert s.sent == 2 and s.value != first and s.value == w.player.audio.value
+    assert msgs.count('value') == 1 and msgs.count('sent') == 1 and 'playing' not in msgs   # already playing: no restart
+    assert w.player.audio.autoplay is False                   # the audio element waits: one sound at a time
+    s.playing = False                                         # what the browser says after a stop
+    w.set(coords=[2.0])
+    assert s.playing is True and s.sent == 3                  # autoplay: the next render plays again
+
+
+def test_synth_per_widget_kind(drums, bare, small_corpus):
+    "Loops loop, one-shots play once; only sequencers are exclusive (unless asked); no autoplay: nothing plays."
+    from latentplay.widgets import stop_all
+    seq = sequencer(drums, threaded=False)
+    assert (seq.player.synth.loop, seq.player.synth.exclusive, seq.player.synth.steps) == (True, True, 16)
+    assert sequencer(drums, threaded=False, exclusive=False).player.synth.exclusive is False
+    lm = latent_map(bare, small_corpus, threaded=False)
+    lm.play(0)
+    assert (lm.player.synth.loop, lm.player.synth.exclusive, lm.player.synth.playing, lm.player.synth.sent) == (False, False, True, 1)
+    quiet = sliders(drums, threaded=False, autoplay=False)
+    assert quiet.player.synth.playing is False and quiet.player.synth.sent == 1
+    quiet.player.play(); assert quiet.player.synth.playing is True
+    stop_all()
+    assert not any(x.player.synth.playing for x in (seq, lm, quiet))
+    p = player(drums.generate('kick', seed=1))
+    assert p.synth.playing is False and p.synth.value == p.audio.value
