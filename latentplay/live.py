@@ -6,8 +6,7 @@ Docs: https://latentplay.github.io/latentplay/live.html.md"""
 
 # %% ../nbs/14_live.ipynb #f779baca
 from __future__ import annotations
-import base64, html, io, threading, time
-import numpy as np
+import base64, html, io, threading
 import ipywidgets as W
 from fastcore.basics import patch
 from .train import TrainingJob, duration_words

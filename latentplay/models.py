@@ -293,7 +293,7 @@ def label_weights(self:LatentModel,
                  ) -> torch.Tensor: # weights over `self.labels`, summing to 1
     "Weights over the model's labels for a label or a mixture, or a clear error."
     if not self.labels:
-        if label is not None: raise ValueError(f"this model was trained without labels; leave label=None")
+        if label is not None: raise ValueError("this model was trained without labels; leave label=None")
         return torch.zeros(0, device=self.device)
     if label is None: return torch.full((len(self.labels),), 1 / len(self.labels), device=self.device)
     mix = label if isinstance(label, dict) else {label: 1.0}

@@ -343,6 +343,7 @@ def __iter__(self:Pattern): return iter(self.tracks)
 
 # %% ../nbs/11_patterns.ipynb #6cd9ba39
 @patch(cls_method=True)
+@renamed(steps='n_steps')
 def from_strings(cls:Pattern,
                  rows:dict, # {track name: steps in shorthand}; the longest row sets the length, shorter ones repeat to fill it
                  **kw, # tempo, steps_per_beat, beats_per_bar, swing, or n_steps (to repeat short rows)
@@ -350,7 +351,7 @@ def from_strings(cls:Pattern,
     "A pattern from the string shorthand, one track per entry."
     if not isinstance(rows, dict) or not rows: raise ValueError("from_strings takes a dict {track name: 'x...x...'}")
     lengths = {k: len(parse_steps(v, where=f"track {k!r}")) for k, v in rows.items()}
-    n = kw.pop('n_steps', None) or kw.pop('steps', None) or max(lengths.values())
+    n = kw.pop('n_steps', None) or max(lengths.values())
     p = cls(tracks=0, n_steps=n, **kw)
     for name, s in rows.items(): p.add_track(name, steps=s)
     return p

@@ -6,11 +6,11 @@ Docs: https://latentplay.github.io/latentplay/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #2d5375c0
 from __future__ import annotations
-import atexit, copy, functools, inspect, json, math, os, stat, tempfile, threading, time, traceback, warnings, weakref
+import atexit, copy, functools, inspect, json, math, tempfile, threading, time, traceback, warnings, weakref
 from pathlib import Path
 from fastcore.basics import patch_to
 from .core import within
-from .sound import atomic_write
+from .sound import atomic_write, open_regular
 
 # %% auto #0
 __all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint',
@@ -85,16 +85,12 @@ def _raw_meta(path) -> dict:
 
 # %% ../nbs/05_train.ipynb #aea1756d
 def _regular_file(path) -> Path:
-    "`path` if it is a regular file this user may read; a clear error for a folder, a pipe, a device or a locked file."
+    "`path` if it is a regular file this user may read (checked by `sound.open_regular`, which never blocks); a clear error otherwise."
     path = Path(path).expanduser()
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
     if path.is_dir(): raise CheckpointError(f"{path} is a folder, not a checkpoint file")
-    if not path.is_file(): raise CheckpointError(f"{path} is not a regular file (a pipe or a device?); give the path of a .lp file")
-    try: fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))   # never waits, even if the file became a pipe
+    try: open_regular(path, CheckpointError).close()
     except PermissionError: raise PermissionError(f"{path}: permission denied; this user may not read it (check its permissions)") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode): raise CheckpointError(f"{path} is not a regular file; give the path of a .lp file")
-    finally: os.close(fd)
     return path
 
 def checkpoint_info(path, # a file written by `write_checkpoint` (a model's `.lp` file)

@@ -217,6 +217,6 @@ def test_a_permission_problem_is_said_as_one(tmp_path, monkeypatch):
     from latentplay import train
     p = write_checkpoint(tmp_path / 'locked.lp', {}, _grains_meta())
     def locked(*a, **k): raise PermissionError(13, 'Permission denied')
-    monkeypatch.setattr(train.os, 'open', locked)
+    monkeypatch.setattr(os, 'open', locked)                      # every module's os.open, sound.open_regular's too
     for f in (train.checkpoint_info, train.read_checkpoint):
         with pytest.raises(PermissionError, match='permission denied; this user may not read it'): f(p)
