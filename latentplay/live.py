@@ -46,15 +46,20 @@ def _progress_html(job:TrainingJob) -> str:
 
 class TrainingMonitor(W.VBox):
     "A live view of a `TrainingJob`: its progress in words, a loss plot, stop and resume buttons."
-    def __init__(self, job:TrainingJob, every:float=2.0, live:bool|None=None):
+    def __init__(self, job:TrainingJob, every:float=2.0, live:bool|None=None, follow=()):
         self.job, self.every, self._seen, self._closed = job, float(every), None, threading.Event()
+        self.following, self._refreshes = [], job.refreshes
+        self.follow_box = W.Checkbox(True, description='widgets follow the training', indent=False,
+                                     tooltip='the widgets given to follow render again when the model gets new weights',
+                                     layout=W.Layout(display='none'))
         self.text, self.plot = W.HTML(), W.Image(format='png', layout=W.Layout(width='360px'))
         self.stop_button = W.Button(description='stop', icon='stop', tooltip='stop the training, keeping what it learned')
         self.resume_button = W.Button(description='resume', icon='play', tooltip='continue the training within its budget')
         self.stop_button.on_click(lambda _: self.job.stop(wait=False))
         self.resume_button.on_click(lambda _: self._resume())
-        super().__init__([self.text, self.plot, W.HBox([self.stop_button, self.resume_button])])
+        super().__init__([self.text, self.plot, W.HBox([self.stop_button, self.resume_button, self.follow_box])])
         self.add_class('lp-training')
+        self.follow(*follow)
         self.update()
         if _live_kernel() if live is None else live:
             threading.Thread(target=self._watch, daemon=True, name='latentplay-monitor').start()
@@ -68,6 +73,21 @@ def update(self:TrainingMonitor) -> TrainingMonitor:
     self.stop_button.disabled, self.resume_button.disabled = job.done or job.stopping, job.running or job.status == 'finished'
     seen = (len(job.history), job.status)
     if seen != self._seen: self.plot.value, self._seen = loss_png(job.history), seen
+    n = job.refreshes
+    if n != self._refreshes:
+        self._refreshes = n
+        if self.follow_box.value:
+            for w in self.following: w.refresh()
+    return self
+
+@patch
+def follow(self:TrainingMonitor, *widgets) -> TrainingMonitor:
+    "Make widgets render again whenever the training gives `job.model` new weights (each needs a `refresh` method)."
+    for w in widgets:
+        if not callable(getattr(w, 'refresh', None)):
+            raise TypeError(f"a {type(w).__name__} cannot follow a training: it has no refresh(); give latentplay widgets")
+        if w not in self.following: self.following.append(w)
+    self.follow_box.layout.display = '' if self.following else 'none'
     return self
 
 @patch
@@ -101,6 +121,7 @@ def snapshot(self:TrainingMonitor):
 
 def training_monitor(job:TrainingJob, # a job from `fit(..., background=True)` or `train_in_background`
                      every:float=2.0, # seconds between refreshes in a live kernel
+                     follow=(), # widgets that render again whenever the model gets new weights
                     ) -> TrainingMonitor:
     "A live view of a model training in the background, with stop and resume buttons."
-    return TrainingMonitor(job, every)
+    return TrainingMonitor(job, every, follow=follow)

@@ -356,6 +356,7 @@ class TrainingJob:
         self.lock, self._attached, self._stop = threading.RLock(), threading.Event(), threading.Event()
         self._model = self._source = self.result = self.error = self.traceback = self._thread = None
         self.history, self._seconds, self._now, self.status = [], {}, {}, 'starting'
+        self.refreshes = 0                       # times `model` got new weights (widgets following the training watch it)
         self._start(resume)
 
     def _start(self, resume:bool):
@@ -382,7 +383,7 @@ def _main(self, resume:bool):
     try:
         m = self._fit(self._corpus, checkpoint=self.checkpoint, resume=resume, **self._kw)
         if hasattr(m, 'state_dict'):                 # a model (a `fit` that returns something else has nothing to play)
-            self._attach(m); copy_weights(self._model, m, self.lock)
+            self._attach(m); copy_weights(self._model, m, self.lock); self.refreshes += 1
         self.result, self.status = m, 'stopped' if self.stopping else 'finished'
     except BaseException as e:
         self.error, self.traceback, self.status = e, traceback.format_exc(), 'failed'
@@ -405,7 +406,7 @@ def _after_step(self, state:dict, stage, losses:dict, budget, stages):
     self.history.append(state['history'][-1])
     self._now = dict(stage=stage, step=state['step'], seconds=state['seconds'], losses=dict(losses), budget=budget, stages=stages)
     if self._source is not None and time.perf_counter() - getattr(self, '_refreshed', 0) >= self.refresh:
-        if copy_weights(self._model, self._source, self.lock, wait=False): self._refreshed = time.perf_counter()
+        if copy_weights(self._model, self._source, self.lock, wait=False): self._refreshed, self.refreshes = time.perf_counter(), self.refreshes + 1
 
 def attach_model(model):
     "A model's `fit` calls this with the model it is about to train: the background job (if any) plays a copy of it."

@@ -6,7 +6,7 @@ Docs: https://latentplay.github.io/latentplay/widgets.html.md"""
 
 # %% ../nbs/13_widgets.ipynb #f4ee22f0
 from __future__ import annotations
-import atexit, base64, html, io, itertools, math, os, re, threading, time, weakref
+import atexit, base64, html, io, itertools, math, os, re, threading, time, uuid, weakref
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,16 +17,17 @@ import traitlets
 from fastcore.basics import patch
 from fastcore.meta import delegates
 from .sound import Sound, audio_bytes, wav_bytes, thumbnail_png, PLAYER_FORMAT
-from .core import renamed, renamed_attr
+from .core import renamed, renamed_attr, within
 from .models import can, labels_of, decode_labels, check_protocol
 from .maps import principal_axes, from_axes, to_axes, sound_at, CorpusMap, draw_sound, plot_map, point_colors, SHAPES, _log_scale
 from .targets import follow_descriptors, greedy_descriptor_path, plot_targets, TARGETABLE
 from .patterns import Pattern, render_pattern, save_pattern, load_pattern, plot_pattern, HitCache, DEFAULT_TRACKS
 
 # %% auto #0
-__all__ = ['EXIT_WAIT_SECONDS', 'MAX_PLAYER_SECONDS', 'WORK_FOLDER', 'MAX_UNDO', 'MAP_COLORS', 'DOT_PIXELS', 'TARGET_RANGES',
-           'VELOCITIES', 'Latest', 'stop_all', 'Player', 'player', 'Snapshot', 'Sliders', 'sliders', 'LatentMap',
-           'latent_map', 'DescriptorTarget', 'descriptor_target', 'Sequencer', 'sequencer']
+__all__ = ['EXIT_WAIT_SECONDS', 'MAX_PLAYER_SECONDS', 'WORK_FOLDER', 'MAX_UNDO', 'PEN_EVERY_MS', 'MAP_COLORS', 'DOT_PIXELS',
+           'PEN_SECONDS', 'TARGET_RANGES', 'VELOCITIES', 'Latest', 'stop_all', 'Player', 'player', 'Snapshot',
+           'Sliders', 'sliders', 'LatentMap', 'latent_map', 'DescriptorTarget', 'descriptor_target', 'Sequencer',
+           'sequencer']
 
 # %% ../nbs/13_widgets.ipynb #28890399
 def _live_kernel() -> bool:
@@ -137,11 +138,14 @@ if anywidget is not None:
         loop = traitlets.Bool(False).tag(sync=True)           # loop it; False: play once
         exclusive = traitlets.Bool(False).tag(sync=True)      # starting it stops the other exclusive players
         steps = traitlets.Int(0).tag(sync=True)               # light the sequencer cell under the playhead (0: none)
+        swing = traitlets.Float(0.0).tag(sync=True)           # the playhead's swing: odd steps start this fraction late
+        repeats = traitlets.Int(1).tag(sync=True)             # the loop holds the pattern this many times
+        uid = traitlets.Unicode('').tag(sync=True)            # one sound however many times the widget is shown
         fade_ms = traitlets.Float(50.0).tag(sync=True)        # crossfade to a new sound
         sent = traitlets.Int(0).tag(sync=True)                # sounds sent so far
         duration = traitlets.Float(0.0).tag(sync=True)        # of the sound sent last, in seconds
         def __init__(self, **kwargs):
-            super().__init__(**kwargs)
+            super().__init__(**{'uid': uuid.uuid4().hex, **kwargs})
             _SYNTHS.add(self)
 else: Synth = None
 
@@ -162,13 +166,15 @@ class Player(W.VBox):
                  autoplay:bool=False, # start playing whenever a new sound is set
                  loop:bool=False, # play in a loop
                  exclusive:bool=False, # starting it stops the other exclusive players of the page (sequencer loops)
+                 fade_ms:float=50.0, # crossfade from one sound to the next, in milliseconds
                 ):
         self.image = W.Image(format='png', layout=W.Layout(width='240px', height='84px'))
-        self.synth = Synth(loop=loop, exclusive=exclusive) if Synth is not None else None
+        fade_ms = within('fade_ms', fade_ms, 0, 10_000, unit='ms')
+        self.synth = Synth(loop=loop, exclusive=exclusive, fade_ms=fade_ms) if Synth is not None else None
         self.audio = W.Audio(format=PLAYER_FORMAT, autoplay=autoplay and self.synth is None, loop=loop, controls=True,
                              layout=W.Layout(width='240px'))
         self.link, self.info = W.HTML(), W.HTML()
-        self.name, self.sound, self.autoplay = name, None, autoplay
+        self.name, self.sound, self.autoplay, self.loop = name, None, autoplay, loop
         super().__init__([self.image] + ([self.synth] if self.synth is not None else []) + [self.audio, W.HBox([self.link, self.info])], layout=W.Layout(display='none'))
         self.add_class('lp-player')
         if sound is not None: self.set(sound)
@@ -280,6 +286,15 @@ class _Widget(W.VBox):
         "Block until the sound of the latest setting is ready; False if `timeout` seconds passed first."
         return self._renderer.wait(timeout)
 
+    @property
+    def fade_ms(self) -> float:
+        "The crossfade from one sound to the next in the browser, in milliseconds (settable: `w.fade_ms = 300`)."
+        return self.player.synth.fade_ms if self.player.synth is not None else 0.0
+    @fade_ms.setter
+    def fade_ms(self, v):
+        v = within('fade_ms', v, 0, 10_000, unit='ms')
+        if self.player.synth is not None: self.player.synth.fade_ms = float(v)
+
     def _render(self, req): raise NotImplementedError
     def _done(self, req, out): raise NotImplementedError
     def _undo(self, state): raise NotImplementedError
@@ -287,8 +302,16 @@ class _Widget(W.VBox):
 # %% ../nbs/13_widgets.ipynb #99a69130
 @patch
 def _submit(self:_Widget, request):
+    if not (isinstance(request, dict) and request.get('kind') == 'pen'): self._last_request = request   # what `refresh` renders again
     self.status.value = '<span style="color:#888">rendering...</span>'
     self._renderer.submit(request)
+
+@patch
+def refresh(self:_Widget) -> _Widget:
+    "Render the current setting again, e.g. after the model's weights changed (a widget following a training)."
+    last = getattr(self, '_last_request', None)
+    if last is not None: self._submit(last)
+    return self
 
 @patch
 def _finish(self:_Widget, req, out):
@@ -593,6 +616,22 @@ def _pen(fig, color='#222'):
     for ev in ('panstart', 'pan', 'panend', 'tap'): fig.js_on_event(ev, cb)
     return stroke, drawn, tapped
 
+PEN_EVERY_MS = 120   # while a stroke is drawn, the point under the pen is sent at most this often
+
+_MOVES_JS = """
+const now = Date.now(), last = moves.data.n.length ? moves.data.n[0] : 0;
+if (cb_obj.event_name === 'pan' && now - last < every) return;
+moves.data = {x: [cb_obj.x], y: [cb_obj.y], n: [now]};
+"""
+
+def _pen_moves(fig, every_ms:int=PEN_EVERY_MS):
+    "The point under the pen while a stroke is drawn (at most every `every_ms`): a column data source."
+    from bokeh.models import ColumnDataSource, CustomJS
+    moves = ColumnDataSource(dict(x=[], y=[], n=[]))
+    cb = CustomJS(args=dict(moves=moves, every=int(every_ms)), code=_MOVES_JS)
+    for ev in ('panstart', 'pan'): fig.js_on_event(ev, cb)
+    return moves
+
 class _BokehWidget(_Widget):
     "A widget holding a Bokeh layout; loads BokehJS when made in a live kernel."
     def _bokeh(self, layout):
@@ -669,6 +708,8 @@ def _make_figure(self:LatentMap, width, height):
     self.selected_source = ColumnDataSource(dict(x=[], y=[]))
     fig.scatter('x', 'y', source=self.selected_source, size=14, fill_color=None, line_color='black', line_width=2)
     self.stroke_source, self.drawn_source, self.tap_source = _pen(fig)
+    self.moves_source = _pen_moves(fig)
+    self.moves_source.on_change('data', lambda attr, old, new: self._move(new))
     self.drawn_source.on_change('data', lambda attr, old, new: self._stroke(new))
     self.tap_source.on_change('data', lambda attr, old, new: self._tap(new))
     self.figure = fig
@@ -751,6 +792,16 @@ def tap(self:LatentMap,
     self._submit(dict(kind='blend', xy=(x, y), seconds=self.seconds_slider.value, label=self.picker.value))
     return self
 
+PEN_SECONDS = 0.5   # the sound under the pen while drawing: the blend there, this long, looped
+
+@patch
+def preview(self:LatentMap,
+            x:float, y:float, # the map position under the pen
+           ) -> LatentMap:
+    "What the pen plays while a stroke is drawn: the blend under it, looped until the stroke ends (not an edit)."
+    self._submit(dict(kind='pen', xy=(float(x), float(y)), seconds=PEN_SECONDS, label=self.picker.value))
+    return self
+
 # %% ../nbs/13_widgets.ipynb #0360c6ad
 @patch
 def _stroke(self:LatentMap, d):
@@ -760,6 +811,10 @@ def _stroke(self:LatentMap, d):
     self.draw(pts)
 
 @patch
+def _move(self:LatentMap, d):
+    if len(d.get('x', [])): self.preview(d['x'][0], d['y'][0])
+
+@patch
 def _tap(self:LatentMap, d):
     if not len(d.get('x', [])): return
     self.tap(d['x'][0], d['y'][0], *(d[k][0] if d.get(k) else None for k in ('ux', 'uy')))
@@ -767,7 +822,7 @@ def _tap(self:LatentMap, d):
 @patch
 def _render(self:LatentMap, r):
     if r['kind'] == 'sound': return self.map.sounds[r['index']]
-    if r['kind'] == 'blend': return draw_sound(self.model, self.map, [r['xy'], r['xy']], r['seconds'], r['label'])
+    if r['kind'] in ('blend', 'pen'): return draw_sound(self.model, self.map, [r['xy'], r['xy']], r['seconds'], r['label'])
     return draw_sound(self.model, self.map, r['points'], r['seconds'], r['label'])
 
 # %% ../nbs/13_widgets.ipynb #c68f0af9
@@ -783,6 +838,8 @@ def _mix_words(self:LatentMap, x, y) -> str:
 
 @patch
 def _done(self:LatentMap, r, out):
+    if self.player.synth is not None: self.player.synth.loop = r['kind'] == 'pen' or self.player.loop
+    if r['kind'] == 'pen': return self._pen_done(r, out)
     key = (r['kind'], r.get('index'), r.get('xy'), float(np.asarray(r['points']).sum()) if r['kind'] == 'path' else None)
     if key != getattr(self, '_shown_key', None): self._remember(self._state())   # the same click twice is one edit
     self._shown_key = key
@@ -805,6 +862,13 @@ def _done(self:LatentMap, r, out):
     q = self.map.project(self._path).numpy()
     self.path_source.data = dict(x=q[:, 0].tolist(), y=q[:, 1].tolist())
     say(f'your drawn path, {snd.duration:.2f} s ({len(self._path)} latent steps)')
+
+@patch
+def _pen_done(self:LatentMap, r, out):
+    "While drawing: the blend under the pen loops; the path, the mark and the undo history stay as they were."
+    self.player.set(out[1])
+    self.status.value = (f'<span style="color:#555">drawing: under the pen {html.escape(self._mix_words(*r["xy"]))} '
+                         '&mdash; release to hear the whole path</span>')
 
 # %% ../nbs/13_widgets.ipynb #5b0e2a20
 @patch
@@ -1316,13 +1380,20 @@ def render(self:Sequencer) -> Sequencer:
     return self
 
 @patch
+def refresh(self:Sequencer) -> Sequencer:
+    "Render the loop again with new hits from the model (after its weights changed), keeping the pattern."
+    self.cache = HitCache(self.cache.maxsize)      # a new cache: a render in flight keeps the old one
+    return self.render()
+
+@patch
 def _render(self:Sequencer, r):
     return render_pattern(self.model, r['pattern'], loops=self.loops, seed=self.seed, cache=self.cache)
 
 @patch
 def _done(self:Sequencer, r, snd):
     p = self._rendered_pattern = r['pattern']
-    if self.player.synth is not None: self.player.synth.steps = p.n_steps    # the playhead over the grid
+    if self.player.synth is not None:                                      # the playhead over the grid
+        with self.player.synth.hold_sync(): self.player.synth.steps, self.player.synth.swing, self.player.synth.repeats = p.n_steps, p.swing, self.loops
     self.player.set(snd)
     n = sum(c is not None for tr in p.tracks for c in tr.cells)
     self.status.value = (f'<span style="color:#555">{n} hits, {p.tempo:g} BPM, swing {p.swing:g}, loop of {p.seconds:.2f} s'

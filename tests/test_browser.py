@@ -12,6 +12,7 @@ Without Chromium they skip (`make browser` installs it). About 2 minutes on 2 co
 """
 import base64
 import io
+import time
 
 import numpy as np
 import pytest
@@ -479,3 +480,49 @@ def test_one_sequencer_plays_at_a_time(lab, page):
     page.wait_for_timeout(500)
     assert nb.py('[a.player.synth.playing, b.player.synth.playing]') == [False, True]
     shot(page, 'b-plays', root)
+
+
+def test_map_sounds_while_drawing(lab, page):
+    "A stroke on the map sounds while it is drawn: the blend under the pen loops and follows it; the release plays the path."
+    root = '.lp-map'
+    nb = lab.open(page, 'map_pen.ipynb', [SETUP, "corpus = lp.Corpus.builtin('gm-drums', progress=False)",
+                                          "w = lp.latent_map(m, corpus); w"])
+    frame = plot_frames(page, root)[0]
+    settle(nb)
+    h0 = nb.py('len(w._history)')
+    pts = [in_frame(frame, 0.15 + 0.7 * i / 40, 0.3 + 0.4 * np.sin(np.pi * i / 40)) for i in range(41)]
+    t0 = time.monotonic()
+    page.mouse.move(*pts[0]); page.mouse.down()
+    for x, y in pts[1:]:                                   # a slow stroke, 2 s: the pen's point is sent while it moves
+        page.mouse.move(x, y, steps=2); page.wait_for_timeout(50)
+    d = wait_synth(page, root, "+d.decoded >= 2 && d.playing === 'true' && d.loop === 'true'", timeout=60)
+    status, previews = nb.py("[w.status.value, w.renders]")
+    most = 3 + 1.2 * 1000 * (time.monotonic() - t0) / 120
+    assert previews <= most, f'{previews} renders while the pen was down, at most {most:.0f} expected: it sends more than a point per 120 ms'
+    shot(page, 'pen-down', root)
+    assert 'under the pen' in status or 'rendering' in status, f'while drawing the status says {status!r}'
+    page.mouse.up()
+    settle(nb)
+    wait_synth(page, root, "d.loop === 'false'", timeout=30)
+    path_len, hist, loop = nb.py('[int(w.path.shape[0]) if w.path is not None else 0, len(w._history), w.player.synth.loop]')
+    shot(page, 'released', root)
+    assert path_len > 1 and loop is False, (path_len, loop)
+    assert hist == h0 + 1, f'the previews made undo steps: history {h0} -> {hist}'
+    print(f"\nmap pen: {d['decoded']} sounds played while the pen was down ({previews} renders), then the path of {path_len} steps")
+
+
+def test_widget_shown_twice_sounds_once(lab, page):
+    "One widget displayed twice plays one sound: its first view sounds, the second mirrors it and its button acts on it."
+    root = '.lp-sliders'
+    nb = lab.open(page, 'twice.ipynb', [SETUP, "w = lp.sliders(m, seconds=0.5); w", "w"])
+    page.locator(f'{root} .lp-synth').nth(1).wait_for(state='attached', timeout=60_000)
+    settle(nb)
+    a = wait_synth(page, root, "d.playing === 'true'", i=0)
+    b = synth_state(page, root, 1)
+    assert (a['view'], b['view']) == ('sounding', 'mirror'), (a['view'], b['view'])
+    assert b['playing'] == 'false' and b['decoded'] == '0', f'the second view plays too: {b}'
+    page.locator(f'{root} .lp-synth-play').nth(1).click()        # the mirror's button stops the one sound
+    wait_synth(page, root, "d.playing === 'false'", i=0, timeout=10)
+    page.wait_for_timeout(300)
+    assert nb.py('w.player.synth.playing') is False
+    shot(page, 'twice', root)
