@@ -97,19 +97,33 @@ def _fit_grains(cls, c, a, out):
                                           (f"{out} is unchanged" if out.exists() else "nothing was saved"))
     return m
 
+def _launch(a) -> int:
+    "`--nproc N`: the same command in N processes started by torchrun (`torch.distributed.run`), which train together."
+    import subprocess
+    args, skip = [], False
+    for x in a.argv:                                  # the command line without --nproc
+        if skip: skip = False; continue
+        if x == '--nproc': skip = True; continue
+        if not x.startswith('--nproc='): args.append(x)
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={a.nproc}', '-m', 'latentplay.cli', *args]
+    return subprocess.run(cmd).returncode
+
 def _train(a):
     import importlib
     from pathlib import Path
+    if a.nproc > 1 and a.model != 'grains': raise ValueError(f"--nproc trains 'grains' models on several processes; '{a.model}' models are built in one go")
     out = Path(a.out).expanduser()
-    _check_out(a, out)                                # every argument and the data are checked before `out` is touched
+    if os.environ.get('RANK', '0') == '0': _check_out(a, out)   # checked before `out` is touched (by rank 0 of several processes)
+    if a.nproc > 1 and int(os.environ.get('WORLD_SIZE', '1')) == 1: return _launch(a)
     c = _load_corpus(a)
     cls = getattr(importlib.import_module(MODELS[a.model][0]), MODELS[a.model][1])
     if a.model == 'grains': m = _fit_grains(cls, c, a, out)   # the old model stays until the first (atomic) checkpoint
     else:
         m = cls.fit(c, progress=_bars())
         with _writing(out): m.save(out)
-    _print(json.dumps({'model': str(out), 'kind': m.kind, 'sounds': len(c), 'labels': list(m.labels),
-                      'steps': m.info.get('steps'), 'minutes': round(m.info.get('minutes', 0), 2)}))
+    from latentplay.train import is_main
+    if is_main(): _print(json.dumps({'model': str(out), 'kind': m.kind, 'sounds': len(c), 'labels': list(m.labels),
+                                     'steps': m.info.get('steps'), 'minutes': round(m.info.get('minutes', 0), 2)}))
 
 # %% ../nbs/95_cli.ipynb #b86e169d
 def _is_model(path) -> bool:
@@ -220,7 +234,7 @@ def _checks():
     return dict(sr=_number('--sr', *LIMITS['sr'], 'Hz', integer=True), seed=_number('--seed', 0, 2**32 - 1, integer=True),
                 n=_number('--n', 1, LIMITS['n'], integer=True), steps=_number('--max-steps', 1, integer=True),
                 minutes=_number('--minutes', 0, unit='minutes', positive=True), every=_number('--checkpoint-every', 0, unit='s'),
-                factor=_number('--factor', 0, positive=True))
+                factor=_number('--factor', 0, positive=True), nproc=_number('--nproc', 1, 1024, integer=True))
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog='latentplay', description='latentplay: play with learned sound spaces.')
@@ -259,6 +273,8 @@ def _model_commands(sub, k):
     t.add_argument('--checkpoint-every', type=k['every'], default=None, help='seconds between checkpoints (default 60)')
     t.add_argument('--device', type=_device, default=None, help='cpu (default), cuda, cuda:N or mps')
     t.add_argument('--sr', type=k['sr'], default=22050); t.add_argument('--seed', type=k['seed'], default=0)
+    t.add_argument('--nproc', type=k['nproc'], default=1,
+                   help='train in N processes on this machine (data-parallel; torchrun takes the same command to several machines)')
     t.set_defaults(run=_train)
     r = sub.add_parser('resynth', help='rebuild a sound file with a model')
     r.add_argument('model', help='a model file (.lp)'); r.add_argument('input', help='the sound file to rebuild')
@@ -318,7 +334,8 @@ def main(argv:list[str]|None=None) -> int:
     prog = lambda: f"latentplay {a.command}" if a is not None else 'latentplay'
     try:
         a = parser().parse_args(argv)
-        a.run(a)
+        a.argv = list(sys.argv[1:] if argv is None else argv)
+        rc = a.run(a)
         with _writing('the standard output'): sys.stdout.flush()   # a full disk or a closed pipe shows here, not at exit
     except BrokenPipeError: _stdout_gone(); return 141           # the reader went away (`| head`): stop quietly, as `cat` does
     except KeyboardInterrupt as e: return _fail(prog(), str(e) or 'interrupted', 130)
@@ -326,6 +343,6 @@ def main(argv:list[str]|None=None) -> int:
     except RuntimeError as e:
         if not _device_error(e): raise                           # a genuine bug keeps its traceback
         return _fail(prog(), _say(e), 2)
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 if __name__ == '__main__' and '__file__' in globals(): sys.exit(main())  # `python -m latentplay.cli`, not in a notebook

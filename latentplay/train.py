@@ -14,7 +14,8 @@ from .sound import atomic_write, open_regular
 
 # %% auto #0
 __all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint',
-           'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'duration_words', 'Stages', 'current_job',
+           'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'duration_words', 'Stages', 'world', 'is_main',
+           'init_distributed', 'end_distributed', 'shard', 'average_gradients', 'broadcast_weights', 'current_job',
            'fit_loop', 'playable_copy', 'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background']
 
 # %% ../nbs/05_train.ipynb #19ea2920
@@ -222,6 +223,89 @@ class Stages:
 
     def __repr__(self): return f"Stages({', '.join(f'{s}: {self._amount(b)}' for s, b in self.budgets.items())})"
 
+# %% ../nbs/05_train.ipynb #84f580ed
+def _dist():
+    "`torch.distributed` while a process group runs in this process, else None."
+    import torch.distributed as dist
+    return dist if dist.is_available() and dist.is_initialized() else None
+
+def world() -> tuple[int, int]:
+    "`(rank, processes)` of the data-parallel run this process belongs to; `(0, 1)` when it trains alone."
+    d = _dist()
+    return (d.get_rank(), d.get_world_size()) if d is not None else (0, 1)
+
+def is_main() -> bool:
+    "True in the process that shows progress, validates and writes checkpoints (rank 0, or the only one)."
+    import os
+    return world()[0] == 0 and os.environ.get('RANK', '0') == '0'    # under torchrun, also after the group has ended
+
+# %% ../nbs/05_train.ipynb #f401fd57
+def init_distributed(device:str|None=None, # the device asked for ('cpu', 'cuda'...)
+                    ) -> tuple[str|None, bool]: # the device of this process, and whether this call started the group
+    "Join the data-parallel run that torchrun started (`WORLD_SIZE` > 1): gloo on CPU, NCCL with one GPU per process."
+    import os, torch
+    import torch.distributed as dist
+    if int(os.environ.get('WORLD_SIZE', '1')) <= 1 or _dist() is not None: return device, False
+    cuda = str(device or 'cpu').startswith('cuda')
+    if cuda:
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+        torch.cuda.set_device(device)
+    dist.init_process_group('nccl' if cuda else 'gloo')
+    return device, True
+
+def end_distributed(started:bool):
+    "Leave the process group, if `init_distributed` started it."
+    d = _dist()
+    if started and d is not None: d.barrier(); d.destroy_process_group()
+
+# %% ../nbs/05_train.ipynb #796f4cc4
+def shard(x, # a global batch: a tensor (or anything sliceable) whose first axis is the batch
+          what:str='batch', # its name, for the error
+         ):
+    "This process's equal share of a global batch (consecutive items); the whole batch when training alone."
+    r, n = world()
+    if n == 1: return x
+    if len(x) % n: raise ValueError(f"a {what} of {len(x)} cannot be shared equally by {n} processes; make it a multiple of {n}")
+    k = len(x) // n
+    return x[r * k:(r + 1) * k]
+
+def _on(d, t):
+    "`t` where the process group's backend wants it (NCCL: this process's GPU)."
+    import torch
+    return t.to(torch.device('cuda', torch.cuda.current_device())) if d.get_backend() == 'nccl' else t
+
+# %% ../nbs/05_train.ipynb #72290a75
+def average_gradients(params):
+    "Average the gradients over the processes with one all-reduce, so that every process takes the same step."
+    d = _dist()
+    if d is None: return
+    import torch
+    ps = [p for p in params if p.requires_grad]
+    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in ps])
+    d.all_reduce(flat); flat /= d.get_world_size()
+    for p, g in zip(ps, flat.split([p.numel() for p in ps])):
+        if p.grad is None: p.grad = g.view_as(p).clone()
+        else: p.grad.copy_(g.view_as(p))
+
+def broadcast_weights(module):
+    "Give every process rank 0's parameters and buffers: the same start everywhere."
+    d = _dist()
+    if d is not None:
+        import torch
+        with torch.no_grad():
+            for t in [*module.parameters(), *module.buffers()]: d.broadcast(t.data, 0)
+    return module
+
+def _agree(state:dict, losses:dict) -> dict:
+    "The losses averaged over the processes, and rank 0's clock in `state` (all stop, validate and save at one step)."
+    d = _dist()
+    if d is None: return losses
+    import torch
+    v, s = _on(d, torch.tensor(list(losses.values()), dtype=torch.float64)), _on(d, torch.tensor([state['seconds']], dtype=torch.float64))
+    d.all_reduce(v); d.broadcast(s, 0)
+    state['seconds'] = float(s.item())
+    return dict(zip(losses, (v / d.get_world_size()).tolist()))
+
 # %% ../nbs/05_train.ipynb #4bf4caa8
 _local = threading.local()        # the background job whose thread this is (see "Training in the background")
 
@@ -236,10 +320,12 @@ def _record(state:dict, stage:str|None, values:dict) -> dict:
 def _step_once(step, budget:Budget, state:dict, t0:float, stage:str|None) -> dict:
     "Run one optimisation step, refuse a non-finite loss, advance the clock and record the losses."
     losses = step(state['step'], budget.fraction(state['step'], state['seconds']))
+    state['seconds'] = time.perf_counter() - t0
+    losses = _agree(state, losses)                      # several processes: their mean, and rank 0's clock
     bad = [k for k, v in losses.items() if not math.isfinite(v)]
     if bad: raise FloatingPointError(f"loss {bad[0]} became {losses[bad[0]]} at step {state['step']}; "
                                      "lower the learning rate or check the data for silence-only batches")
-    state['step'] += 1; state['seconds'] = time.perf_counter() - t0
+    state['step'] += 1
     state['history'].append(_record(state, stage, losses))
     return losses
 
@@ -277,7 +363,8 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
     state['history'] = list(state['history'])
     t0, last_val, last_ckpt = time.perf_counter() - state['seconds'], state['seconds'], state['seconds']
     every = min(first_checkpoint, checkpoint_every)             # an early first checkpoint: a kill soon after loses little
-    bar, job = _bar(budget, state, _words(stages, budget, stage, desc, state), progress), current_job()    # `job`: a run in the background, or None
+    main = is_main()                                            # several processes: rank 0 alone shows, validates and saves
+    bar, job = _bar(budget, state, _words(stages, budget, stage, desc, state), progress and main), current_job()    # `job`: a run in the background, or None
     val = lambda: state['history'].append(_record(state, stage, {'val_' + k: v for k, v in validate().items()}))
     try:
         while not budget.done(state['step'], state['seconds']):
@@ -286,16 +373,19 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
             bar.update(1); bar.set_description_str(_words(stages, budget, stage, desc, state), refresh=False)
             bar.set_postfix({k: f'{v:.3g}' for k, v in list(losses.items())[:3]}, refresh=False)   # the numbers, after the words
             if job is not None: job._after_step(state, stage, losses, budget, stages)
-            if validate is not None and state['seconds'] - last_val >= validate_every: val(); last_val = state['seconds']
+            if validate is not None and state['seconds'] - last_val >= validate_every:
+                if main: val()
+                last_val = state['seconds']
             if checkpoint is not None and state['seconds'] - last_ckpt >= every:
-                checkpoint(state); last_ckpt, every = state['seconds'], checkpoint_every
+                if main: checkpoint(state)
+                last_ckpt, every = state['seconds'], checkpoint_every
     except KeyboardInterrupt:
         state['interrupted'] = True
         warnings.warn(f"training interrupted at step {state['step']}; the model keeps what it learned so far")
     finally:
         bar.close()
-    if validate is not None and not state['interrupted']: val()
-    if checkpoint is not None: checkpoint(state)
+    if validate is not None and not state['interrupted'] and main: val()
+    if checkpoint is not None and main: checkpoint(state)
     return state
 
 # %% ../nbs/05_train.ipynb #7de2ea85
