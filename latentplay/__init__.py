@@ -38,9 +38,10 @@ _API = {
     'widgets': ['player', 'sliders', 'latent_map', 'descriptor_target', 'sequencer', 'Player', 'Sliders', 'LatentMap',
                 'DescriptorTarget', 'Sequencer', 'Snapshot', 'stop_all'],
     'live': ['training_monitor', 'TrainingMonitor'],
+    'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
 }
 _MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'models', 'granular', 'catart', 'paths',
-            'targets', 'maps', 'patterns', 'widgets', 'live', 'demo', 'cli')
+            'targets', 'maps', 'patterns', 'widgets', 'live', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 def __getattr__(name:str):

@@ -198,6 +198,54 @@ def _info(a):
         info['history'] = f"{len(info['history'])} entries (see model.info['history'])"
     _print(json.dumps(meta, indent=2, default=str))
 
+# %% ../nbs/95_cli.ipynb #f0f6e198
+def _osc_model(name:str):
+    "A model file, or `pretrained:NAME` for a model shipped with latentplay."
+    if name.startswith('pretrained:'):
+        from latentplay.models import pretrained
+        return pretrained(name.split(':', 1)[1])
+    from latentplay.models import load_model
+    return load_model(name)
+
+def _osc(a):
+    import signal, threading
+    from pathlib import Path
+    from latentplay.oscbridge import OSCBridge
+    out = Path(a.out_dir).expanduser() if a.out_dir else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise ValueError(f"--out-dir {a.out_dir} is a file; give a folder for the rendered sounds")
+    bridge = OSCBridge(_osc_model(a.model), port=a.port, host=a.host, out_dir=out, reply_port=a.reply_port,
+                       n_axes=a.axes, seconds=a.seconds)
+    stop = threading.Event()
+    old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        back = f"port {bridge.reply_port} of the sender" if bridge.reply_port else "the address and port each message came from"
+        _print(f"listening on {bridge.host}:{bridge.port} for OSC; answers go to {back}"
+               + (f"; /latentplay/render writes into {out}" if out else '') + ". Ctrl-C stops.")
+        for r in bridge.routes.values(): _print(f"  {r.address} {r.takes}".ljust(34) + r.does)
+        sys.stdout.flush()
+        while not stop.wait(0.5): pass                   # Ctrl-C raises KeyboardInterrupt here
+    except KeyboardInterrupt: pass
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        bridge.stop()
+    _print(f"stopped after {bridge.received:,} messages ({bridge.refused:,} refused)")
+
+def _osc_command(sub, k):
+    "The `osc` subcommand (`k`: the checked argument types of `_checks()`)."
+    o = sub.add_parser('osc', help='drive a model over OSC (Max, Pure Data, a controller) until Ctrl-C')
+    o.add_argument('model', help='a model file (.lp), or pretrained:gm-drums | pretrained:gm-notes | pretrained:gm-textures')
+    o.add_argument('--port', type=_number('--port', 0, 65535, integer=True), default=9000,
+                   help='UDP port to listen on (default 9000; 0: a free one, printed)')
+    o.add_argument('--host', default='127.0.0.1', help='interface to listen on (default 127.0.0.1; 0.0.0.0: every interface)')
+    o.add_argument('--out-dir', default=None, help='folder where /latentplay/render writes the sound (osc-0001.wav, ...)')
+    o.add_argument('--reply-port', type=_number('--reply-port', 1, 65535, integer=True), default=None,
+                   help="send answers to this port of the sender (Max's [udpreceive]); default: the port the message came from")
+    o.add_argument('--axes', type=_number('--axes', 1, 64, integer=True), default=8,
+                   help='principal axes that /latentplay/coords reaches (default 8)')
+    o.add_argument('--seconds', type=_number('--seconds', 0.1, 10.0, 's'), default=1.0, help='duration of the sound (default 1)')
+    o.set_defaults(run=_osc)
+
 # %% ../nbs/95_cli.ipynb #cc89aae2
 class _Parser(argparse.ArgumentParser):
     "An argument parser whose errors are one line on stderr with exit status 2, like every other user error."
@@ -293,6 +341,7 @@ def _model_commands(sub, k):
     _sound_options(x, k); x.set_defaults(run=_stretch)
     i = sub.add_parser('info', help="print what a model file holds (kind, sample rate, labels, training), without loading it")
     i.add_argument('model'); i.set_defaults(run=_info)
+    _osc_command(sub, k)
 
 # %% ../nbs/95_cli.ipynb #bc9f17d7
 _WORDS = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "over the disk quota", errno.EACCES: "permission denied",

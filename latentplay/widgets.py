@@ -546,7 +546,7 @@ def random(self:Sliders, seed:int|None=None) -> Sliders:
     self._draws += 1
     c = to_axes(self.model, self.model.prior(1, seed=seed)[0], self.raw, axes=self.axes)[:len(self.axis_sliders)]
     lim = self.axis_sliders[0].max
-    return self.set(coords=[float(np.clip(v, -lim, lim)) for v in c])
+    return self.set(coords=[min(lim, max(-lim, float(v))) for v in c])
 
 # %% ../nbs/13_widgets.ipynb #15178145
 @patch

@@ -12,7 +12,7 @@ MODULE_NBS = [p for p in NBS if re.match(r'\d\d_', p.name)]
 # `train` sits below `models`: the fit loop and checkpoint file know no model, and every model's `fit` uses them.
 LAYERS = [['core'], ['sound'], ['dsp'], ['features'], ['soundfont'], ['corpus'], ['train'], ['export'], ['models'],
           ['spectral'], ['granular', 'catart'], ['lottery'], ['paths'], ['maps'], ['targets'], ['patterns'], ['widgets'],
-          ['editors', 'live'], ['osc'], ['demo'], ['cli']]
+          ['editors', 'live'], ['oscbridge'], ['demo'], ['cli']]
 # `patterns` is the sequencer layer (the widget `lp.sequencer` must not share its name with a module); `paths`, `maps`
 # (principal axes, corpus maps, drawn strokes: the script-level engine of the widgets) and `targets` make up DESIGN.md's
 # paths layer, in that order.
