@@ -317,7 +317,7 @@ def _method(w, m) -> str:
 
 # %% ../nbs/16_oscbridge.ipynb #76286948
 class SequencerTarget(_Target):
-    "`lp.sequencer` driven by OSC: cells, tempo, swing and rows through the widget's own `set_pattern`, `set` and `set_row`."
+    "`lp.sequencer` driven by OSC: cells, tempo, swing and rows through the widget's own `set` and `set_row`."
     def __init__(self, w): self.obj = self.w = w
 
     def _track(self, v, what) -> int:
@@ -364,14 +364,7 @@ def routes(self:SequencerTarget) -> list:
 @patch
 def apply(self:SequencerTarget, ch:dict):
     w, tempo = self.w, {k: ch[k] for k in ('tempo', 'swing') if k in ch}
-    if 'cells' in ch:
-        p = w.pattern.copy()
-        for (t, s), v in ch['cells'].items():
-            if v > 0: p.set(t, s, velocity=v)
-            else: p.clear(t, s)
-        for k, v in tempo.items(): setattr(p, k, v)
-        w.set_pattern(p)                                   # one render for all the cells, tempo and swing
-    elif tempo: w.set(**tempo)
+    if 'cells' in ch or tempo: w.set(cells=ch.get('cells'), **tempo)   # one edit, one render for all of them
     for t, r in ch.get('rows', {}).items(): w.set_row(t, **r)
     if 'render' in ch and not ({'cells', 'rows'} & set(ch) or tempo): w.render()
     _widget_apply(w, ch)

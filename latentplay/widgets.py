@@ -1318,11 +1318,16 @@ def set_row(self:Sequencer,
 def set(self:Sequencer,
         tempo:float|None=None, # beats per minute
         swing:float|None=None, # 0..0.75: delay of every second step, as a fraction of a step
+        cells:dict|None=None, # `{(track, step): velocity}`: many cells at once (velocity 0 clears one); new ones take their row's stretch and morph
        ) -> Sequencer:
-    "Set the loop's tempo and swing (one render), as the sliders do."
+    "Set the loop's tempo, swing and any number of cells: one edit, one render (what a script or a controller sends)."
     p = self.pattern.copy()                              # checked first: a bad value raises and changes nothing
     if tempo is not None: p.tempo = tempo
     if swing is not None: p.swing = swing
+    for (track, step), v in (cells or {}).items():
+        t, v = self._row(track), within('velocity', v, 0, 1)
+        if v > 0: p.set(t, step, velocity=float(v), **({} if p.cell(t, step) else self._row_fields(t)))
+        else: p.clear(t, step)
     self._remember(self.pattern.copy())
     self._quiet = True
     try:
@@ -1331,7 +1336,8 @@ def set(self:Sequencer,
             sl.min, sl.max = min(sl.min, float(v)), max(sl.max, float(v))
             sl.value = float(v)
     finally: self._quiet = False
-    self.pattern.tempo, self.pattern.swing = p.tempo, p.swing
+    self.pattern.tempo, self.pattern.swing, self.pattern.tracks = p.tempo, p.swing, p.tracks
+    for (track, step) in (cells or {}): self._paint(self._row(track), step)
     return self.render()
 
 # %% ../nbs/13_widgets.ipynb #ed610045
