@@ -23,25 +23,27 @@ _API = {
     'features': ['descriptors', 'describe', 'DESCRIPTORS'],
     'corpus': ['Corpus'],
     'soundfont': ['builtin_sets'],
-    'train': ['Budget', 'fit_loop', 'CheckpointError', 'checkpoint_info', 'train_in_background', 'TrainingJob'],
+    'train': ['Budget', 'fit_loop', 'CheckpointError', 'checkpoint_info', 'train_in_background', 'TrainingJob', 'world', 'is_main'],
+    'export': ['nn_tilde', 'write_nn_tilde', 'nn_tilde_info', 'Streaming'],
     'models': ['LatentModel', 'load_model', 'pretrained', 'pretrained_names', 'ModelProtocol', 'capabilities', 'can',
                'require', 'CapabilityError', 'ProtocolOnly'],
     'granular': ['GrainModel'],
     'catart': ['StoredGrains'],
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
-              'path_length'],
+              'path_length', 'scale', 'bias', 'randomize', 'reverse', 'smooth', 'set_curve'],
     'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult'],
     'patterns': ['Pattern', 'render_pattern', 'save_pattern', 'load_pattern', 'plot_pattern', 'HitCache', 'save_midi',
                  'load_midi'],
     'maps': ['principal_axes', 'from_axes', 'to_axes', 'sound_at', 'shape_path', 'latent_steps', 'CorpusMap', 'stroke_path',
-             'draw_sound', 'plot_map', 'point_colors'],
+             'draw_sound', 'plot_map', 'point_colors', 'along_axes', 'axis_names', 'axis_effects', 'direction_effect'],
     'widgets': ['player', 'sliders', 'latent_map', 'descriptor_target', 'sequencer', 'Player', 'Sliders', 'LatentMap',
                 'DescriptorTarget', 'Sequencer', 'Snapshot', 'stop_all'],
     'live': ['training_monitor', 'TrainingMonitor'],
+    'editors': ['path_editor', 'blend_pad', 'PathEditor', 'BlendPad', 'blend_weights', 'blend_path', 'plot_curves', 'source_path'],
     'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
 }
-_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'models', 'granular', 'catart', 'paths',
-            'targets', 'maps', 'patterns', 'widgets', 'live', 'oscbridge', 'demo', 'cli')
+_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'granular', 'catart', 'paths',
+            'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 def __getattr__(name:str):

@@ -198,15 +198,28 @@ def _info(a):
         info['history'] = f"{len(info['history'])} entries (see model.info['history'])"
     _print(json.dumps(meta, indent=2, default=str))
 
-# %% ../nbs/95_cli.ipynb #f0f6e198
-def _osc_model(name:str):
-    "A model file, or `pretrained:NAME` for a model shipped with latentplay."
-    if name.startswith('pretrained:'):
+# %% ../nbs/95_cli.ipynb #5cfa7717
+def _model_arg(text:str):
+    "A model file, or `pretrained:NAME` for a shipped model (`pretrained:gm-drums`)."
+    if text.startswith('pretrained:'):
         from latentplay.models import pretrained
-        return pretrained(name.split(':', 1)[1])
+        return pretrained(text.split(':', 1)[1])
     from latentplay.models import load_model
-    return load_model(name)
+    return load_model(text)
 
+def _export(a):
+    out = _guard(a.nn_tilde, () if a.model.startswith('pretrained:') else (a.model,))   # never over the model, nor any model
+    m = _model_arg(a.model)
+    from latentplay.models import require
+    require(m, 'stream', why="export a 'grains' model (latentplay train SOURCE --model grains)")
+    with _writing(out): p = m.export(out, format='nn~', sr=a.sr)
+    from latentplay.export import nn_tilde_info
+    info = nn_tilde_info(p)
+    _print(json.dumps({'file': str(p), 'kind': m.kind, 'sr': info['sr'], 'host_sr': info['host_sr'],
+                       'methods': info['methods'], 'attributes': info['attributes'], 'torch': info['torch'],
+                       'objects': [f"nn~ {p.stem} {k}" for k in info['methods']]}))
+
+# %% ../nbs/95_cli.ipynb #f0f6e198
 def _osc(a):
     import signal, threading
     from pathlib import Path
@@ -214,7 +227,7 @@ def _osc(a):
     out = Path(a.out_dir).expanduser() if a.out_dir else None
     if out is not None and out.exists() and not out.is_dir():
         raise ValueError(f"--out-dir {a.out_dir} is a file; give a folder for the rendered sounds")
-    bridge = OSCBridge(_osc_model(a.model), port=a.port, host=a.host, out_dir=out, reply_port=a.reply_port,
+    bridge = OSCBridge(_model_arg(a.model), port=a.port, host=a.host, out_dir=out, reply_port=a.reply_port,
                        n_axes=a.axes, seconds=a.seconds)
     stop = threading.Event()
     old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -341,6 +354,12 @@ def _model_commands(sub, k):
     _sound_options(x, k); x.set_defaults(run=_stretch)
     i = sub.add_parser('info', help="print what a model file holds (kind, sample rate, labels, training), without loading it")
     i.add_argument('model'); i.set_defaults(run=_info)
+    e = sub.add_parser('export', help='write a model as a TorchScript file for nn~ (Max/MSP, Pure Data)')
+    e.add_argument('model', help='a model file (.lp), or pretrained:gm-drums | pretrained:gm-notes | pretrained:gm-textures')
+    e.add_argument('--nn-tilde', required=True, metavar='OUT.ts', help='the .ts file to write (nn~ loads it by its name)')
+    e.add_argument('--sr', type=k['sr'], default=None,
+                   help="the sample rate Max or Pd runs at (default: the model's); the file resamples to and from it")
+    e.set_defaults(run=_export)
     _osc_command(sub, k)
 
 # %% ../nbs/95_cli.ipynb #bc9f17d7

@@ -19,12 +19,13 @@ from .sound import Sound
 from .dsp import (mel_filterbank, frame, upsample, MultiScaleSpectralLoss, lsd, sc, rmse_logmag, NoiseGrainSynth,
                             NOISE_TABLE, grain_defaults, exp_sigmoid, PostFIR, fir_overlap_save)   # the last four lived here before
 from .features import rms
-from .train import (Budget, Stages, fit_loop, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError,
+from .train import (Budget, Stages, fit_loop, world, is_main, shard, average_gradients, broadcast_weights,
+                              init_distributed, end_distributed, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError,
                               attach_model, train_in_background)
 from .models import LatentModel, check_latents, max_latent_steps
 
 # %% auto #0
-__all__ = ['GrainEncoder', 'GrainDecoder', 'SequenceVAE', 'GrainModel', 'loudness_matched_noise']
+__all__ = ['GrainEncoder', 'GrainDecoder', 'SequenceVAE', 'GrainModel', 'loudness_matched_noise', 'GrainStream']
 
 # %% ../nbs/07_granular.ipynb #27aae2c2
 def _mlp(n_in:int, hidden:int, n_out:int, layers:int) -> nn.Sequential:
@@ -398,7 +399,9 @@ def _decay(p:float) -> float: return 1.0 if p < 0.6 else 1.0 - 0.9 * (p - 0.6) /
 def _step(opt, params, loss, lr:float, clip:float=5.0):
     "Set the learning rate, back-propagate `loss`, clip the gradient norm, step."
     for pg in opt.param_groups: pg['lr'] = lr
-    opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(params, clip); opt.step()
+    params = list(params)
+    opt.zero_grad(); loss.backward(); average_gradients(params)   # several processes: the mean gradient, one step for all
+    torch.nn.utils.clip_grad_norm_(params, clip); opt.step()
 
 def _check_training(meta:dict, path) -> dict:
     "`meta`, if its training state has the shape `_Run.saver` writes; else a `CheckpointError`."
@@ -455,6 +458,10 @@ def fit(cls:GrainModel,
     if len(stages) != 2: raise ValueError(f"stages must be two shares (grains, sequence), got {stages!r}")
     plan = Stages(Budget(minutes, max_steps), {'grains': ('learning the grains', stages[0]), 'sequence': ('learning the sequences', stages[1])})
     budgets = [plan.budgets['grains'], plan.budgets['sequence']]
+    device, started = init_distributed(device)         # under torchrun: join the data-parallel run
+    if batch_size % world()[1]:
+        end_distributed(started)
+        raise ValueError(f"batch_size {batch_size} cannot be shared by {world()[1]} processes; make it a multiple of {world()[1]}")
     dev = torch.device(device or 'cpu')
     meta, tensors, finished = _read_resume(cls, checkpoint, resume)
     if finished is not None: return finished.to(dev)
@@ -468,7 +475,9 @@ def fit(cls:GrainModel,
         run = _Run(m.to(dev).train(), corpus, valid, checkpoint, meta, tensors, dev, batch_size=batch_size,
                    segment_seconds=segment_seconds, lr=lr, beta=beta, seq_beta=seq_beta, seed=seed, progress=progress,
                    validate_every=validate_every, checkpoint_every=checkpoint_every, plan=plan)
-        return run.run(budgets)
+        broadcast_weights(m)                          # one start for every process
+        try: return run.run(budgets)
+        finally: end_distributed(started)
 
 # %% ../nbs/07_granular.ipynb #1b7f56d5
 def _segment_data(m:GrainModel, corpus, seconds:float):
@@ -565,7 +574,7 @@ def run(self:_Run, budgets) -> GrainModel:
 def saver(self:_Run, stage, opt, final:bool=False):
     "A writer of the loop state: the model, and unless `final` what resuming `stage` needs (state, optimizer)."
     def write(state):
-        if self.checkpoint is None: return
+        if self.checkpoint is None or not is_main(): return        # several processes: rank 0 writes
         ot, oj = ({}, None) if final else optimizer_tensors(opt)
         self.m.info['history'] = _thin(self.history + list(state['history']))
         tr = None if final else {'stage': stage, 'done_stages': self.done, 'history': _thin(self.history),
@@ -607,10 +616,11 @@ def grain_stage(self:_Run, budget) -> bool:
 def grain_step(self:_Run, i:int, p:float) -> dict:
     "One step on a random batch of segments (`p`: progress through the stage, for the KL warm-up and the lr decay)."
     m, o, g, dev = self.m, self.o, self.g, self.dev
-    idx = torch.randint(len(self.x), (min(o.batch_size, len(self.x)),), generator=g)
+    idx = shard(torch.randint(len(self.x), (o.batch_size,), generator=g))      # several processes: each its share
     xb, wb = self.x[idx].to(dev), None if self.w is None else self.w[idx].to(dev)
     mu, logvar = m.encoder(frame(xb, m.frame_length, m.hop_length, center=True))
-    z = mu + torch.randn(mu.shape, generator=g).to(dev) * (0.5 * logvar).exp()
+    eps = shard(torch.randn((o.batch_size, *mu.shape[1:]), generator=g))  # drawn whole: the same numbers however shared
+    z = mu + eps.to(dev) * (0.5 * logvar).exp()
     y = m.render(z, None if wb is None else wb[:, None], seed=int(torch.randint(NOISE_TABLE, (1,), generator=g)))[..., :self.L]
     rec, kl = self.mss(y, xb), _kl(mu, logvar)
     loss = rec + o.beta * _warmup(p) * kl
@@ -642,10 +652,11 @@ def sequence_stage(self:_Run, budget) -> bool:
 def sequence_step(self:_Run, i:int, p:float) -> dict:
     "One step on a random batch of sequences: squared error of the rebuilt latents plus the warmed-up KL."
     m, o, g = self.m, self.o, self.g
-    idx = torch.randint(len(self.zs), (min(32, len(self.zs)),), generator=g)
+    n, b = world()[1], min(32, len(self.zs))
+    idx = shard(torch.randint(len(self.zs), (max(n, b - b % n),), generator=g))   # several processes: each its share
     zb, wb = self.zs[idx], None if self.zw is None else self.zw[idx].to(self.dev)
     mu, logvar = m.sequence.encode(zb, wb)
-    e = mu + torch.randn(mu.shape, generator=g).to(self.dev) * (0.5 * logvar).exp()
+    e = mu + shard(torch.randn((len(idx) * n, *mu.shape[1:]), generator=g)).to(self.dev) * (0.5 * logvar).exp()
     rec, kl = (m.sequence.decode(e, wb, zb.shape[1]) - zb).pow(2).sum(-1).mean(), _kl(mu, logvar)
     loss = rec + o.seq_beta * _warmup(p) * kl
     _step(self.seq_opt, m.sequence.parameters(), loss, o.lr * _decay(p))
@@ -661,3 +672,223 @@ def finish(self:_Run, finished:bool) -> GrainModel:
     m.info['minutes'] = sum(max((h['minutes'] for h in history if h.get('stage') == s), default=0) for s in ('grains', 'sequence'))
     if finished and self.checkpoint is not None: self.saver(None, None, final=True)({'history': []})   # a plain model file
     return m.eval()
+
+# %% ../nbs/07_granular.ipynb #5251e3dc
+def _widths_mlp(n_in:int, widths, n_out:int) -> nn.Sequential:
+    "`_mlp` with one width per hidden layer."
+    dims, mods = [n_in, *widths], []
+    for a, b in zip(dims[:-1], dims[1:]): mods += [nn.Linear(a, b), nn.LayerNorm(b), nn.LeakyReLU(0.2)]
+    return nn.Sequential(*mods, nn.Linear(dims[-1], n_out))
+
+_WIDTH_PARTS = {'encoder': 2, 'decoder': 3, 'sequence': 3}   # hidden layers per part (sequence: encoder LSTM, decoder input, decoder LSTM)
+
+def _check_widths(widths, where='widths') -> dict:
+    "`widths` as `{part: [units, ...]}` with known parts, one whole number per hidden layer, each within `LIMITS['width']`."
+    if not isinstance(widths, dict) or any(k not in _WIDTH_PARTS for k in widths):
+        raise ValueError(f"{where} must map parts {list(_WIDTH_PARTS)} to lists of layer widths, got {str(widths)[:80]}")
+    for k, w in widths.items():
+        if not isinstance(w, (list, tuple)) or len(w) != _WIDTH_PARTS[k]:
+            raise ValueError(f"{where}['{k}'] must list {_WIDTH_PARTS[k]} widths, got {str(w)[:80]}")
+        for v in w: within(f"{where}['{k}']", v, 1, LIMITS['width'], integer=True)
+    return {k: [int(v) for v in w] for k, w in widths.items()}
+
+# %% ../nbs/07_granular.ipynb #4fa4cff2
+@patch(as_prop=True)
+def widths(self:GrainModel) -> dict:
+    "Units in every hidden layer: `{'encoder': [h1, h2], 'decoder': [h1, h2, h3], 'sequence': [lstm, dec_in, lstm]}`."
+    s = self.sequence
+    return {'encoder': [self.encoder.net[i].out_features for i in (0, 3)],
+            'decoder': [self.decoder.net[i].out_features for i in (0, 3, 6)],
+            'sequence': [s.enc.hidden_size, s.dec_in.out_features, s.dec.hidden_size]}
+
+@patch
+def config(self:GrainModel) -> dict:
+    "Constructor arguments; a model with layers of their own widths (a trimmed model) also records `widths`."
+    full = {'encoder': [self._cfg['hidden']] * 2, 'decoder': [self._cfg['hidden']] * 3, 'sequence': [self._cfg['rnn_hidden']] * 3}
+    cfg = {k: v for k, v in self._cfg.items() if k != 'widths'}
+    return cfg if self.widths == full else {**cfg, 'widths': self.widths}
+
+@patch
+def set_widths(self:GrainModel,
+               widths:dict, # `{part: [units per hidden layer]}` for any of the parts 'encoder', 'decoder', 'sequence'
+              ) -> GrainModel:
+    "Rebuild the hidden layers of the named parts at these widths (fresh weights: load or copy them in afterwards)."
+    w = _check_widths(widths)
+    if 'encoder' in w: self.encoder.net = _widths_mlp(self.encoder.in_mean.shape[0], w['encoder'], 2 * self.latent_dim)
+    if 'decoder' in w: self.decoder.net = _widths_mlp(self.decoder.net[0].in_features, w['decoder'], self.decoder.net[-1].out_features)
+    if 'sequence' in w:
+        s, (he, hi, hd) = self.sequence, w['sequence']
+        s.enc = nn.LSTM(s.enc.input_size, he, batch_first=True, bidirectional=True)
+        s.to_embed, s.hidden = nn.Linear(2 * he, 2 * s.embed_dim), he
+        s.dec_in, s.dec, s.out = nn.Linear(s.dec_in.in_features, hi), nn.LSTM(hi, hd, batch_first=True), nn.Linear(hd, self.latent_dim)
+    return self.to(self.latent_mean.device)
+
+# %% ../nbs/07_granular.ipynb #81ea3f28
+class _AtWidths:
+    "Builds a model, then its layers at the recorded widths: the class `LatentModel._from_checkpoint` constructs."
+    def __init__(self, cls, widths): self.cls, self.widths, self.kind = cls, widths, cls.kind
+    def __call__(self, **cfg): return self.cls(**cfg).set_widths(self.widths)
+
+_full_from_checkpoint = GrainModel._from_checkpoint
+
+@patch(cls_method=True)
+def _from_checkpoint(cls:GrainModel, tensors:dict, meta:dict, path='the checkpoint') -> GrainModel:
+    "A model whose config records `widths` (a trimmed model) is built at those widths before its weights are loaded."
+    cfg = meta.get('config')
+    if not (isinstance(cfg, dict) and 'widths' in cfg): return _full_from_checkpoint(tensors, meta, path)
+    try: w = _check_widths(cfg['widths'], 'its widths')
+    except ValueError as e: raise CheckpointError(f"{path}: {e}") from None
+    rest = {**meta, 'config': {k: v for k, v in cfg.items() if k != 'widths'}}
+    return LatentModel._from_checkpoint.__func__(_AtWidths(cls, w), tensors, rest, path)
+
+# %% ../nbs/07_granular.ipynb #0e9cca05
+import copy
+from typing import List, Tuple
+from .dsp import _grain_window
+from .export import Streaming
+
+class GrainStream(Streaming):
+    "A `GrainModel` a block at a time: grains of incoming audio -> latents; latents -> noise grains overlap-added across blocks."
+    def __init__(self, model:GrainModel,
+                 axes:bool=True, # latents as coordinates along the principal axes, in units of spread (as the sliders)
+                ):
+        super().__init__(model.sr, model.hop_length, model.latent_dim)
+        W, H, syn, lab = model.frame_length, model.hop_length, model.synth, model.decoder.label
+        self.frame_length, self.max_magnitude, self.labels = W, syn.max_magnitude, list(model.labels)
+        self.encoder, self.net = copy.deepcopy(model.encoder), copy.deepcopy(model.decoder.net)
+        b = lambda t: t.detach().clone()
+        self.register_buffer('label_proj', b(lab.weight) if lab is not None else torch.zeros(0, 0))
+        self.register_buffer('weights', torch.full((len(self.labels),), 1 / max(1, len(self.labels))))
+        self.register_buffer('noise', b(syn.noise))                             # the synthesizer's fixed noise (spectra)
+        self.register_buffer('window', b(_grain_window(W, H, 'cpu')))
+        for k, t in dict(fir_w=syn.post.fir.weight, fir_b=syn.post.fir.bias, mix_w=syn.post.mix.weight[0, :, 0],
+                         mix_b=syn.post.mix.bias).items(): self.register_buffer(k, b(t))   # the post-filter
+        d = model.latent_dim
+        mean, rot, sc = model.latent_mean, model.latent_axes, model.latent_scales.clamp_min(1e-6)
+        if not axes: mean, rot, sc = torch.zeros(d), torch.eye(d), torch.ones(d)
+        back = torch.linalg.inv(rot.double().T).float()                 # exact way back (stored axes may be float16-rounded)
+        for k, t in dict(lat_mean=mean, lat_axes=rot, lat_scales=sc, lat_back=back).items(): self.register_buffer(k, b(t))
+        self.seed, self.gate, self.label = 0, True, ''
+        self.nn_attributes = dict(seed=0, gate=True, **(dict(label='') if lab is not None else {}))
+        self.reset_stream(1)
+
+GrainStream.__annotations__ = {**Streaming.__annotations__, 'labels': List[str]}   # for TorchScript: a list that may be empty
+
+@patch
+def reset_stream(self:GrainStream, batch:int) -> None:
+    "Silence before the stream: no history for the encoder, no tail, no post-filter history; noise counted from 0."
+    W, H, K, dev = self.frame_length, self.hop_length, self.fir_w.shape[-1], self.noise.device
+    self.enc_cache, self.fenc_cache = torch.zeros(batch, W - H, device=dev), torch.zeros(batch, W - H, device=dev)
+    self.tail, self.ftail = torch.zeros(batch, W - H, device=dev), torch.zeros(batch, W - H, device=dev)
+    self.post_cache, self.fpost_cache = torch.zeros(batch, K - 1, device=dev), torch.zeros(batch, K - 1, device=dev)
+    self.count = 0
+    self.fcount = (-((W // 2 - H) // H)) % self.noise.shape[0]     # forward's grain t is the sound's grain t - 1: its noise
+
+@patch
+def latency(self:GrainStream) -> dict:
+    "Samples by which the stream lags the one-piece rendering, per method (at the model's rate)."
+    W, H, p = self.frame_length, self.hop_length, self.fir_w.shape[-1] // 2
+    return dict(encode=W // 2 - H, decode=W // 2 + p, forward=W - H + p)
+
+# %% ../nbs/07_granular.ipynb #f6da40e3
+@patch
+def _frames(self:GrainStream, x:torch.Tensor, cache:torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    "Grains `[B, n, frame_length]` of audio `[B, n * hop]` with the samples before it, and the new history."
+    buf = torch.cat([cache, x], -1)
+    return buf.unfold(-1, self.frame_length, self.hop_length), buf[:, buf.shape[-1] - cache.shape[-1]:]
+
+@patch
+def _controls(self:GrainStream, z:torch.Tensor) -> torch.Tensor:
+    "Filter magnitudes of latents `[B, n, d]`: `GrainModel.controls`, with the label weights of `set_label`."
+    if self.label_proj.shape[0] > 0: z = torch.cat([z, (self.label_proj @ self.weights).expand(z.shape[0], z.shape[1], -1)], -1)
+    return self.max_magnitude * torch.exp(-math.log(10.0) * F.softplus(-self.net(z))) + 1e-7      # `exp_sigmoid`
+
+@patch
+def _grains(self:GrainStream, ctl:torch.Tensor, count:int, tail:torch.Tensor, cache:torch.Tensor
+           ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    "Noise grains of controls `[B, n, bins]` overlap-added onto the tail, post-filtered: audio `[B, n * hop]`, new tail, new history."
+    B, n, W, H, K = ctl.shape[0], ctl.shape[1], self.frame_length, self.hop_length, self.fir_w.shape[-1]
+    rows = (torch.arange(count, count + n, device=ctl.device) * 7 + 97 * self.seed) % self.noise.shape[0]   # `NoiseGrainSynth.noise_rows`
+    g = torch.fft.irfft(self.noise[rows] * ctl, n=W) * self.window
+    L = (n - 1) * H + W
+    acc = F.fold(g.transpose(1, 2), (1, L), (1, W), stride=(1, H)).reshape(B, L) + F.pad(tail, (0, L - tail.shape[-1]))
+    x = torch.cat([cache, acc[:, :n * H]], -1)                      # the post-filter reads K - 1 samples of history
+    h = F.conv1d(x[:, None], self.fir_w, self.fir_b)
+    y = x[:, K // 2: K // 2 + n * H] + torch.einsum('c,bcn->bn', self.mix_w, h / (h.abs() + 1)) + self.mix_b
+    return y, acc[:, n * H:], x[:, x.shape[-1] - K + 1:]
+
+# %% ../nbs/07_granular.ipynb #1d7e79ad
+@patch
+def stream_encode(self:GrainStream, x:torch.Tensor) -> torch.Tensor:
+    "Audio `[B, 1, n * hop]` -> the mean latents of its grains `[B, latent_dim, n]`, along the principal axes."
+    fr, self.enc_cache = self._frames(x[:, 0], self.enc_cache)
+    return (((self.encoder(fr)[0] - self.lat_mean) @ self.lat_axes.T) / self.lat_scales).transpose(1, 2)
+
+@patch
+def stream_decode(self:GrainStream, z:torch.Tensor) -> torch.Tensor:
+    "Coordinates `[B, latent_dim, n]` (as `stream_encode` gives) -> audio `[B, 1, n * hop]`, joined to the previous block."
+    lat = self.lat_mean + (z.transpose(1, 2) * self.lat_scales) @ self.lat_back    # coordinates -> latents
+    y, self.tail, self.post_cache = self._grains(self._controls(lat), self.count, self.tail, self.post_cache)
+    self.count = (self.count + z.shape[-1]) % self.noise.shape[0]
+    return y[:, None]
+
+@patch
+def stream_forward(self:GrainStream, x:torch.Tensor) -> torch.Tensor:
+    "Audio -> latents -> audio (`resynthesize` as a stream); with `gate`, grains of digital silence stay silent."
+    fr, self.fenc_cache = self._frames(x[:, 0], self.fenc_cache)
+    ctl = self._controls(self.encoder(fr)[0])
+    if self.gate: ctl = ctl * (fr.abs().amax(-1, keepdim=True) > 0)
+    y, self.ftail, self.fpost_cache = self._grains(ctl, self.fcount, self.ftail, self.fpost_cache)
+    self.fcount = (self.fcount + fr.shape[1]) % self.noise.shape[0]
+    return y[:, None]
+
+# %% ../nbs/07_granular.ipynb #3ba66bdf
+@patch
+@torch.jit.export
+def get_seed(self:GrainStream) -> int: return self.seed
+
+@patch
+@torch.jit.export
+def set_seed(self:GrainStream, seed:int) -> int:
+    "Noise offset, as `decode(seed=)`: other noise, the same spectra."
+    self.seed = seed
+    return 0
+
+@patch
+@torch.jit.export
+def get_gate(self:GrainStream) -> bool: return self.gate
+
+@patch
+@torch.jit.export
+def set_gate(self:GrainStream, gate:bool) -> int:
+    "`forward`: grains of digital silence stay silent."
+    self.gate = gate
+    return 0
+
+@patch
+@torch.jit.export
+def get_label(self:GrainStream) -> str: return self.label
+
+@patch
+@torch.jit.export
+def set_label(self:GrainStream, label:str) -> int:
+    "Models with grain conditioning: a label, a mixture `kick:0.7+snare:0.3`, or '' for an even mix; -1 if unknown."
+    if len(self.labels) == 0 or self.label_proj.shape[0] == 0: return -1
+    w = torch.full((len(self.labels),), 1.0 if label == '' else 0.0, device=self.weights.device)
+    for part in label.split('+'):
+        if part == '': continue
+        kv = part.split(':')
+        if len(kv) > 2 or kv[0] not in self.labels: return -1
+        v = float(kv[1]) if len(kv) == 2 else 1.0
+        if not (v >= 0.0 and v < float('inf')): return -1
+        w[self.labels.index(kv[0])] += v
+    if float(w.sum()) <= 0.0: return -1
+    self.weights, self.label = w / w.sum(), label
+    return 0
+
+@patch
+def streaming(self:GrainModel,
+              axes:bool=True, # latents along the principal axes, in units of spread (signal 1 = the axis that matters most)
+             ) -> GrainStream:
+    "This model a block at a time (for nn~: `export`)."
+    return GrainStream(self, axes).eval()

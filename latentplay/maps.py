@@ -6,7 +6,7 @@ Docs: https://latentplay.github.io/latentplay/maps.html.md"""
 
 # %% ../nbs/12_maps.ipynb #baf8ab8b
 from __future__ import annotations
-import math
+import math, weakref
 import numpy as np
 import torch
 from fastcore.basics import patch
@@ -14,11 +14,12 @@ from .sound import Sound
 from .features import descriptors, DESCRIPTORS
 from .core import LIMITS
 from .models import device_of, stored_axes, labels_of
-from .paths import _point, _count, _real, line
+from .paths import _point, _path, _count, _real, line
 
 # %% auto #0
-__all__ = ['SHAPES', 'MAX_SECONDS', 'principal_axes', 'from_axes', 'to_axes', 'latent_steps', 'shape_path', 'sound_at',
-           'CorpusMap', 'stroke_path', 'draw_sound', 'point_colors', 'plot_map']
+__all__ = ['SHAPES', 'NAMED_BY', 'MAX_SECONDS', 'principal_axes', 'from_axes', 'to_axes', 'along_axes', 'latent_steps',
+           'shape_path', 'sound_at', 'change_words', 'direction_effect', 'axis_effects', 'axis_names', 'CorpusMap',
+           'stroke_path', 'draw_sound', 'point_colors', 'plot_map']
 
 # %% ../nbs/12_maps.ipynb #ca04354c
 def principal_axes(model, # any latentplay model (its stored axes, or a PCA of its `prior`)
@@ -65,6 +66,20 @@ def to_axes(model, # any latentplay model
     z = _point(z, 'z').to(mean.device)
     if z.shape[-1] != len(s): raise ValueError(f"z has {z.shape[-1]} dimensions; this model's latents have {len(s)}")
     return ((z - mean) @ A.t()) / s
+
+# %% ../nbs/12_maps.ipynb #254972ff
+def along_axes(model, # any latentplay model
+               path, # latent path `[..., T, latent_dim]`
+               op, # a path edit `op(coords, *args, **kwargs)`, e.g. `paths.scale`, `paths.bias`, `paths.set_curve`
+               *args,
+               raw:bool=False, # edit the model's own dimensions instead
+               axes=None, # precomputed `principal_axes(model, raw)`
+               **kwargs) -> torch.Tensor: # the edited path `[..., T, latent_dim]`
+    "Apply a path edit in principal-axis coordinates (dimension i = axis i, in units of spread) and come back."
+    axes = axes if axes is not None else principal_axes(model, raw)
+    p = _path(path)
+    c = op(to_axes(model, p, raw, axes=axes), *args, **kwargs)
+    return from_axes(model, c, raw, axes=axes).to(p.device)
 
 # %% ../nbs/12_maps.ipynb #0ab4a0fa
 SHAPES = ('point', 'line', 'loop')
@@ -119,6 +134,101 @@ def sound_at(model, # any latentplay model
     p = shape_path(model, z, seconds, shape, extent, raw, axes=axes)
     return p, _decode(model, p, label)
 
+# %% ../nbs/12_maps.ipynb #ace9cd31
+NAMED_BY = ('centroid', 'loudness', 'flatness', 'bandwidth')   # the descriptors an axis may be named after
+_CHANGES = {'centroid': ('brighter', 'darker'), 'loudness': ('louder', 'softer'), 'flatness': ('noisier', 'more tonal'),
+            'bandwidth': ('wider', 'narrower'), 'rolloff': ('brighter', 'darker')}
+
+def _ranks(v): return np.argsort(np.argsort(v, kind='stable'), kind='stable').astype(np.float64)
+
+def _rank_corr(x, v, least:int=3) -> float:
+    "Spearman rank correlation of `v` with `x` over the finite values (0 when fewer than `least`, or constant)."
+    x, v = np.asarray(x, np.float64), np.asarray(v, np.float64)
+    ok = np.isfinite(v) & np.isfinite(x)
+    if ok.sum() < least or np.ptp(v[ok]) == 0 or np.ptp(x[ok]) == 0: return 0.0
+    return float(np.corrcoef(_ranks(x[ok]), _ranks(v[ok]))[0, 1])
+
+def change_words(name:str, # a descriptor
+                 r:float, # its correlation with the direction (its sign is what counts)
+                 arrow:str='→', # the arrow that points to the positive direction
+                ) -> str:
+    "What moving the positive way does, in words: 'brighter →', or 'darker →' when the descriptor falls."
+    up, down = _CHANGES.get(name, (f'more {name}', f'less {name}'))
+    return f"{up if r > 0 else down} {arrow}"
+
+# %% ../nbs/12_maps.ipynb #6c3b41fc
+def _size(name:str, v:np.ndarray) -> float:
+    "How much a descriptor changes over `v`: in 6 dB steps for loudness, in octaves (log2 of the ratio) otherwise."
+    v = v[np.isfinite(v)]
+    if len(v) < 2: return 0.0
+    if name == 'loudness': return float(np.ptp(v)) / 6.0
+    v = np.maximum(v, 1e-12)
+    return float(np.log2(v.max() / v.min()))
+
+def _heard(snd:Sound, names=NAMED_BY) -> dict:
+    "The median of each descriptor over a sound's loud frames (within 30 dB of its loudest)."
+    d = descriptors(snd, names=list(dict.fromkeys([*names, 'loudness'])))
+    loud = d['loudness'] > d['loudness'].max() - 30
+    return {n: float(d[n][loud].median()) if loud.any() else float('nan') for n in names}
+
+# %% ../nbs/12_maps.ipynb #77a7fb01
+def direction_effect(model, # any latentplay model
+                     points, # latent points `[n, latent_dim]` along a direction, in order
+                     t=None, # their positions along it (default 0..n-1)
+                     seconds:float=0.3, # how long each point is held and heard
+                     label=None, # class or mixture for models with labels
+                     min_corr:float=0.8, # the least rank correlation that names a direction
+                    ) -> dict: # descriptor (or None), rho, size, words ('' when unnamed), t, values
+    "What moving along a row of latent points does to the sound: the descriptor that follows it most consistently."
+    Z = _point(points, 'points')
+    if Z.ndim != 2 or len(Z) < 3: raise ValueError(f"points must be [n, latent_dim] with n >= 3, got shape {tuple(Z.shape)}")
+    t = np.arange(len(Z), dtype=np.float64) if t is None else np.asarray(t, np.float64)
+    mc = _real(min_corr, 'min_corr', low=0, high=1)
+    with torch.no_grad(): heard = [_heard(_decode(model, shape_path(model, z, seconds), label)) for z in Z]
+    vals = {n: np.array([h[n] for h in heard]) for n in NAMED_BY}
+    score = {n: (round(abs(_rank_corr(t, v)), 1), _size(n, v)) for n, v in vals.items()}
+    best = max(score, key=score.get)
+    r, size = _rank_corr(t, vals[best]), score[best][1]
+    named = abs(r) >= mc and size >= 0.1
+    return dict(descriptor=best if named else None, rho=r, size=size, words=change_words(best, r) if named else '',
+                t=t.tolist(), values={n: v.tolist() for n, v in vals.items()})
+
+# %% ../nbs/12_maps.ipynb #9217d556
+_EFFECTS = weakref.WeakKeyDictionary()   # model -> {settings: [effects of each axis]}: each model is measured once
+
+def axis_effects(model, # any latentplay model
+                 n:int=8, # the first n principal axes
+                 span:float=2.0, # from -span to +span spreads around the centre
+                 n_points:int=7, # points heard along each axis
+                 seconds:float=0.3, # how long each point is held
+                 raw:bool=False, # the model's own dimensions instead of the principal axes
+                 label=None, # class or mixture for models with labels
+                 refresh:bool=False, # measure again instead of using what was remembered
+                ) -> list[dict]: # one `direction_effect` per axis, with its `axis` and `name`
+    "What moving along each of the first `n` principal axes does to the sound (measured once per model, then remembered)."
+    k = min(_count(n, 'n'), int(model.latent_dim))
+    s, m = _real(span, 'span', low=0), _count(n_points, 'n_points', least=3, most=64)
+    if s == 0: raise ValueError("span must be positive: the axis is heard from -span to +span")
+    key = (k, s, m, float(seconds), bool(raw), repr(label))
+    try: memo = _EFFECTS.setdefault(model, {})
+    except TypeError: memo = {}                                   # a model that cannot be weakly referenced: not cached
+    if refresh or key not in memo:
+        axes, t = principal_axes(model, raw), np.linspace(-s, s, m)
+        out = []
+        for i in range(k):
+            c = torch.zeros(m, i + 1); c[:, i] = torch.from_numpy(t).float()
+            e = direction_effect(model, from_axes(model, c, raw, axes=axes), t, seconds, label)
+            out.append(dict(e, axis=i, name=e['words'] or f"{'dim' if raw else 'axis'} {i + 1}"))
+        memo[key] = out
+    return memo[key]
+
+def axis_names(model, # any latentplay model
+               n:int=8, # the first n principal axes
+               **kwargs, # `axis_effects` settings: span, n_points, seconds, raw, label, refresh
+              ) -> list[str]: # e.g. ['brighter →', 'louder →', 'axis 3', 'noisier →']
+    "Each principal axis named by what moving along it does to the sound: 'brighter →', 'louder →', 'noisier →'..."
+    return [e['name'] for e in axis_effects(model, n, **kwargs)]
+
 # %% ../nbs/12_maps.ipynb #d8062a91
 def _centre(model, s:Sound) -> torch.Tensor:
     "Loudness-weighted mean of a sound's latent path (its grains' RMS as weights)."
@@ -158,7 +268,7 @@ class CorpusMap:
         self.scales = sd.clamp_min(1e-6)
         self.xy = self.project(Z)
         self.residuals = Z - self._plane(self.xy)
-        self._descriptors = {}
+        self._descriptors, self._effects = {}, {}
 
 # %% ../nbs/12_maps.ipynb #01fa1b22
 @patch
@@ -209,24 +319,31 @@ def descriptor(self:CorpusMap, name:str) -> np.ndarray:
     return self._descriptors[name]
 
 # %% ../nbs/12_maps.ipynb #5a1e0c01
-_CHANGES = {'centroid': ('brighter', 'darker'), 'loudness': ('louder', 'softer'), 'flatness': ('noisier', 'more tonal'),
-            'bandwidth': ('wider', 'narrower'), 'rolloff': ('brighter', 'darker')}
-
-def _ranks(v): return np.argsort(np.argsort(v)).astype(np.float64)
+@patch
+def axis_label(self:CorpusMap,
+               i:int, # 0: the horizontal axis, 1: the vertical one
+               decode:bool=True, # when no measured colour follows the axis, listen along it (`direction_effect`, remembered)
+              ) -> str:
+    "A map axis in words: the corpus's main direction `i`, and what grows along it."
+    out, arrow = f"main direction {i + 1} of the corpus (spread)", '→' if i == 0 else '↑'
+    best, x = None, self.xy[:, i].numpy()
+    for n, v in self._descriptors.items():                  # first what colouring measured on the sounds themselves
+        r = _rank_corr(x, v, least=5)
+        if abs(r) >= 0.5 and (best is None or abs(r) > abs(best[1])): best = (n, r)
+    if best is None and decode:
+        try: e = self.axis_effect(i)
+        except (ValueError, RuntimeError): e = {'descriptor': None}   # a name is a help: a model that cannot be heard here gets none
+        if e['descriptor']: best = (e['descriptor'], e['rho'])
+    return out if best is None else f"{out}: {change_words(*best, arrow)}"
 
 @patch
-def axis_label(self:CorpusMap, i:int) -> str:
-    "A map axis in words: the corpus's main direction `i`, and what grows along it when a descriptor measured already follows it."
-    out = f"main direction {i + 1} of the corpus (spread)"
-    best, x = None, self.xy[:, i].numpy()
-    for n, v in self._descriptors.items():                  # only what colouring measured: naming an axis costs nothing
-        ok = np.isfinite(v)
-        if ok.sum() < 5 or np.ptp(v[ok]) == 0: continue
-        r = float(np.corrcoef(_ranks(x[ok]), _ranks(v[ok]))[0, 1])
-        if abs(r) >= 0.5 and (best is None or abs(r) > abs(best[1])): best = (n, r)
-    if best is None: return out
-    up, down = _CHANGES.get(best[0], (f'more {best[0]}', f'less {best[0]}'))
-    return f"{out}: {up if best[1] > 0 else down} {'→' if i == 0 else '↑'}"
+def axis_effect(self:CorpusMap, i:int, span:float=2.0, n_points:int=7) -> dict:
+    "What moving along map axis `i` (from -span to +span) does to the model's sound (`direction_effect`, remembered)."
+    key = (int(i), float(span), int(n_points))
+    if key not in self._effects:
+        xy = torch.zeros(n_points, 2); t = torch.linspace(-span, span, n_points); xy[:, i] = t
+        self._effects[key] = direction_effect(self.model, self.lift(xy), t.numpy())
+    return self._effects[key]
 
 # %% ../nbs/12_maps.ipynb #240c98c4
 MAX_SECONDS = 60.0   # the longest sound a drawn stroke makes

@@ -359,3 +359,20 @@ def pretrained(name:str='gm-drums', # a built-in corpus name: 'gm-drums', 'gm-no
     m = load_model(path, device)
     m.source = str(path)
     return m
+
+# %% ../nbs/06_models.ipynb #c3c9bc38
+from .export import write_nn_tilde
+
+CAPABILITIES['stream'] = Capability('stream', ('streaming',), 'be exported for nn~ or streamed')
+
+@patch
+def export(self:LatentModel,
+           path, # the file to write, `*.ts`
+           format:str='nn~', # 'nn~': TorchScript for the nn~ external of Max/MSP and Pure Data
+           sr:int|None=None, # the host's sample rate (the audio setting of Max or Pd); default the model's
+          ) -> Path:
+    "Write the model as a file that Max/MSP and Pure Data play through nn~."
+    if format != 'nn~': raise ValueError(f"unknown export format {format!r}; latentplay writes format='nn~' (Max/MSP and Pure Data)")
+    require(self, 'stream', why='export a model that streams, such as a GrainModel')
+    meta = {'kind': self.kind, 'labels': list(self.labels), 'source': getattr(self, 'source', None)}
+    return write_nn_tilde(self.streaming(), path, sr=sr, meta=meta)

@@ -1,4 +1,4 @@
-"""Lines, spherical interpolations, circles, spirals and random walks through a latent space, and the tools to re-time, speed up, slow down and loop them.
+"""Lines, spherical interpolations, circles, spirals and random walks through a latent space, the tools to re-time, speed up, slow down and loop them, and the edits a hand makes: scale, bias, randomize, reverse, smooth, redraw.
 
 Docs: https://latentplay.github.io/latentplay/paths.html.md"""
 
@@ -7,12 +7,14 @@ Docs: https://latentplay.github.io/latentplay/paths.html.md"""
 # %% ../nbs/09_paths.ipynb #d734a2cb
 from __future__ import annotations
 import math, operator
+import numpy as np
 import torch
 from .core import renamed
 
 # %% auto #0
-__all__ = ['MAX_STEPS', 'MAX_VALUES', 'interpolate', 'line', 'slerp', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime',
-           'loop', 'path_length']
+__all__ = ['MAX_STEPS', 'MAX_VALUES', 'MAX_AMOUNT', 'interpolate', 'line', 'slerp', 'circle', 'spiral', 'random_walk',
+           'vary_speed', 'retime', 'loop', 'path_length', 'scale', 'bias', 'reverse', 'smooth', 'randomize',
+           'set_curve']
 
 # %% ../nbs/09_paths.ipynb #54597166
 def _tensor(x, name:str) -> torch.Tensor:
@@ -312,3 +314,142 @@ def path_length(path, # latent path `[..., T, d]`
     "The total Euclidean length of a path: the sum of its step lengths."
     p = _path(path)
     return (p[..., 1:, :] - p[..., :-1, :]).norm(dim=-1).sum(-1)
+
+# %% ../nbs/09_paths.ipynb #1a2cddad
+def _dims(dims, d:int) -> list[int]:
+    "The latent dimensions an edit touches: `None` (all), one index or a list; negative indices count from the end."
+    if dims is None: return list(range(d))
+    ds = [dims] if isinstance(dims, (int, np.integer)) or (isinstance(dims, torch.Tensor) and dims.ndim == 0) else list(dims)
+    out = []
+    for i in ds:
+        try: i = operator.index(i)
+        except TypeError: raise ValueError(f"dims must be whole numbers (latent dimensions), got {_short(i)}") from None
+        if not -d <= i < d: raise ValueError(f"dimension {i} does not exist; this path has {d} (0..{d - 1})")
+        out.append(i % d)
+    if not out: raise ValueError("dims is empty; give at least one dimension (or None for all)")
+    return sorted(set(out))
+
+def _per_dim(x, name:str, d:int, dims:list[int]) -> torch.Tensor:
+    "A number, or one number per dimension of `dims`, as a `[d]` tensor (zeros elsewhere)."
+    v = _tensor(x, name)
+    if v.ndim > 1 or (v.ndim == 1 and len(v) not in (1, len(dims), d)):
+        raise ValueError(f"{name} must be a number or {len(dims)} numbers (one per dimension edited), got shape {tuple(v.shape)}")
+    out = torch.zeros(d)
+    out[dims] = v if v.ndim == 0 or len(v) != d or len(dims) == d else v[dims]
+    return out
+
+# %% ../nbs/09_paths.ipynb #d539eafa
+def scale(path, # latent path `[..., T, d]`
+          factor=1.5, # a number, or one per dimension in `dims` (negative: mirrored about the mean)
+          dims=None, # the dimensions to scale (an index or a list; None: all)
+         ) -> torch.Tensor: # `[..., T, d]`
+    "The path stretched (factor > 1) or squeezed (< 1) about its mean over time, along `dims`."
+    p = _path(path); d = p.shape[-1]
+    ds = _dims(dims, d)
+    f = _per_dim(factor, 'factor', d, ds)[ds].to(p.device)
+    q = p[..., ds]
+    m = q.mean(-2, keepdim=True)
+    out = p.clone()                                   # the other dimensions are copied exactly
+    out[..., ds] = m + (q - m) * f
+    return out
+
+# %% ../nbs/09_paths.ipynb #ffdf1905
+def bias(path, # latent path `[..., T, d]`
+         offset, # a vector `[d]`, or a number (or one per dimension) added along `dims`
+         dims=None, # with a number: the dimension(s) to shift along (None: a vector `offset` is expected, or all)
+        ) -> torch.Tensor: # `[..., T, d]`
+    "The path shifted by `offset`: a vector, or a number along some dimensions."
+    p = _path(path); d = p.shape[-1]
+    o = _tensor(offset, 'offset')
+    if dims is None and o.ndim == 1 and len(o) == d: return p + o.to(p.device)
+    return p + _per_dim(o, 'offset', d, _dims(dims, d)).to(p.device)
+
+def reverse(path, # latent path `[..., T, d]`
+           ) -> torch.Tensor: # `[..., T, d]`, last point first
+    "The path played backwards."
+    return _path(path).flip(-2)
+
+# %% ../nbs/09_paths.ipynb #0d4f3fb4
+MAX_AMOUNT = 100.0   # the largest noise or smoothing width accepted (in the path's units, or steps)
+
+def _blur(p:torch.Tensor, width:float, kind:str='gaussian') -> torch.Tensor:
+    "`p` `[..., T, d]` low-passed along time (edges held)."
+    if width <= 0 or p.shape[-2] == 1: return p
+    if kind == 'gaussian':
+        r = max(1, math.ceil(3 * width))
+        k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32) / width) ** 2)
+    else:
+        r = max(0, round(width) // 2)
+        k = torch.ones(2 * r + 1)
+    k = (k / k.sum()).to(p.device)
+    x = p.movedim(-2, -1).reshape(-1, 1, p.shape[-2])
+    q = min(r, x.shape[-1] - 1)                  # odd reflection at the ends: a straight stretch stays straight
+    x = torch.cat([2 * x[..., :1] - x[..., 1:q + 1].flip(-1), x, 2 * x[..., -1:] - x[..., -q - 1:-1].flip(-1)], -1)
+    x = torch.nn.functional.pad(x, (r - q, r - q), mode='replicate')
+    y = torch.nn.functional.conv1d(x, k[None, None])
+    return y.reshape(*p.shape[:-2], p.shape[-1], p.shape[-2]).movedim(-1, -2)
+
+def smooth(path, # latent path `[..., T, d]`
+           width:float=3.0, # Gaussian: standard deviation in steps; 'mean': window length in steps (0: unchanged)
+           kind:str='gaussian', # 'gaussian' or 'mean' (moving average)
+           dims=None, # the dimensions to smooth (None: all)
+          ) -> torch.Tensor: # `[..., T, d]`
+    "The path smoothed along time: jitter removed, the overall course kept."
+    p = _path(path)
+    w = _real(width, 'width', low=0, high=MAX_AMOUNT)
+    if kind not in ('gaussian', 'mean'): raise ValueError(f"unknown kind {kind!r}; use 'gaussian' or 'mean'")
+    ds = _dims(dims, p.shape[-1])
+    out = p.clone()
+    out[..., ds] = _blur(p[..., ds], w, kind)
+    return out
+
+# %% ../nbs/09_paths.ipynb #88d2a9f9
+def randomize(path, # latent path `[..., T, d]`
+              amount:float=0.1, # standard deviation of the noise, in the path's units (0: unchanged)
+              seed:int|None=0, # random seed (None: different every call)
+              dims=None, # the dimensions to roughen (None: all)
+              smooth_steps:float=0.0, # low-pass the noise over this many steps (Gaussian width), so it wanders
+             ) -> torch.Tensor: # `[..., T, d]`
+    "The path with seeded random deviations of about `amount` at every step."
+    p = _path(path)
+    a = _real(amount, 'amount', low=0, high=MAX_AMOUNT)
+    s = _real(smooth_steps, 'smooth_steps', low=0, high=MAX_AMOUNT)
+    ds = _dims(dims, p.shape[-1])
+    g = torch.Generator()
+    if seed is None: g.seed()
+    else: g.manual_seed(operator.index(seed))
+    n = torch.randn(*p.shape[:-1], len(ds), generator=g)          # drawn on the CPU: the same noise on every device
+    if s > 0:
+        n = _blur(n, s)
+        n = n / n.std().clamp_min(1e-12) if n.numel() > 1 else n   # smoothing shrinks the noise: back to `amount`
+    out = p.clone()
+    out[..., ds] = p[..., ds] + a * n.to(p.device)
+    return out
+
+# %% ../nbs/09_paths.ipynb #6db7f850
+def set_curve(path, # latent path `[..., T, d]`
+              dim:int, # the dimension to redraw
+              values, # the new curve: numbers `[n]` (n >= 1), spread evenly over the span
+              times=None, # where each value lies, as fractions of the duration in [0, 1] (None: evenly over all of it)
+             ) -> torch.Tensor: # `[..., T, d]`
+    "The path with dimension `dim` redrawn from `values` (between the `times` they were drawn at)."
+    p = _path(path); T, d = p.shape[-2:]
+    i = _dims(dim, d)
+    if len(i) != 1: raise ValueError(f"set_curve redraws one dimension at a time, got dims {i}")
+    v = _tensor(values, 'values')
+    if v.ndim > 1: raise ValueError(f"values must be a 1-D curve of numbers, got shape {tuple(v.shape)}")
+    v = v.reshape(-1)
+    if len(v) == 0: raise ValueError("values is empty; draw at least one point")
+    if times is None: t = torch.linspace(0, 1, len(v)) if len(v) > 1 else torch.zeros(1)
+    else:
+        t = _tensor(times, 'times').reshape(-1)
+        if t.shape != v.shape: raise ValueError(f"times and values differ in length ({len(t)} and {len(v)})")
+        if ((t < 0) | (t > 1)).any(): raise ValueError("times are fractions of the duration, in [0, 1]")
+        o = torch.argsort(t, stable=True); t, v = t[o], v[o]
+    u = torch.linspace(0, 1, T) if T > 1 else torch.zeros(1)
+    lo, hi = (float(t[0]), float(t[-1])) if times is not None else (0.0, 1.0)
+    inside = (u >= lo - 1e-9) & (u <= hi + 1e-9)
+    new = torch.from_numpy(np.interp(u.numpy(), t.numpy(), v.numpy()).astype(np.float32))
+    out = p.clone()
+    out[..., inside, i[0]] = new[inside].to(p.device)
+    return out

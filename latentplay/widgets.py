@@ -19,7 +19,7 @@ from fastcore.meta import delegates
 from .sound import Sound, audio_bytes, wav_bytes, thumbnail_png, PLAYER_FORMAT
 from .core import renamed, renamed_attr, within
 from .models import can, labels_of, decode_labels, check_protocol
-from .maps import principal_axes, from_axes, to_axes, sound_at, CorpusMap, draw_sound, plot_map, point_colors, SHAPES, _log_scale
+from .maps import principal_axes, axis_names, from_axes, to_axes, sound_at, CorpusMap, draw_sound, plot_map, point_colors, SHAPES, _log_scale
 from .targets import follow_descriptors, greedy_descriptor_path, plot_targets, TARGETABLE
 from .patterns import Pattern, render_pattern, save_pattern, load_pattern, plot_pattern, HitCache, DEFAULT_TRACKS
 
@@ -458,11 +458,12 @@ class Sliders(_Widget):
                  span:float=3.0, # slider range, +- this many units of spread
                  threaded:bool|None=None, # render in the background (None: only in a live Jupyter kernel)
                  autoplay:bool=True, # play each new sound at once
+                 names:bool=True, # name each slider by what moving it does ('brighter →'; measured once per model)
                 ):
         super().__init__(threaded, autoplay, loop=True, name='sliders')   # a synth: the sound loops while you play
         if shape not in SHAPES: raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
         self.model, self.raw = check_protocol(model, 'lp.sliders'), raw
-        self.axes = principal_axes(model, raw)
+        self.axes, self._names = principal_axes(model, raw), names
         self._quiet, self._draws, self._path, self._rendered = True, 0, None, None
         self._make_controls(max(1, min(int(n_axes), int(model.latent_dim))), span, seconds, shape, extent, label)
         self._quiet = False
@@ -471,10 +472,13 @@ class Sliders(_Widget):
 # %% ../nbs/13_widgets.ipynb #9836341a
 @patch
 def _make_controls(self:Sliders, k, span, seconds, shape, extent, label):
+    what = 'dim' if self.raw else 'axis'
+    self.axis_names = axis_names(self.model, k, raw=self.raw) if self._names else [f"{what} {i + 1}" for i in range(k)]
     self.axis_sliders = []
-    for i in range(k):
-        s = W.FloatSlider(0.0, min=-span, max=span, step=0.01, description=f"{'dim' if self.raw else 'axis'} {i + 1}",
-                          continuous_update=True, readout_format='+.2f', layout=W.Layout(width='300px'))
+    for i, nm in enumerate(self.axis_names):
+        s = W.FloatSlider(0.0, min=-span, max=span, step=0.01, description=nm if nm.startswith(what) else f"{what} {i + 1} {nm}",
+                          description_tooltip=f"{what} {i + 1}: {nm}", continuous_update=True, readout_format='+.2f',
+                          style={'description_width': '150px'}, layout=W.Layout(width='370px'))
         s.add_class('lp-axis'); s.add_class(f'lp-axis-{i}')
         self.axis_sliders.append(s)
     self.picker = _LabelPicker(self.model, label, on_change=self._changed)
@@ -492,7 +496,7 @@ def _make_controls(self:Sliders, k, span, seconds, shape, extent, label):
     rand.on_click(lambda _: self.random())
     for w in self.axis_sliders + [self.seconds_slider, self.shape_buttons, self.extent_slider]:
         w.observe(lambda _: self._changed(), 'value')
-    grid = W.GridBox(self.axis_sliders, layout=W.Layout(grid_template_columns='repeat(2, 310px)'))
+    grid = W.GridBox(self.axis_sliders, layout=W.Layout(grid_template_columns='repeat(2, 380px)'))
     self.children = [W.HBox([self.picker, self.seconds_slider]), W.HBox([self.shape_buttons, self.extent_slider]),
                      grid, W.HBox([centre, rand]), self.tools, self.player, self.status]
 
@@ -575,7 +579,8 @@ def snapshot(self:Sliders) -> Snapshot:
     fig, ax = plt.subplots(figsize=(5, 1.8), dpi=72)
     c, lim = self.coords, self.axis_sliders[0].max
     ax.bar(np.arange(1, len(c) + 1), c, color=['#1f4e79' if v >= 0 else '#b5532b' for v in c])
-    ax.set(ylim=(-lim, lim), xlabel='axis' if not self.raw else 'dimension', ylabel='spread', xticks=range(1, len(c) + 1))
+    ax.set(ylim=(-lim, lim), xlabel='axis' if not self.raw else 'dimension', ylabel='spread')
+    ax.set_xticks(range(1, len(c) + 1), [f'{i + 1}\n{n}' if '→' in n else str(i + 1) for i, n in enumerate(self.axis_names)], fontsize=7)
     ax.axhline(0, color='0.6', lw=0.8)
     lab = self.label if not isinstance(self.label, dict) else ', '.join(f'{k} {v:.2f}' for k, v in self.label.items())
     ax.set_title(f"class: {lab or 'even mix'}; {self.shape}, {self.seconds:g} s", fontsize=9)

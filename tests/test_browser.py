@@ -122,6 +122,9 @@ def test_sliders(lab, page):
     c0 = nb.py('w.coords[0]')
     src0 = audio_src(page, root)
     shot(page, 'start', root)
+    names = nb.py('[s.description for s in w.axis_sliders]')          # each slider says what it does, uncut
+    assert sum('→' in n for n in names) >= 3, names
+    assert truncated(page, root) == [], f'cut-off labels: {truncated(page, root)}'
 
     # drag axis 0 to the right
     drag(page, handle, 30, steps=15)
