@@ -37,10 +37,13 @@ if __name__ == '__main__':
     a = p.parse_args()
     cores = os.cpu_count() or 1
     one = run(1, cores if a.device == 'cpu' else 1, a.steps, a.batch, a.device)
+    one_thread = run(1, 1, a.steps, a.batch, a.device) if a.device == 'cpu' else one
     many = run(a.nproc, max(1, cores // a.nproc) if a.device == 'cpu' else 1, a.steps, a.batch, a.device)
     diff = max(abs(x - y) / abs(x) for x, y in zip(one['losses'], many['losses']))
     print(json.dumps({'device': a.device, 'cores': cores, 'global_batch': a.batch, 'steps': a.steps,
                       'one_process_steps_per_s': round(one['steps_per_s'], 3),
+                      'one_process_one_thread_steps_per_s': round(one_thread['steps_per_s'], 3),
                       f'{a.nproc}_processes_steps_per_s': round(many['steps_per_s'], 3),
                       'speed_up': round(many['steps_per_s'] / one['steps_per_s'], 3),
+                      'speed_up_over_one_thread': round(many['steps_per_s'] / one_thread['steps_per_s'], 3),
                       'max_relative_loss_difference': diff}, indent=1))

@@ -22,11 +22,14 @@ _API = {
             'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag'],
     'features': ['descriptors', 'describe', 'DESCRIPTORS'],
     'corpus': ['Corpus'],
-    'soundfont': ['builtin_sets'],
+    'soundfont': ['builtin_sets', 'timbre_ratings', 'classical_mds', 'mds_stress'],
     'train': ['Budget', 'fit_loop', 'CheckpointError', 'checkpoint_info', 'train_in_background', 'TrainingJob', 'world', 'is_main'],
     'export': ['nn_tilde', 'write_nn_tilde', 'nn_tilde_info', 'Streaming'],
     'models': ['LatentModel', 'load_model', 'pretrained', 'pretrained_names', 'ModelProtocol', 'capabilities', 'can',
                'require', 'CapabilityError', 'ProtocolOnly'],
+    'spectral': ['Spectral', 'default_spectral', 'DEFAULT_SPECTRAL', 'erb_filterbank', 'hz_to_erb', 'erb_to_hz',
+                 'compare_representations', 'score_audio', 'noise_floor', 'Inverter', 'fit_inverter', 'load_inverter',
+                 'pretrained_inverter'],
     'granular': ['GrainModel'],
     'catart': ['StoredGrains'],
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
@@ -42,7 +45,7 @@ _API = {
     'editors': ['path_editor', 'blend_pad', 'PathEditor', 'BlendPad', 'blend_weights', 'blend_path', 'plot_curves', 'source_path'],
     'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
 }
-_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'granular', 'catart', 'paths',
+_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'paths',
             'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 

@@ -12,10 +12,10 @@ import numpy as np
 from .sound import Sound, load, atomic_write, file_sha256, open_regular, special_kind, AUDIO_EXTENSIONS
 from fastcore.basics import patch
 from .core import renamed, LIMITS, within
-from .soundfont import cache_dir, load_set, BUILTIN_SETS
+from .soundfont import cache_dir, load_set, pitch_labels, BUILTIN_SETS
 
 # %% auto #0
-__all__ = ['LOADER_VERSION', 'Corpus', 'load_cached', 'Frames']
+__all__ = ['DERIVED_LABELS', 'LOADER_VERSION', 'Corpus', 'load_cached', 'Frames']
 
 # %% ../nbs/04_corpus.ipynb #ed164afc
 class Corpus:
@@ -60,7 +60,7 @@ class Corpus:
 # %% ../nbs/04_corpus.ipynb #03d6dca5
 @patch(cls_method=True)
 def builtin(cls:Corpus,
-            name:str, # 'gm-notes', 'gm-drums' or 'gm-textures' (a 'builtin:' prefix is accepted)
+            name:str, # 'gm-notes', 'gm-drums', 'gm-textures' or 'gm-techniques' (a 'builtin:' prefix is accepted)
             sr:int=22050, # sample rate
             progress:bool=True, # progress bar during the first render
            ) -> Corpus:
@@ -116,9 +116,19 @@ def _repr_html_(self:Corpus, players:int=2) -> str:
             + ''.join(x._repr_html_() for x in shown) + "</div>")
 
 # %% ../nbs/04_corpus.ipynb #7f6208d5
+DERIVED_LABELS = ('pitch_class', 'octave', 'note')   # computed from a sound's `pitch` when it has no such label
+
+def _has(meta:dict, k:str) -> bool:
+    return k in meta or (k in DERIVED_LABELS and isinstance(meta.get('pitch'), (int, np.integer)) and not isinstance(meta.get('pitch'), bool))
+
+def _value(meta:dict, k:str):
+    "A sound's label `k`: its own value, else one derived from its `pitch` (`pitch_class`, `octave`, `note`), else None."
+    if k in meta: return meta[k]
+    return pitch_labels(meta['pitch'])[k] if _has(meta, k) else None
+
 def _matches(meta:dict, kw:dict) -> bool:
     for k, v in kw.items():
-        have = meta.get(k)
+        have = _value(meta, k)
         if isinstance(v, (list, tuple, set, frozenset)):
             if have not in v: return False
         elif have != v: return False
@@ -129,7 +139,7 @@ def _check_values(sounds, kw:dict):
     if not sounds: return
     for k, v in kw.items():
         vals = list(v) if isinstance(v, (list, tuple, set, frozenset)) else [v]
-        have = {s.meta.get(k) for s in sounds if k in s.meta}
+        have = {_value(s.meta, k) for s in sounds if _has(s.meta, k)}
         if any(x in have for x in vals): continue
         if not have:
             keys = sorted({key for s in sounds for key in s.meta if not key.startswith('_')})
@@ -148,6 +158,27 @@ def filter(self:Corpus,
     _check_values(self.sounds, labels)
     idx = [i for i, s in enumerate(self.sounds) if _matches(s.meta, labels) and (predicate is None or predicate(s))]
     return self._subset(idx)
+
+# %% ../nbs/04_corpus.ipynb #9adea7aa
+@patch(as_prop=True)
+def meta(self:Corpus) -> list[dict]:
+    "Every sound's labels (its `meta` dictionary), in order."
+    return [s.meta for s in self.sounds]
+
+@patch
+def labels_of(self:Corpus,
+              key:str, # a label name, e.g. 'instrument', 'style', 'pitch', 'pitch_class'
+             ) -> list:
+    "The value of one label for every sound (None where a sound has none); a label no sound has is an error."
+    if self.sounds and not any(_has(s.meta, key) for s in self.sounds):
+        keys = sorted({k for s in self.sounds for k in s.meta if not k.startswith('_')})
+        raise ValueError(f"no sound has a label {key!r}; the labels are {', '.join(keys)}")
+    return [_value(s.meta, key) for s in self.sounds]
+
+@patch
+def classes_of(self:Corpus, key:str) -> list:
+    "Sorted distinct values of one label (None left out)."
+    return sorted({v for v in self.labels_of(key) if v is not None}, key=lambda v: (isinstance(v, str), v) if isinstance(v, (int, float, str)) else (2, str(v)))
 
 # %% ../nbs/04_corpus.ipynb #13c2d6c7
 LOADER_VERSION = 1

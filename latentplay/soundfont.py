@@ -14,9 +14,10 @@ from .core import renamed
 from .sound import atomic_write, file_sha256
 
 # %% auto #0
-__all__ = ['GM_DRUMS', 'BUILTIN_SETS', 'RENDER_VERSION', 'sf2_path', 'cache_dir', 'render_clip', 'render_note', 'finish',
-           'timbre_data', 'notes_spec', 'drums_spec', 'textures_spec', 'builtin_sets', 'builtin_spec', 'events',
-           'render_set', 'set_cache_path', 'load_set', 'pitch_agreement']
+__all__ = ['GM_DRUMS', 'BUILTIN_SETS', 'NOTE_NAMES', 'RENDER_VERSION', 'sf2_path', 'cache_dir', 'render_clip', 'render_note',
+           'finish', 'timbre_data', 'notes_spec', 'drums_spec', 'techniques_spec', 'textures_spec', 'builtin_sets',
+           'builtin_spec', 'timbre_ratings', 'classical_mds', 'mds_stress', 'pitch_labels', 'events', 'render_set',
+           'set_cache_path', 'load_set', 'pitch_agreement']
 
 # %% ../nbs/03_soundfont.ipynb #df56ab1e
 def sf2_path() -> Path:
@@ -164,6 +165,27 @@ def drums_spec() -> dict:
                 keys=[dict(key=k, name=n, label=c) for k, (n, c) in GM_DRUMS.items()], velocities=[40, 64, 88, 108, 127],
                 hold=1.5, release=0.3, top_db=50.0, fade=0.02, peak=0.9, normalize_by=['kit', 'key'], dedupe=['key', 'velocity'])
 
+# %% ../nbs/03_soundfont.ipynb #207c7049
+# instrument: (family, lowest key, {style: (GM program, GM name)}); every style plays the same keys
+_TECHNIQUES = {
+    'Guitar': ('plucked', 40, {'nylon': (24, 'Acoustic Guitar (nylon)'), 'steel': (25, 'Acoustic Guitar (steel)'),
+                              'jazz': (26, 'Electric Guitar (jazz)'), 'clean': (27, 'Electric Guitar (clean)'),
+                              'muted': (28, 'Electric Guitar (muted)'), 'overdriven': (29, 'Overdriven Guitar'),
+                              'distortion': (30, 'Distortion Guitar'), 'harmonics': (31, 'Guitar Harmonics')}),
+    'Bass': ('plucked', 28, {'finger': (33, 'Electric Bass (finger)'), 'pick': (34, 'Electric Bass (pick)'),
+                            'fretless': (35, 'Fretless Bass'), 'slap': (36, 'Slap Bass 1')}),
+    'Violin': ('strings', 55, {'arco': (40, 'Violin'), 'tremolo': (44, 'Tremolo Strings'), 'pizzicato': (45, 'Pizzicato Strings')}),
+    'Trumpet': ('brass', 52, {'open': (56, 'Trumpet'), 'muted': (59, 'Muted Trumpet')}),
+    'Organ': ('keyboard', 36, {'drawbar': (16, 'Drawbar Organ'), 'percussive': (17, 'Percussive Organ'),
+                              'rock': (18, 'Rock Organ'), 'church': (19, 'Church Organ')})}
+
+def techniques_spec() -> dict:
+    "Declaration of `gm-techniques`: 5 instruments in 21 playing styles, 9 keys (every 5 semitones: 9 pitch classes) x 3 velocities."
+    inst = [dict(instrument=k, family=f, low=lo, styles=[dict(style=s, program=p, gm_name=n) for s, (p, n) in st.items()])
+            for k, (f, lo, st) in _TECHNIQUES.items()]
+    return dict(kind='techniques', instruments=inst, step=5, n_keys=9, velocities=[45, 85, 120], hold=0.8, release=0.5,
+                top_db=60.0, fade=0.02, peak=0.9, normalize_by=['instrument', 'style'])
+
 # %% ../nbs/03_soundfont.ipynb #d2ad9692
 # label: (program, None for a held note or (shortest, longest) gap in seconds between repeated hits)
 _TEXTURES = {
@@ -178,7 +200,7 @@ def textures_spec() -> dict:
                 pitches=[48, 55, 60, 67], lengths=[2.0, 3.0, 4.0], velocity=100, release=0.5, seed=0,
                 top_db=60.0, fade=0.1, peak=0.9, normalize_by=['label'])
 
-BUILTIN_SETS = {'gm-notes': notes_spec, 'gm-drums': drums_spec, 'gm-textures': textures_spec}
+BUILTIN_SETS = {'gm-notes': notes_spec, 'gm-drums': drums_spec, 'gm-textures': textures_spec, 'gm-techniques': techniques_spec}
 
 def builtin_sets() -> list[str]:
     "Names of the built-in sound sets."
@@ -190,6 +212,45 @@ def builtin_spec(name:str) -> dict:
         raise ValueError(f"unknown built-in sound set {name!r}; choose one of {', '.join(BUILTIN_SETS)}")
     return BUILTIN_SETS[name]()
 
+# %% ../nbs/03_soundfont.ipynb #4afed7ff
+def timbre_ratings() -> dict:
+    "The 12 instruments' rated dissimilarities: `instruments`, `matrix` (mean, symmetric, zero diagonal), `std`, `count`, `self`, `programs`, `source`."
+    d = timbre_data()
+    arr = lambda k: np.array([[np.nan if v is None else v for v in row] for row in d[k]], dtype=np.float64)
+    mean = arr('mean')
+    m = (mean + mean.T) / 2
+    np.fill_diagonal(m, 0.0)
+    if np.isnan(m).any(): raise ValueError("timbre_dissimilarity.json has a missing rating between two instruments")
+    return dict(instruments=list(d['instruments']), matrix=m, std=arr('std'), count=arr('count').astype(np.int64),
+                self=np.diag(mean).copy(), programs=dict(d['general_midi_programs']), source=d['source'],
+                description=d['description'])
+
+# %% ../nbs/03_soundfont.ipynb #d9e5cefb
+def classical_mds(D, # symmetric distances `[n, n]`, zero diagonal
+                  k:int=2, # dimensions of the map
+                 ) -> np.ndarray: # coordinates `[n, k]`, centred, first axis the widest
+    "Classical (Torgerson) multidimensional scaling: points whose distances follow `D`."
+    D = np.asarray(D, dtype=np.float64)
+    if D.ndim != 2 or D.shape[0] != D.shape[1] or not np.isfinite(D).all():
+        raise ValueError(f"classical_mds needs a finite square distance matrix, got shape {D.shape}")
+    n = len(D); J = np.eye(n) - 1.0 / n
+    B = -0.5 * J @ (D ** 2) @ J
+    w, V = np.linalg.eigh((B + B.T) / 2)
+    top = np.argsort(w)[::-1][:k]
+    X = V[:, top] * np.sqrt(np.clip(w[top], 0, None))
+    return X * np.where(X[np.abs(X).argmax(0), range(X.shape[1])] < 0, -1, 1)   # a fixed sign per axis
+
+def mds_stress(D, # target distances `[n, n]`
+               X, # coordinates `[n, k]`
+               scale:bool=True, # first scale the map's distances by the factor that fits `D` best (a map's scale is arbitrary)
+              ) -> float: # Kruskal's stress-1 over the pairs
+    "How far the map's distances `d` are from `D`: `sqrt(sum (D - b d)^2 / sum D^2)` over pairs i < j."
+    D, X = np.asarray(D, dtype=np.float64), np.asarray(X, dtype=np.float64)
+    d = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    iu = np.triu_indices(len(D), 1); D, d = D[iu], d[iu]
+    b = (D * d).sum() / max((d * d).sum(), 1e-300) if scale else 1.0
+    return float(np.sqrt(((D - b * d) ** 2).sum() / max((D ** 2).sum(), 1e-300)))
+
 # %% ../nbs/03_soundfont.ipynb #adea72b0
 def _note_events(spec):
     for i in spec['instruments']:
@@ -198,6 +259,22 @@ def _note_events(spec):
                 yield dict(program=i['program'], notes=[(0.0, spec['hold'], pitch, vel)], seconds=spec['hold'] + spec['release'],
                            labels=dict(label=i['instrument'], instrument=i['instrument'], family=i['family'],
                                        pitch=pitch, velocity=vel, program=i['program']))
+
+NOTE_NAMES = ('C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B')
+
+def pitch_labels(pitch:int) -> dict:
+    "`pitch_class` (0 = C ... 11 = B), `octave` (MIDI convention: key 60 is C4) and `note` name of a MIDI key."
+    return dict(pitch_class=int(pitch) % 12, octave=int(pitch) // 12 - 1, note=f"{NOTE_NAMES[int(pitch) % 12]}{int(pitch) // 12 - 1}")
+
+def _technique_events(spec):
+    for i in spec['instruments']:
+        for st in i['styles']:
+            for pitch in range(i['low'], i['low'] + spec['step'] * spec['n_keys'], spec['step']):
+                for vel in spec['velocities']:
+                    yield dict(program=st['program'], notes=[(0.0, spec['hold'], pitch, vel)], seconds=spec['hold'] + spec['release'],
+                               labels=dict(label=f"{i['instrument']}/{st['style']}", instrument=i['instrument'], family=i['family'],
+                                           style=st['style'], pitch=pitch, **pitch_labels(pitch), velocity=vel,
+                                           program=st['program'], gm_name=st['gm_name']))
 
 def _drum_events(spec):
     for kit in spec['kits']:
@@ -228,7 +305,7 @@ def _texture_events(spec):
 
 def events(spec:dict) -> list[dict]:
     "One dict per clip to render: `program`, `notes`, `seconds` (+ `bank`, `drums`) and the clip's `labels`."
-    kinds = {'notes': _note_events, 'drums': _drum_events, 'textures': _texture_events}
+    kinds = {'notes': _note_events, 'drums': _drum_events, 'textures': _texture_events, 'techniques': _technique_events}
     if spec.get('kind') not in kinds: raise ValueError(f"a set declaration needs kind= one of {list(kinds)}, got {spec.get('kind')!r}")
     return list(kinds[spec['kind']](spec))
 
