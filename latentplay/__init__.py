@@ -32,6 +32,8 @@ _API = {
                  'pretrained_inverter'],
     'granular': ['GrainModel'],
     'catart': ['StoredGrains'],
+    'lottery': ['trim', 'Units', 'chain_units', 'remove_units', 'mask_units', 'unit_scores', 'select_units',
+                'mutual_information', 'count_macs', 'CRITERIA', 'CriterionError'],
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
               'path_length', 'scale', 'bias', 'randomize', 'reverse', 'smooth', 'set_curve'],
     'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult'],
@@ -45,7 +47,7 @@ _API = {
     'editors': ['path_editor', 'blend_pad', 'PathEditor', 'BlendPad', 'blend_weights', 'blend_path', 'plot_curves', 'source_path'],
     'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
 }
-_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'paths',
+_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'lottery', 'paths',
             'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 

@@ -198,6 +198,62 @@ def _info(a):
         info['history'] = f"{len(info['history'])} entries (see model.info['history'])"
     _print(json.dumps(meta, indent=2, default=str))
 
+# %% ../nbs/95_cli.ipynb #cd1fa85d
+def _trim(a):
+    "Trim a model file into `--out`, which is also its checkpoint: the same command resumes an interrupted trim."
+    import warnings
+    from pathlib import Path
+    out = Path(a.out).expanduser()
+    if out.is_dir(): raise IsADirectoryError(f"--out {out} is a folder; give the trimmed model's file name (e.g. small.lp)")
+    if Path(a.model).expanduser().exists() and out.exists() and os.path.samefile(out, Path(a.model).expanduser()):
+        raise ValueError(f"--out {a.out} is the input model; choose another name (the input is never overwritten)")
+    if out.exists() and not _is_model(out): raise ValueError(f"{out} exists and is not a latentplay model; choose another --out")
+    from latentplay.models import load_model
+    from latentplay.corpus import Corpus
+    from latentplay.lottery import trim
+    m = load_model(a.model)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        c = Corpus.from_source(a.corpus, m.sr)                # at the model's rate
+    for path, reason in c.skipped: print(f"skipped {path}: {reason}", file=sys.stderr)
+    def said(r, small):                                       # one line per finished round, also in a log
+        print(f"round {r}: {sum(p.numel() for p in small.parameters()):,} of {sum(p.numel() for p in m.parameters()):,} "
+              f"parameters; saved in {out}", file=sys.stderr, flush=True)
+    parts = None if a.parts is None else [p.strip() for p in a.parts.split(',') if p.strip()]
+    with _writing(out):
+        small = trim(m, c, keep=a.keep, criterion=a.criterion, selection=a.selection, rounds=a.rounds, minutes=a.minutes,
+                     max_steps=a.max_steps, rewind={'continue': 'continue', 'rewind': True, 'reinit': False}[a.rewind],
+                     physical=not a.masked, min_width=a.min_width, parts=parts, seed=a.seed, progress=_bars(),
+                     checkpoint=out, on_round=said)
+    h = small.info['trim']
+    _print(json.dumps({'model': str(out), 'kind': small.kind, 'from': str(a.model),
+                       'parameters': [sum(p.numel() for p in m.parameters()), sum(p.numel() for p in small.parameters())],
+                       'kept': round(h['history'][-1]['fraction'], 4) if h['history'] else 1.0, 'rounds': len(h['history']),
+                       'criterion': a.criterion, 'selection': a.selection, 'widths': small.config().get('widths')}))
+
+def _trim_command(sub, k):
+    "The `trim` command: a smaller model by lottery-ticket rounds (`latentplay.lottery.trim`)."
+    t = sub.add_parser('trim', help='make a smaller, faster copy of a model by removing whole units (lottery-ticket rounds)')
+    t.add_argument('model', help='the model file to trim (.lp; never changed)')
+    t.add_argument('--corpus', required=True, help='sounds to retrain on: a folder, or builtin:gm-drums | builtin:gm-notes | builtin:gm-textures')
+    t.add_argument('--keep', type=_number('--keep', 0, 1, positive=True), default=0.1,
+                   help='fraction of the parameters to keep, in (0, 1] (default 0.1)')
+    t.add_argument('--criterion', choices=('information', 'magnitude', 'gradient', 'activation', 'norm'), default='information', help='how units are ranked (default information)')
+    t.add_argument('--selection', choices=('local', 'global'), default='local',
+                   help="local: the same share of every layer (default); global: one cut-off over all layers (the papers')")
+    t.add_argument('--rounds', type=_number('--rounds', 1, 100, integer=True), default=None,
+                   help='rounds of rank, cut, rewind, retrain (default: a fifth of the units per round)')
+    t.add_argument('--minutes', type=k['minutes'], default=None, help='retraining time for all rounds (default 10)')
+    t.add_argument('--max-steps', type=k['steps'], default=None, help='retraining steps for all rounds')
+    t.add_argument('--parts', default=None, help='parts to trim, comma-separated (default all: encoder,decoder,sequence)')
+    t.add_argument('--min-width', type=_number('--min-width', 1, 4096, integer=True), default=4, help='units every layer keeps (default 4)')
+    t.add_argument('--masked', action='store_true', help='the classic masked ticket: zeros, same size, no speed-up')
+    t.add_argument('--rewind', choices=('continue', 'rewind', 'reinit'), default='continue',
+                   help="survivors each round: continue from their last weights (default), rewind to the input model's, or reinit")
+    t.add_argument('--out', required=True, help='the trimmed model to write (also the checkpoint: the same command resumes)')
+    t.add_argument('--seed', type=k['seed'], default=0)
+    t.set_defaults(run=_trim)
+
 # %% ../nbs/95_cli.ipynb #5cfa7717
 def _model_arg(text:str):
     "A model file, or `pretrained:NAME` for a shipped model (`pretrained:gm-drums`)."
@@ -360,6 +416,7 @@ def _model_commands(sub, k):
     e.add_argument('--sr', type=k['sr'], default=None,
                    help="the sample rate Max or Pd runs at (default: the model's); the file resamples to and from it")
     e.set_defaults(run=_export)
+    _trim_command(sub, k)
     _osc_command(sub, k)
 
 # %% ../nbs/95_cli.ipynb #bc9f17d7
