@@ -2,10 +2,15 @@
 
     python scripts/train_pretrained.py                     # all three, 12 minutes each, one CPU thread
     python scripts/train_pretrained.py --only gm-drums --minutes 30 --device cuda
+    python scripts/train_pretrained.py --only --small gm-drums       # gm-drums-small.lp: the shipped model, trimmed
 
 Each model trains on 90% of its corpus (`split(test=0.1, seed=0)`); the other 10% stays unseen, for the
 benchmarks. Training writes a resumable checkpoint under `build/`, so an interrupted run continues where it stopped
 when the same command is run again. The shipped file stores its weights as float16.
+
+`--small NAME` also writes `NAME-small.lp`: the shipped `NAME.lp` with 90% of its parameters removed by lottery-ticket
+rounds (`latentplay.lottery.trim`: information criterion, local selection, survivors continuing, `--trim-steps`
+retraining steps on the same 90%), resumable like the training.
 """
 import argparse, json, time
 from pathlib import Path
@@ -15,6 +20,7 @@ import torch
 from latentplay.corpus import Corpus
 from latentplay.granular import GrainModel
 from latentplay.dsp import lsd, sc, rmse_logmag
+from latentplay.models import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,6 +32,9 @@ def main():
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--out', default=str(ROOT / 'latentplay' / 'pretrained'))
     ap.add_argument('--fresh', action='store_true', help='ignore an interrupted run and start again')
+    ap.add_argument('--small', nargs='*', default=[], help='also trim these shipped models into NAME-small.lp')
+    ap.add_argument('--keep', type=float, default=0.1, help='fraction of the parameters a small model keeps')
+    ap.add_argument('--trim-steps', type=int, default=1500, help='retraining steps of all trimming rounds together')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     for name in a.only:
@@ -35,16 +44,32 @@ def main():
         if a.fresh and ckpt.exists(): ckpt.unlink()
         t0 = time.time()
         m = GrainModel.fit(train, minutes=a.minutes, checkpoint=ckpt, resume=True, device=a.device, seed=0)
-        m = m.cpu()
-        scores = {'lsd': [], 'sc': [], 'rmse_logmag': []}
-        for s in test.sounds:
-            out = m.resynthesize(s)
-            for k, f in (('lsd', lsd), ('sc', sc), ('rmse_logmag', rmse_logmag)): scores[k].append(float(f(s, out)))
-        m.info['held_out'] = {k: float(torch.tensor(v).median()) for k, v in scores.items()} | {'sounds': len(test)}
-        m.info['trained_on'] = a.device
-        path = m.save(Path(a.out) / f'{name}.lp', half=True)
-        print(json.dumps({'model': name, 'file': str(path.relative_to(ROOT)), 'MB': round(path.stat().st_size / 1e6, 2),
-                          'wall_minutes': round((time.time() - t0) / 60, 1), 'steps': m.info.get('steps'),
-                          'held_out_median': m.info['held_out']}), flush=True)
+        write(m.cpu(), name, test, a, t0)
+    for name in a.small: small(name, a)
+
+def write(m, name, test, a, t0):
+    "Score `m` on the held-out sounds, keep the scores in its file, save it as float16 and say so."
+    scores = {'lsd': [], 'sc': [], 'rmse_logmag': []}
+    for s in test.sounds:
+        out = m.resynthesize(s)
+        for k, f in (('lsd', lsd), ('sc', sc), ('rmse_logmag', rmse_logmag)): scores[k].append(float(f(s, out)))
+    m.info['held_out'] = {k: float(torch.tensor(v).median()) for k, v in scores.items()} | {'sounds': len(test)}
+    m.info['trained_on'] = a.device
+    path = m.save(Path(a.out) / f'{name}.lp', half=True)
+    print(json.dumps({'model': name, 'file': str(path.relative_to(ROOT)), 'MB': round(path.stat().st_size / 1e6, 2),
+                      'parameters': sum(p.numel() for p in m.parameters()), 'wall_minutes': round((time.time() - t0) / 60, 1),
+                      'steps': m.info.get('steps'), 'held_out_median': m.info['held_out']}), flush=True)
+
+def small(name, a):
+    "The shipped model `name`, trimmed to `a.keep` of its parameters, written as `name-small.lp`."
+    from latentplay.lottery import trim
+    c = Corpus.builtin(name, sr=22050)
+    train, test = c.split(test=0.1, seed=0)
+    t0 = time.time()
+    ckpt = ROOT / 'build' / f'{name}-small.trimming.lp'
+    if a.fresh and ckpt.exists(): ckpt.unlink()
+    m = trim(load_model(Path(a.out) / f'{name}.lp', a.device), train, keep=a.keep, criterion='information',
+             selection='local', max_steps=a.trim_steps, rewind='continue', checkpoint=ckpt, seed=0)
+    write(m.cpu(), f'{name}-small', test, a, t0)
 
 if __name__ == '__main__': main()
