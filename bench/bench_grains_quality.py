@@ -3,9 +3,11 @@ measured in the same run: loudness-matched white noise and the stored-grain (Cat
 fitted on the same training sounds (all sounding grains up to 20,000, and only as many grains as the neural model
 has parameters, i.e. the same storage). For reference it also reports the ceiling of any noise-filtering decoder:
 each held-out grain's exact magnitude spectrum imposed on white noise (the phase is what noise cannot follow). Also: how well a classifier trained on real sounds recognises the class of
-`generate(label=...)` output, and the training curve stored in each model. Prints JSON (one line per corpus).
+`generate(label=...)` output (at the default temperature 0.7, and at 0 and 1), the same classifier on held-out sounds
+resynthesized by the model (how much class identity the grain level alone keeps), the training sounds per class, and
+the training curve stored in each model. Prints JSON (one line per corpus).
 
-Usage: python bench/bench_grains_quality.py [--only gm-drums] [--per-class 10]
+Usage: python bench/bench_grains_quality.py [--only gm-drums] [--per-class 10] [--model gm-drums-small]
 Uses the shipped pretrained models (trained on `split(test=0.1, seed=0)`; the 10% here were never seen)."""
 import argparse, json, time
 import numpy as np
@@ -55,11 +57,11 @@ class Classifier:
         return [self.classes[i] for i in self.lin((self.features(sounds) - self.mu) / self.sd).argmax(-1).tolist()]
 
 
-def run(name, per_class):
+def run(name, per_class, model=None):
     torch.manual_seed(0)
     c = Corpus.builtin(name, sr=22050, progress=False)
     train, test = c.split(test=0.1, seed=0)
-    m = pretrained(name)
+    m = pretrained(model or name)
     t0 = time.perf_counter(); neural = [(s, m.resynthesize(s)) for s in test]; t_neural = time.perf_counter() - t0
     t0 = time.perf_counter(); sg = StoredGrains.fit(train, max_grains=20000, progress=False); t_fit = time.perf_counter() - t0
     t0 = time.perf_counter(); stored = [(s, sg.resynthesize(s)) for s in test]; t_stored = time.perf_counter() - t0
@@ -68,7 +70,7 @@ def run(name, per_class):
     stored_small = [(s, sg_small.resynthesize(s)) for s in test]
     noise = [(s, loudness_matched_noise(s, i)) for i, s in enumerate(test)]
     oracle = [(s, m.noise_ceiling(s)) for s in test]
-    out = {'benchmark': 'grains-quality', 'corpus': name, 'held_out_sounds': len(test),
+    out = {'benchmark': 'grains-quality', 'corpus': name, 'model': model or name, 'held_out_sounds': len(test),
            'resynthesis_median': {'neural_granular': scores(neural), 'stored_grains': scores(stored),
                                   'stored_grains_same_size_as_neural': scores(stored_small),
                                   'loudness_matched_noise': scores(noise),
@@ -82,12 +84,17 @@ def run(name, per_class):
         clf = Classifier(c.sr).fit(train.sounds, train.labels, m.labels)
         real = clf.predict(test.sounds)
         out['classifier_real_held_out_accuracy'] = round(float(np.mean([p == l for p, l in zip(real, test.labels)])), 3)
-        per = {}
-        for lab in m.labels:
-            gen = m.generate(label=lab, n=per_class, seed=0)
-            per[lab] = round(float(np.mean([p == lab for p in clf.predict(gen)])), 2)
-        out['classifier_generated_accuracy'] = {'mean': round(float(np.mean(list(per.values()))), 3), 'per_class': per,
-                                                'chance': round(1 / len(m.labels), 3), 'per_class_n': per_class}
+        resyn = clf.predict([o for _, o in neural])                 # the grain level alone: held-out sounds rebuilt
+        out['classifier_resynthesized_accuracy'] = round(float(np.mean([p == l for p, l in zip(resyn, test.labels)])), 3)
+        for temperature in (0.7, 0.0, 1.0):                           # the default first; 0: each label's typical sequence
+            per = {}
+            for lab in m.labels:
+                gen = m.generate(label=lab, n=per_class, seed=0, temperature=temperature)
+                per[lab] = round(float(np.mean([p == lab for p in clf.predict(gen)])), 2)
+            key = 'classifier_generated_accuracy' + ('' if temperature == 0.7 else f'_temperature_{temperature:g}')
+            out[key] = {'mean': round(float(np.mean(list(per.values()))), 3), 'per_class': per,
+                        'chance': round(1 / len(m.labels), 3), 'per_class_n': per_class}
+        out['training_sounds_per_class'] = {l: int(sum(x == l for x in train.labels)) for l in m.labels}
     hist = [h for h in m.info.get('history', []) if 'val_lsd' in h]
     out['training_curve'] = [{'minutes': round(h['minutes'], 2), 'lsd': round(h['val_lsd'], 2), 'sc': round(h['val_sc'], 3)}
                              for h in hist]
@@ -100,9 +107,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--only', nargs='*', default=['gm-drums', 'gm-notes', 'gm-textures'])
     ap.add_argument('--per-class', type=int, default=10)
+    ap.add_argument('--model', default=None, help='a shipped model other than the corpus\'s own (e.g. gm-drums-small with --only gm-drums)')
     a = ap.parse_args()
     torch.set_num_threads(1)
-    for name in a.only: print(json.dumps(run(name, a.per_class)), flush=True)
+    for name in a.only: print(json.dumps(run(name, a.per_class, a.model)), flush=True)
 
 
 if __name__ == '__main__': main()

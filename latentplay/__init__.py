@@ -32,6 +32,9 @@ _API = {
                  'pretrained_inverter'],
     'granular': ['GrainModel'],
     'catart': ['StoredGrains'],
+    'timbre': ['TimbreSpace', 'DescriptorMap', 'perceptual_fit', 'neighbour_probabilities', 'perceptual_loss', 'rated_instruments',
+               'split_notes', 'frame_descriptors', 'pitch_features'],
+    'notes': ['NoteModel', 'note_name', 'mmd_rbf'],
     'lottery': ['trim', 'Units', 'chain_units', 'remove_units', 'mask_units', 'unit_scores', 'select_units',
                 'mutual_information', 'count_macs', 'CRITERIA', 'CriterionError'],
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
@@ -47,7 +50,7 @@ _API = {
     'editors': ['path_editor', 'blend_pad', 'PathEditor', 'BlendPad', 'blend_weights', 'blend_path', 'plot_curves', 'source_path'],
     'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
 }
-_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'lottery', 'paths',
+_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'lottery', 'paths',
             'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 

@@ -17,7 +17,7 @@ def _print(*args):
         raise
 
 # %% auto #0
-__all__ = ['MODELS', 'parser', 'main']
+__all__ = ['MODELS', 'RESUMABLE', 'SEVERAL', 'parser', 'main']
 
 # %% ../nbs/95_cli.ipynb #a3b2b03a
 def _demo(a):
@@ -45,7 +45,10 @@ def _describe(a):
     _print(json.dumps({k: round(v, 4) for k, v in describe(s).items()} | dict(duration=round(s.duration, 4), sr=s.sr), indent=2))
 
 # %% ../nbs/95_cli.ipynb #7679894b
-MODELS = {'grains': ('latentplay.granular', 'GrainModel'), 'stored-grains': ('latentplay.catart', 'StoredGrains')}
+MODELS = {'grains': ('latentplay.granular', 'GrainModel'), 'stored-grains': ('latentplay.catart', 'StoredGrains'),
+          'notes': ('latentplay.notes', 'NoteModel'), 'timbre': ('latentplay.timbre', 'TimbreSpace')}
+RESUMABLE = ('grains', 'notes')          # trained step by step into --out, which is their checkpoint: --resume continues them
+SEVERAL = ('grains', 'notes', 'timbre')  # kinds whose fit runs data-parallel (--nproc)
 
 def _training(out) -> dict|None:
     "The training state saved in the model file `out` (None: a finished model)."
@@ -56,7 +59,7 @@ def _check_out(a, out):
     "Refuse, before anything is loaded or replaced, a `--out` that this run must not write or cannot resume."
     if a.model not in MODELS: raise ValueError(f"unknown model {a.model!r}; choose from {sorted(MODELS)}")
     if a.resume and a.force: raise ValueError("pass --resume (continue the run in --out) or --force (replace it), not both")
-    if a.resume and a.model != 'grains': raise ValueError(f"--resume continues a 'grains' training; '{a.model}' models are built in one go")
+    if a.resume and a.model not in RESUMABLE: raise ValueError(f"--resume continues a {' or '.join(RESUMABLE)} training; '{a.model}' models are built in one go")
     if out.is_dir(): raise IsADirectoryError(f"--out {out} is a folder; give the model's file name (e.g. drums.lp)")
     if not out.exists():
         if a.resume: raise ValueError(f"nothing to resume: there is no {out} (a run stopped before its first checkpoint "
@@ -84,7 +87,7 @@ def _bars() -> bool:
     return sys.stderr.isatty()
 
 def _fit_grains(cls, c, a, out):
-    "Train a `GrainModel` with `out` as its checkpoint; Ctrl-C says whether the run was saved and how to continue it."
+    "Train a model with `out` as its checkpoint (`RESUMABLE` kinds); Ctrl-C says whether the run was saved and how to continue it."
     every = {} if a.checkpoint_every is None else {'checkpoint_every': a.checkpoint_every}
     try:
         with _writing(out):
@@ -108,21 +111,31 @@ def _launch(a) -> int:
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={a.nproc}', '-m', 'latentplay.cli', *args]
     return subprocess.run(cmd).returncode
 
+def _fit_timbre(cls, c, a, out):
+    "Train a `TimbreSpace` (plain, then with the perceptual regulariser unless --no-regularise) and write it to `out`."
+    from latentplay.train import is_main
+    m = cls.fit(c, minutes=a.minutes, max_steps=a.max_steps, regularise=not a.no_regularise, device=a.device, seed=a.seed,
+                progress=_bars())
+    if is_main():
+        with _writing(out): m.save(out)
+    return m
+
 def _train(a):
     import importlib
     from pathlib import Path
-    if a.nproc > 1 and a.model != 'grains': raise ValueError(f"--nproc trains 'grains' models on several processes; '{a.model}' models are built in one go")
+    if a.nproc > 1 and a.model not in SEVERAL: raise ValueError(f"--nproc trains {', '.join(SEVERAL)} models on several processes; '{a.model}' models are built in one go")
     out = Path(a.out).expanduser()
     if os.environ.get('RANK', '0') == '0': _check_out(a, out)   # checked before `out` is touched (by rank 0 of several processes)
     if a.nproc > 1 and int(os.environ.get('WORLD_SIZE', '1')) == 1: return _launch(a)
     c = _load_corpus(a)
     cls = getattr(importlib.import_module(MODELS[a.model][0]), MODELS[a.model][1])
-    if a.model == 'grains': m = _fit_grains(cls, c, a, out)   # the old model stays until the first (atomic) checkpoint
+    if a.model in RESUMABLE: m = _fit_grains(cls, c, a, out)   # the old model stays until the first (atomic) checkpoint
+    elif a.model == 'timbre': m = _fit_timbre(cls, c, a, out)
     else:
         m = cls.fit(c, progress=_bars())
         with _writing(out): m.save(out)
     from latentplay.train import is_main
-    if is_main(): _print(json.dumps({'model': str(out), 'kind': m.kind, 'sounds': len(c), 'labels': list(m.labels),
+    if is_main(): _print(json.dumps({'model': str(out), 'kind': m.kind, 'sounds': len(c), 'labels': list(m.labels) or {k: v for k, v in m.conditions.items() if k != 'pitch'},
                                      'steps': m.info.get('steps'), 'minutes': round(m.info.get('minutes', 0), 2)}))
 
 # %% ../nbs/95_cli.ipynb #b86e169d
@@ -186,8 +199,12 @@ def _generate(a):
     for o in outs: _guard(o, (a.model,))                 # every name checked before anything is loaded or made
     from latentplay.models import load_model, require
     m = load_model(a.model)
-    require(m, 'generate', why="use a 'grains' model")
-    sounds = m.generate(label=a.label, n=a.n, seed=a.seed)
+    require(m, 'generate', why="use a 'grains', 'notes' or 'timbre' model")
+    asked = {k: v for k, v in dict(label=a.label, pitch=a.pitch, instrument=a.instrument, style=a.style).items() if v is not None}
+    other = [k for k in asked if k not in m.conditions]        # the protocol says what the model can be asked for
+    if other: raise ValueError(f"this {m.kind} model takes no --{other[0]}; its conditions: {', '.join('--' + k for k in m.conditions) or 'none'}")
+    if a.temperature is not None: asked['temperature'] = a.temperature
+    sounds = m.generate(**asked, n=a.n, seed=a.seed)
     for s, o in zip([sounds] if a.n == 1 else sounds, outs): _save(s, o, a.level)
 
 def _info(a):
@@ -332,6 +349,16 @@ def _number(flag:str, low=None, high=None, unit:str='', integer:bool=False, posi
     read.__name__ = flag.lstrip('-')
     return read
 
+def _mixture(text:str):
+    "An argparse `type`: 'Violin' -> 'Violin'; 'Violin:0.7,Trumpet:0.3' -> {'Violin': 0.7, 'Trumpet': 0.3} (names checked by the model)."
+    if ':' not in text: return text.strip()
+    out = {}
+    for part in text.split(','):
+        name, _, w = part.rpartition(':')
+        try: out[name.strip()] = float(w)
+        except ValueError: raise argparse.ArgumentTypeError(f"a mixture is NAME:WEIGHT,NAME:WEIGHT..., got {text!r}") from None
+    return out
+
 def _device(text:str) -> str:
     "An argparse `type` for `--device`: a torch device this machine has (cpu, cuda, cuda:N, mps)."
     import torch
@@ -380,7 +407,7 @@ def _sound_options(p, k):
 def _model_commands(sub, k):
     "The commands that train or use a model (`k`: the checked argument types)."
     t = sub.add_parser('train', help='train a model on a folder of sounds or a built-in corpus')
-    t.add_argument('source', help='a folder, or builtin:gm-notes | builtin:gm-drums | builtin:gm-textures')
+    t.add_argument('source', help='a folder, or builtin:gm-notes | builtin:gm-drums | builtin:gm-textures | builtin:gm-techniques')
     t.add_argument('--model', default='grains', help=f'model kind: {" | ".join(MODELS)} (default: grains)')
     t.add_argument('--minutes', type=k['minutes'], default=None, help='training budget in minutes (default 10)')
     t.add_argument('--max-steps', type=k['steps'], default=None, help='training budget in steps')
@@ -390,6 +417,7 @@ def _model_commands(sub, k):
     t.add_argument('--checkpoint-every', type=k['every'], default=None, help='seconds between checkpoints (default 60)')
     t.add_argument('--device', type=_device, default=None, help='cpu (default), cuda, cuda:N or mps')
     t.add_argument('--sr', type=k['sr'], default=22050); t.add_argument('--seed', type=k['seed'], default=0)
+    t.add_argument('--no-regularise', action='store_true', help="timbre models: train without the perceptual regulariser")
     t.add_argument('--nproc', type=k['nproc'], default=1,
                    help='train in N processes on this machine (data-parallel; torchrun takes the same command to several machines)')
     t.set_defaults(run=_train)
@@ -399,7 +427,14 @@ def _model_commands(sub, k):
     r.set_defaults(run=_resynth)
     g = sub.add_parser('generate', help='sample new sounds from a model')
     g.add_argument('model', help='a model file (.lp)')
-    g.add_argument('--label', default=None, help='the class to generate (default: an even mix of all classes)')
+    g.add_argument('--label', type=_mixture, default=None, metavar='NAME[:W,...]',
+                   help="grains models: the class, or a mixture 'kick:0.5,snare:0.5' (default: an even mix of all classes)")
+    g.add_argument('--pitch', type=_number('--pitch', 0, 127), default=None, help='note and timbre models: MIDI pitch (default 60, C4)')
+    g.add_argument('--instrument', type=_mixture, default=None, metavar='NAME[:W,...]',
+                   help="note and timbre models: an instrument, or a mixture 'Violin:0.7,Trumpet:0.3' (weights >= 0)")
+    g.add_argument('--style', type=_mixture, default=None, metavar='NAME[:W,...]', help="note models: a playing style or a mixture, e.g. pizzicato")
+    g.add_argument('--temperature', type=_number('--temperature', 0, 100), default=None,
+                   help="spread of the sounds made (default: the model's own; 0: the most typical)")
     g.add_argument('--out', required=True, help='the sound file to write')
     g.add_argument('--n', type=k['n'], default=1, help='how many sounds (OUT-1.wav, OUT-2.wav... when more than one)')
     _sound_options(g, k); g.set_defaults(run=_generate)

@@ -477,7 +477,7 @@ def _make_controls(self:Sliders, k, span, seconds, shape, extent, label):
     self.axis_sliders = []
     for i, nm in enumerate(self.axis_names):
         s = W.FloatSlider(0.0, min=-span, max=span, step=0.01, description=nm if nm.startswith(what) else f"{what} {i + 1} {nm}",
-                          description_tooltip=f"{what} {i + 1}: {nm}", continuous_update=True, readout_format='+.2f',
+                          tooltip=f"{what} {i + 1}: {nm}", continuous_update=True, readout_format='+.2f',
                           style={'description_width': '150px'}, layout=W.Layout(width='370px'))
         s.add_class('lp-axis'); s.add_class(f'lp-axis-{i}')
         self.axis_sliders.append(s)
