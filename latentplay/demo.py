@@ -17,7 +17,8 @@ from .models import pretrained
 from .paths import circle, spiral
 
 # %% auto #0
-__all__ = ['TOUR', 'BEAT', 'orchestra_tour', 'drum_loop', 'texture_collage', 'phase_and_noise', 'neural_granular', 'render_demo']
+__all__ = ['TOUR', 'BEAT', 'orchestra_tour', 'drum_loop', 'texture_collage', 'phase_and_noise', 'neural_granular',
+           'timbre_models', 'render_demo']
 
 # %% ../nbs/90_demo.ipynb #9d62fbc8
 TOUR = ['Flute', 'Oboe', 'EnglishHorn', 'Clarinet', 'Bassoon', 'Saxophone', 'FrenchHorn', 'Trumpet', 'Trombone',
@@ -107,6 +108,18 @@ def neural_granular(loop:Sound, # a sound to resynthesize with the drum model (t
                 texture_spiral=textures.decode(spiral(c, 0.0, 2.5 * r, steps, turns=4, axes=ax)).fade(0.05, 0.3),
                 note_stretched=notes.stretch(note, 2.0))
 
+# %% ../nbs/90_demo.ipynb #fe70392b
+def timbre_models(gap:float=0.12, # seconds of silence between notes
+                 ) -> dict:
+    "Notes made by the pretrained timbre models: a morph through the timbre space, and notes asked for by their conditions."
+    space, notes = pretrained('gm-notes-timbre'), pretrained('gm-techniques-notes')
+    rest = lambda sr: Sound(np.zeros(int(gap * sr), np.float32), sr)
+    walk = space.morph('Flute', 'Oboe', steps=5, pitch=72, seconds=0.7)
+    asked = [notes.generate(pitch=60, instrument=i, style=s, seed=1, temperature=0.0) for i, s in
+             [('Violin', 'arco'), ({'Violin': 0.7, 'Trumpet': 0.3}, 'pizzicato'), ({'Violin': 0.4, 'Trumpet': 1.2}, 'pizzicato')]]
+    return dict(flute_to_oboe=concat([x for n in walk for x in (n.fade(0.01, 0.1), rest(space.sr))]),
+                violin_trumpet=concat([x for n in asked for x in (n.fade(0.01, 0.1), rest(notes.sr))]))
+
 # %% ../nbs/90_demo.ipynb #5c0b6b87
 def _section(out:Path, key:str, title:str, text:str, s:Sound, extra:str='') -> str:
     wav = s.save(out / f"{key}.wav")
@@ -130,6 +143,7 @@ def _sections(out:Path, notes, drums, textures) -> tuple[list, dict, dict]:
     loop = drum_loop(drums)
     trumpet = min(notes.filter(instrument='Trumpet'), key=lambda s: abs(s.meta['pitch'] - 60))
     ng = neural_granular(loop, trumpet.slice(0, 1.2))
+    tm = timbre_models()
     sections = [
         _section(out, 'orchestra_tour', 'An orchestra tour', 'Middle C on twelve instruments of the built-in gm-notes corpus.', orchestra_tour(notes)),
         _section(out, 'drum_loop', 'A drum loop', 'Two bars at 100 BPM mixed from built-in gm-drums hits (kick, snare, hi-hat).', loop),
@@ -146,6 +160,8 @@ def _sections(out:Path, notes, drums, textures) -> tuple[list, dict, dict]:
         _section(out, 'texture_circle', 'A circle through the texture space', 'Two turns of a circle in the main plane of the texture model\'s latent space, synthesized grain by grain.', ng['texture_circle']),
         _section(out, 'texture_spiral', 'A spiral through the texture space', 'A spiral outwards from the centre of the same plane.', ng['texture_spiral']),
         _section(out, 'note_stretched', 'A trumpet note, twice as long', 'Re-timing the latent path of a note doubles its length and keeps its pitch and colour.', ng['note_stretched']),
+        _section(out, 'flute_to_oboe', 'From a flute to an oboe', 'Five C5 notes on a straight line through the perceptual timbre space, from the flute\'s place to the oboe\'s.', tm['flute_to_oboe']),
+        _section(out, 'violin_trumpet', 'Notes asked for by name', 'A C4 from the note model: violin (arco); then 70% violin and 30% trumpet, pizzicato; then pushed towards the trumpet (weight 1.2).', tm['violin_trumpet']),
     ]
     return sections, pn, ng
 

@@ -348,7 +348,7 @@ def _pretrained_dir() -> Path:
     import latentplay
     return Path(latentplay.__file__).parent / 'pretrained'
 
-def pretrained(name:str='gm-drums', # 'gm-drums', 'gm-notes', 'gm-textures' (one per built-in corpus) or 'gm-drums-small' (the drum model trimmed to 10%)
+def pretrained(name:str='gm-drums', # granular: 'gm-drums', 'gm-notes', 'gm-textures', 'gm-drums-small' (trimmed to 10%); 'gm-notes-timbre' (TimbreSpace), 'gm-techniques-notes' (NoteModel)
                device:str|None=None, # where to put it
               ) -> LatentModel:
     "A small model shipped with latentplay, trained on one of the built-in corpora."

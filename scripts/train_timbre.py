@@ -1,7 +1,8 @@
 """Train the small pretrained timbre space on gm-notes (the 12 rated instruments; one note in five held out), the way
 the shipped models are trained: re-runnable, the same seed gives the same model on the same machine.
 
-    nice -n 10 python scripts/train_timbre.py --out /tmp/lp/gm-notes-timbre.lp [--steps 3000] [--device cuda]
+    nice -n 10 python scripts/train_timbre.py --steps 3000 --half --out latentplay/pretrained/gm-notes-timbre.lp   # the shipped one
+    python scripts/train_timbre.py --out build/timbre.lp [--steps 3000] [--device cuda]
     torchrun --nproc_per_node 2 scripts/train_timbre.py --out ...        (data-parallel: the same model, faster)
 
 It prints the perceptual fit (Spearman, Mantel p) of the centroids and of the held-out notes as JSON, and writes the
