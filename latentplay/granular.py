@@ -19,7 +19,7 @@ from .sound import Sound
 from .dsp import (mel_filterbank, frame, upsample, MultiScaleSpectralLoss, lsd, sc, rmse_logmag, NoiseGrainSynth,
                             NOISE_TABLE, grain_defaults, exp_sigmoid, PostFIR, fir_overlap_save)   # the last four lived here before
 from .features import rms
-from .train import (Budget, Stages, fit_loop, world, is_main, shard, average_gradients, broadcast_weights,
+from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients, broadcast_weights,
                               init_distributed, end_distributed, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError,
                               attach_model, train_in_background)
 from .models import LatentModel, check_latents, max_latent_steps
@@ -414,17 +414,8 @@ def _check_training(meta:dict, path) -> dict:
     return meta
 
 def _read_resume(cls, checkpoint, resume:bool):
-    "`(meta, tensors, None)` of an interrupted run to continue (`meta` None: start afresh), or `(None, {}, model)` for a finished file."
-    if not resume: return None, {}, None
-    if checkpoint is None: raise ValueError("resume=True needs checkpoint= (the file of the interrupted run)")
-    if not Path(checkpoint).expanduser().exists():   # not an error: `resume=True` may be passed on every run of a script
-        warnings.warn(f"resume=True, but there is no checkpoint at {checkpoint} to resume from; starting a new training "
-                      "(it is saved there as it goes)")
-        return None, {}, None
-    tensors, meta = read_checkpoint(checkpoint, kind=cls.kind)
-    if meta.get('training'): return _check_training(meta, checkpoint), tensors, None
-    warnings.warn(f"{checkpoint} holds a finished model; returning it (use resume=False to train anew)")
-    return None, {}, cls._from_checkpoint(tensors, meta, checkpoint)
+    "`train.read_resume` with the granular training state's check."
+    return read_resume(cls, checkpoint, resume, _check_training)
 
 # %% ../nbs/07_granular.ipynb #20041914
 @patch(cls_method=True)

@@ -13,7 +13,7 @@ from .core import within
 from .sound import atomic_write, open_regular
 
 # %% auto #0
-__all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint',
+__all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint', 'read_resume',
            'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'duration_words', 'Stages', 'world', 'is_main',
            'init_distributed', 'end_distributed', 'shard', 'average_gradients', 'broadcast_weights', 'current_job',
            'fit_loop', 'playable_copy', 'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background']
@@ -130,6 +130,24 @@ def read_checkpoint(path, # a file written by `write_checkpoint`
     try: tensors = load(path.read_bytes())
     except Exception as e: raise CheckpointError(f"{path} is damaged ({e}); train again or restore a copy") from None
     return tensors, meta
+
+# %% ../nbs/05_train.ipynb #ddfb9786
+def read_resume(cls, # the model class being trained (its `kind` and `_from_checkpoint`)
+                checkpoint, # the run's file, or None
+                resume:bool, # continue the run saved there
+                check=None, # `check(meta, path) -> meta`: refuses a damaged training state (a `CheckpointError`)
+               ) -> tuple: # `(meta, tensors, None)` to continue (`meta` None: start afresh), or `(None, {}, model)` when finished
+    "What `fit(..., resume=True)` starts from: an interrupted run's state, nothing, or a finished model."
+    if not resume: return None, {}, None
+    if checkpoint is None: raise ValueError("resume=True needs checkpoint= (the file of the interrupted run)")
+    if not Path(checkpoint).expanduser().exists():   # not an error: `resume=True` may be passed on every run of a script
+        warnings.warn(f"resume=True, but there is no checkpoint at {checkpoint} to resume from; starting a new training "
+                      "(it is saved there as it goes)")
+        return None, {}, None
+    tensors, meta = read_checkpoint(checkpoint, kind=cls.kind)
+    if meta.get('training'): return (check(meta, checkpoint) if check else meta), tensors, None
+    warnings.warn(f"{checkpoint} holds a finished model; returning it (use resume=False to train anew)")
+    return None, {}, cls._from_checkpoint(tensors, meta, checkpoint)
 
 # %% ../nbs/05_train.ipynb #56f45375
 def optimizer_tensors(opt, # a torch optimizer
