@@ -10,23 +10,21 @@
   z), with the fader and without it;
 - resynthesis of held-out notes (`lsd`, `sc`) against Griffin-Lim and the learned inverter of the true magnitudes;
 - training minutes and steps of each model (2 shared cores, one thread); slider -> 1 s note latency on one thread."""
-import argparse, json, math, statistics, time, warnings
+import argparse, json, math, statistics, sys, time, warnings
+from pathlib import Path
 import numpy as np
 import torch
 from latentplay.corpus import Corpus
-from latentplay.dsp import LogMel, lsd, sc
+from latentplay.dsp import lsd, sc
 from latentplay.features import f0_yin
 from latentplay.models import load_model
 from latentplay.notes import NoteModel, _inverter_for
 
-class Classifier:
-    "Logistic regression on log-mel statistics (mean and std over the first second), trained on real sounds."
-    def __init__(self, sr): self.mel = LogMel(sr, 2048, 512, n_mels=64)
-    def features(self, sounds):
-        L = sounds[0].sr
-        xs = [torch.from_numpy(np.pad(s.audio[:L], (0, max(0, L - len(s.audio))))) for s in sounds]
-        M = self.mel(torch.stack(xs))
-        return torch.cat([M.mean(-1), M.std(-1)], -1)
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_grains_quality import Classifier as _Classifier     # the same features, so that figures compare
+
+class Classifier(_Classifier):
+    "The grains benchmark's classifier, also on given features (`fit_x`, `predict_x`: a probe of z) and with an optional hidden layer."
     def fit(self, sounds, labels, classes, steps=500): return self.fit_x(self.features(sounds), labels, classes, steps)
     def fit_x(self, X, labels, classes, steps=500, hidden=0):
         torch.manual_seed(0)

@@ -403,15 +403,11 @@ def _step(opt, params, loss, lr:float, clip:float=5.0):
     opt.zero_grad(); loss.backward(); average_gradients(params)   # several processes: the mean gradient, one step for all
     torch.nn.utils.clip_grad_norm_(params, clip); opt.step()
 
-def _check_training(meta:dict, path) -> dict:
-    "`meta`, if its training state has the shape `_Run.saver` writes; else a `CheckpointError`."
-    tr, ok = meta['training'], lambda x, t: isinstance(x, t) and not isinstance(x, bool)
-    st = tr.get('state') if isinstance(tr, dict) else None
-    if not (ok(tr, dict) and ok(st, dict) and ok(st.get('step'), int) and st['step'] >= 0 and ok(st.get('seconds'), (int, float))
-            and ok(st.get('history', []), list) and ok(tr.get('history', []), list) and ok(tr.get('done_stages', []), list)
-            and tr.get('stage') in ('grains', 'sequence') and ok(tr.get('optim'), dict)):
-        raise CheckpointError(f"{path}: its training state is damaged; train again without resume=True, or restore a copy")
-    return meta
+def _check_training(tr:dict) -> bool:
+    "Whether the granular parts of a saved training state (stage, finished stages, optimizer) have the shape `_Run.saver` writes."
+    ok = lambda x, t: isinstance(x, t) and not isinstance(x, bool)
+    return (ok(tr.get('history', []), list) and ok(tr.get('done_stages', []), list) and tr.get('stage') in ('grains', 'sequence')
+            and ok(tr.get('optim'), dict))
 
 def _read_resume(cls, checkpoint, resume:bool):
     "`train.read_resume` with the granular training state's check."

@@ -90,6 +90,7 @@ def follow(self:TrainingMonitor, *widgets) -> TrainingMonitor:
     self.follow_box.layout.display = '' if self.following else 'none'
     return self
 
+# %% ../nbs/14_live.ipynb #28be19fb
 @patch
 def _resume(self:TrainingMonitor):
     try: self.job.resume()

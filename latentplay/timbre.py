@@ -14,7 +14,7 @@ from torch import nn
 from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
-from .train import (Budget, Stages, fit_loop, world, is_main, shard, average_gradients, broadcast_weights,
+from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients, broadcast_weights,
                     init_distributed, end_distributed, attach_model, train_in_background)
 from .models import LatentModel, check_latents
 from .spectral import Spectral, DEFAULT_SPECTRAL
@@ -234,6 +234,31 @@ class _TimbreRun:
             return out
         return step
 
+# %% ../nbs/07b_timbre.ipynb #345e1304
+def _check_notes(corpus, instruments, regularise:bool) -> tuple:
+    "The instruments to learn, which of them are rated, and the ratings; a clear error for a corpus that cannot make a timbre space."
+    from latentplay.soundfont import timbre_ratings
+    if not len(corpus): raise ValueError("the corpus is empty; load some notes first")
+    if not {'instrument', 'pitch'} <= set(corpus.sounds[0].meta):
+        raise ValueError("each note needs 'instrument' and 'pitch' labels, as Corpus.builtin('gm-notes') has")
+    have = corpus.classes_of('instrument')
+    instruments = list(instruments) if instruments is not None else rated_instruments(corpus)
+    bad = [i for i in instruments if i not in have]
+    if bad: raise ValueError(f"unknown instrument {bad[0]!r}; this corpus has {have}")
+    if len(instruments) < 2: raise ValueError("a timbre space needs at least 2 instruments")
+    r = timbre_ratings()
+    rated = [i for i, n in enumerate(instruments) if n in r['instruments']]
+    if regularise and len(rated) < 3: raise ValueError("the regulariser needs at least 3 of the rated instruments; pass regularise=False")
+    return instruments, rated, r
+
+def _record_training(m, corpus, held_out, history:list, plan, **settings):
+    "The run's account in `m.history` and `m.info`: corpus, held-out notes, settings, steps and minutes per stage."
+    per = lambda f: {s: f([h for h in history if h.get('stage') == s]) for s in plan.budgets}
+    m.history = history
+    m.info = dict(corpus=corpus.summary() if hasattr(corpus, 'summary') else {}, held_out=held_out, **settings,
+                  steps=per(len), minutes=sum(per(lambda hs: max((h['minutes'] for h in hs), default=0)).values()),
+                  history=history[:: max(1, len(history) // 200)])
+
 # %% ../nbs/07b_timbre.ipynb #a2ab46c9
 @patch(cls_method=True)
 def fit(cls:TimbreSpace,
@@ -261,22 +286,9 @@ def fit(cls:TimbreSpace,
     if background:
         kw = {k: v for k, v in locals().items() if k not in ('cls', 'corpus', 'background', 'config', 'checkpoint', 'resume')}
         return train_in_background(cls, corpus, checkpoint=checkpoint, resume=resume, **kw, **config)
-    if resume and checkpoint is not None and Path(checkpoint).expanduser().exists():
-        from latentplay.train import read_checkpoint
-        tensors, meta = read_checkpoint(checkpoint, kind=cls.kind)
-        if not meta.get('training'): return cls._from_checkpoint(tensors, meta, checkpoint)
-    from latentplay.soundfont import timbre_ratings
-    if not len(corpus): raise ValueError("the corpus is empty; load some notes first")
-    if not {'instrument', 'pitch'} <= set(corpus.sounds[0].meta):
-        raise ValueError("each note needs 'instrument' and 'pitch' labels, as Corpus.builtin('gm-notes') has")
-    have = corpus.classes_of('instrument')
-    instruments = list(instruments) if instruments is not None else rated_instruments(corpus)
-    bad = [i for i in instruments if i not in have]
-    if bad: raise ValueError(f"unknown instrument {bad[0]!r}; this corpus has {have}")
-    if len(instruments) < 2: raise ValueError("a timbre space needs at least 2 instruments")
-    r = timbre_ratings()
-    rated = [i for i, n in enumerate(instruments) if n in r['instruments']]
-    if regularise and len(rated) < 3: raise ValueError("the regulariser needs at least 3 of the rated instruments; pass regularise=False")
+    finished = read_resume(cls, checkpoint, resume)[2]
+    if finished is not None: return finished                  # a finished model; an interrupted run trains anew
+    instruments, rated, r = _check_notes(corpus, instruments, regularise)
     device, started = init_distributed(device)
     try:
         if per_instrument % world()[1]: raise ValueError(f"per_instrument {per_instrument} must be a multiple of the {world()[1]} processes")
@@ -302,10 +314,7 @@ def fit(cls:TimbreSpace,
                 history += st['history']
                 if st['interrupted']: break
         m.eval(); _statistics(m, corpus, tr)
-        m.history = history
-        m.info = dict(corpus=corpus.summary() if hasattr(corpus, 'summary') else {}, held_out=te, regularised=bool(regularise),
-                      alpha=alpha, sigma=sigma, steps={s: sum(1 for h in history if h.get('stage') == s) for s in plan.budgets},
-                      minutes=sum(max((h['minutes'] for h in history if h.get('stage') == s), default=0) for s in plan.budgets), history=history[:: max(1, len(history) // 200)])
+        _record_training(m, corpus, te, history, plan, regularised=bool(regularise), alpha=alpha, sigma=sigma)
         if checkpoint is not None and is_main(): m.save(checkpoint)
         return m.to(dev)
     finally: end_distributed(started)

@@ -132,10 +132,16 @@ def read_checkpoint(path, # a file written by `write_checkpoint`
     return tensors, meta
 
 # %% ../nbs/05_train.ipynb #ddfb9786
+def _loop_state_ok(tr) -> bool:
+    "Whether a saved training state holds what `fit_loop` resumes from: `state` with a step, seconds and a history."
+    ok = lambda x, t: isinstance(x, t) and not isinstance(x, bool)
+    st = tr.get('state') if isinstance(tr, dict) else None
+    return ok(st, dict) and ok(st.get('step'), int) and st['step'] >= 0 and ok(st.get('seconds'), (int, float)) and ok(st.get('history', []), list)
+
 def read_resume(cls, # the model class being trained (its `kind` and `_from_checkpoint`)
                 checkpoint, # the run's file, or None
                 resume:bool, # continue the run saved there
-                check=None, # `check(meta, path) -> meta`: refuses a damaged training state (a `CheckpointError`)
+                check=None, # `check(training) -> bool`: the model's own parts of the training state are sound
                ) -> tuple: # `(meta, tensors, None)` to continue (`meta` None: start afresh), or `(None, {}, model)` when finished
     "What `fit(..., resume=True)` starts from: an interrupted run's state, nothing, or a finished model."
     if not resume: return None, {}, None
@@ -145,7 +151,10 @@ def read_resume(cls, # the model class being trained (its `kind` and `_from_chec
                       "(it is saved there as it goes)")
         return None, {}, None
     tensors, meta = read_checkpoint(checkpoint, kind=cls.kind)
-    if meta.get('training'): return (check(meta, checkpoint) if check else meta), tensors, None
+    if meta.get('training'):
+        if not (_loop_state_ok(meta['training']) and (check is None or check(meta['training']))):
+            raise CheckpointError(f"{checkpoint}: its training state is damaged; train again without resume=True, or restore a copy")
+        return meta, tensors, None
     warnings.warn(f"{checkpoint} holds a finished model; returning it (use resume=False to train anew)")
     return None, {}, cls._from_checkpoint(tensors, meta, checkpoint)
 
