@@ -817,7 +817,9 @@ def _stroke(self:LatentMap, d):
 
 @patch
 def _move(self:LatentMap, d):
-    if len(d.get('x', [])): self.preview(d['x'][0], d['y'][0])
+    if not len(d.get('x', [])) or d['n'][0] == getattr(self, '_last_move', None): return   # the page may send a point twice
+    self._last_move = d['n'][0]
+    self.preview(d['x'][0], d['y'][0])
 
 @patch
 def _tap(self:LatentMap, d):
