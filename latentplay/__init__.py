@@ -49,9 +49,10 @@ _API = {
     'live': ['training_monitor', 'TrainingMonitor'],
     'editors': ['path_editor', 'blend_pad', 'PathEditor', 'BlendPad', 'blend_weights', 'blend_path', 'plot_curves', 'source_path'],
     'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
+    'recorder': ['record', 'Recorder', 'RecordingError'],
 }
 _MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'lottery', 'paths',
-            'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'oscbridge', 'demo', 'cli')
+            'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'recorder', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 def __getattr__(name:str):

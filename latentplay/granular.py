@@ -118,6 +118,7 @@ class GrainModel(LatentModel):
                  seq_seconds:float=1.0, # length of one sequence (a note, a hit) for the temporal level
                  fir_channels:int=5, fir_kernel:int=65, # post-processing filter bank
                  max_magnitude:float=10.0, # upper bound of a filter magnitude
+                 widths:dict|None=None, # units per hidden layer, `{part: [...]}` (a trimmed model; see `set_widths`)
                 ):
         self.check_config(locals())                  # every size within its limit before anything is allocated
         super().__init__()
@@ -137,6 +138,7 @@ class GrainModel(LatentModel):
         self.sequence = SequenceVAE(self.latent_dim, embed_dim, rnn_hidden, nl)
         self.seq_grains = 1 + int(round(seq_seconds * self.sr)) // self.hop_length
         self._statistics_buffers(embed_dim, max(1, nl))
+        if widths: self.set_widths(widths)
 
 # %% ../nbs/07_granular.ipynb #022bbc34
 @patch
@@ -709,24 +711,6 @@ def set_widths(self:GrainModel,
         s.to_embed, s.hidden = nn.Linear(2 * he, 2 * s.embed_dim), he
         s.dec_in, s.dec, s.out = nn.Linear(s.dec_in.in_features, hi), nn.LSTM(hi, hd, batch_first=True), nn.Linear(hd, self.latent_dim)
     return self.to(self.latent_mean.device)
-
-# %% ../nbs/07_granular.ipynb #81ea3f28
-class _AtWidths:
-    "Builds a model, then its layers at the recorded widths: the class `LatentModel._from_checkpoint` constructs."
-    def __init__(self, cls, widths): self.cls, self.widths, self.kind = cls, widths, cls.kind
-    def __call__(self, **cfg): return self.cls(**cfg).set_widths(self.widths)
-
-_full_from_checkpoint = GrainModel._from_checkpoint
-
-@patch(cls_method=True)
-def _from_checkpoint(cls:GrainModel, tensors:dict, meta:dict, path='the checkpoint') -> GrainModel:
-    "A model whose config records `widths` (a trimmed model) is built at those widths before its weights are loaded."
-    cfg = meta.get('config')
-    if not (isinstance(cfg, dict) and 'widths' in cfg): return _full_from_checkpoint(tensors, meta, path)
-    try: w = _check_widths(cfg['widths'], 'its widths')
-    except ValueError as e: raise CheckpointError(f"{path}: {e}") from None
-    rest = {**meta, 'config': {k: v for k, v in cfg.items() if k != 'widths'}}
-    return LatentModel._from_checkpoint.__func__(_AtWidths(cls, w), tensors, rest, path)
 
 # %% ../nbs/07_granular.ipynb #0e9cca05
 import copy
