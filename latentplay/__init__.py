@@ -49,7 +49,7 @@ _API = {
     'live': ['training_monitor', 'TrainingMonitor'],
     'editors': ['path_editor', 'blend_pad', 'PathEditor', 'BlendPad', 'blend_weights', 'blend_path', 'plot_curves', 'source_path'],
     'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
-    'recorder': ['record', 'Recorder', 'RecordingError'],
+    'recorder': ['record', 'Recorder', 'RecordingError', 'transfer', 'Transfer', 'prepare_input', 'pitch_shift', 'time_stretch'],
 }
 _MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'lottery', 'paths',
             'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'recorder', 'oscbridge', 'demo', 'cli')

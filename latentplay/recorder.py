@@ -16,10 +16,17 @@ import traitlets
 from fastcore.basics import patch
 from .core import within
 from .sound import Sound
-from .widgets import Player, Snapshot
+import html
+import torch
+from .dsp import stft, istft
+from .sound import resample
+from .models import require
+from .notes import note_name
+from .widgets import Player, Snapshot, _Widget
 
 # %% auto #0
-__all__ = ['MAX_RECORD_SECONDS', 'RecordingError', 'take_from_message', 'Recorder', 'record']
+__all__ = ['MAX_RECORD_SECONDS', 'RecordingError', 'take_from_message', 'Recorder', 'time_stretch', 'pitch_shift',
+           'prepare_input', 'Transfer', 'transfer', 'record']
 
 # %% ../nbs/15c_recorder.ipynb #2f529dfa
 _STATIC = Path(__import__('latentplay').__file__).parent / 'static'
@@ -146,6 +153,169 @@ def snapshot(self:Recorder) -> Snapshot:
     ax.set_yticks([-k for k in range(len(self.takes))], [f'take {k + 1}' for k in range(len(self.takes))] or None)
     ax.set_xlabel('seconds'); ax.spines[['top', 'right', 'left']].set_visible(False); plt.tight_layout()
     return Snapshot(fig, self.sound, f'{len(self.takes)} take(s)' if self.takes else 'nothing recorded yet')
+
+# %% ../nbs/15c_recorder.ipynb #86bd50a5
+def time_stretch(audio:np.ndarray, # 1-D float signal
+                 rate:float, # speed: above 1 shorter, below 1 longer; the pitch kept
+                 n_fft:int=2048, hop_length:int=512, # the phase vocoder's frames
+                ) -> np.ndarray: # `len(audio) / rate` samples
+    "Phase-vocoder time stretch: magnitudes interpolated between frames, phases advanced by each bin's measured frequency."
+    X = stft(torch.from_numpy(np.ascontiguousarray(audio, np.float32)), n_fft=n_fft, hop_length=hop_length)   # [F, T]
+    F, T = X.shape
+    steps = torch.arange(0, T - 1, rate, dtype=torch.float64)
+    i, frac = steps.long(), (steps - steps.floor()).float()[None]
+    mag = (1 - frac) * X[:, i].abs() + frac * X[:, i + 1].abs()
+    advance = 2 * math.pi * hop_length * torch.arange(F, dtype=torch.float32)[:, None] / n_fft
+    dphi = X[:, i + 1].angle() - X[:, i].angle() - advance
+    dphi = dphi - 2 * math.pi * torch.round(dphi / (2 * math.pi))                # the deviation from the bin's own advance
+    phase = torch.cat([X[:, :1].angle(), (advance + dphi)[:, :-1]], 1).cumsum(1)
+    y, n = istft(torch.polar(mag, phase), hop_length=hop_length, n_fft=n_fft).numpy(), int(round(len(audio) / rate))
+    return np.pad(y, (0, max(0, n - len(y))))[:n].astype(np.float32)
+
+def pitch_shift(audio:np.ndarray, # 1-D float signal
+                sr:int, # its rate
+                semitones:float, # shift, up or down
+               ) -> np.ndarray: # as many samples as `audio`
+    "Shift the pitch and keep the duration: stretched `2**(semitones/12)` times longer, then resampled back to its length."
+    r = 2 ** (semitones / 12)
+    y = resample(time_stretch(audio, 1 / r), int(round(sr * r)), sr)
+    return np.pad(y, (0, max(0, len(audio) - len(y))))[:len(audio)]
+
+# %% ../nbs/15c_recorder.ipynb #2216e42e
+def prepare_input(sound:Sound, # the input
+                  sr:int, # the model's rate
+                  gain_db:float=0.0, # gain, dB (the loudness the model follows)
+                  semitones:float=0.0, # pitch shift, the duration kept (`pitch_shift`)
+                 ) -> Sound:
+    "The input as the model hears it: at its rate, with the gain and pitch shift applied, never past full scale."
+    if not isinstance(sound, Sound): raise TypeError(f"the input must be a Sound (lp.load('file.wav')), got {type(sound).__name__}")
+    gain_db, semitones = within('gain_db', gain_db, -60, 40, unit='dB'), within('semitones', semitones, -36, 36)
+    s = sound.resample(sr) if sound.sr != sr else sound
+    if len(s) == 0: raise ValueError("the input is empty: record or choose a sound first")
+    a = s.audio * np.float32(10 ** (gain_db / 20))
+    if semitones: a = pitch_shift(a.astype(np.float32), sr, float(semitones))
+    peak = float(np.abs(a).max()) if len(a) else 0.0
+    return s._new(np.nan_to_num(a / peak if peak > 1 else a).astype(np.float32))
+
+# %% ../nbs/15c_recorder.ipynb #21c3172a
+class Transfer(_Widget):
+    "Your sound through a model's timbre: an input (recording, corpus sound or any sound), gain, pitch shift, A/B players."
+    css = 'lp-transfer'
+    def __init__(self, model, # a model that can `transfer` (`lp.can(model, 'transfer')`)
+                 source:Sound|None=None, # the first input (default: the corpus's first sound, else record one)
+                 corpus=None, # sounds to choose an input from (a `Corpus` or a list of Sounds)
+                 threaded:bool|None=None, # render in the background (default: in a live kernel)
+                ):
+        require(model, 'transfer', why='use a model that plays any input with its timbre, such as a VQTimbre')
+        super().__init__(threaded, autoplay=True, name='transfer')
+        self.model, self.sounds = model, list(getattr(corpus, 'sounds', corpus) or [])
+        self.recorder = Recorder(sr=model.sr, trim=True, on_take=lambda s: self.set(source=s))
+        names = [f"{i}: {s.meta.get('label', s.meta.get('name', 'sound'))}" + (f" {note_name(s.meta['pitch'])}" if 'pitch' in s.meta else '')
+                 for i, s in enumerate(self.sounds)]
+        self.pick = W.Dropdown(options=[('(recording or given)', -1)] + [(n, i) for i, n in enumerate(names)], value=-1,
+                               description='input', layout=W.Layout(width='300px', display='' if self.sounds else 'none'))
+        self.gain_slider = W.FloatSlider(0.0, min=-24, max=24, step=1, description='gain dB', continuous_update=False)
+        self.shift_slider = W.FloatSlider(0.0, min=-24, max=24, step=1, description='semitones', continuous_update=False)
+        self.input_player = Player(name='input')
+        self.ab = W.ToggleButtons(options=[('A: input', 'A'), ('B: output', 'B')], value='B', tooltips=['play what goes in', 'play what comes out'])
+        for w, c in ((self.pick, 'lp-input'), (self.gain_slider, 'lp-gain'), (self.shift_slider, 'lp-shift'), (self.ab, 'lp-ab')): w.add_class(c)
+        self.source, self.conditions, self._quiet = None, {}, False
+        self._wire()
+        if source is None and self.sounds: source = self.sounds[0]
+        if source is not None: self.set(source=source)
+
+# %% ../nbs/15c_recorder.ipynb #67de7791
+@patch
+def _wire(self:Transfer):
+    "Lay out the controls and connect them."
+    self.pick.observe(lambda c: self._guard(lambda: self.set(source=self.sounds[c['new']])) if c['new'] >= 0 else None, 'value')
+    for s in (self.gain_slider, self.shift_slider): s.observe(lambda _: None if self._quiet else self._guard(self._changed), 'value')
+    self.ab.observe(lambda c: self._guard(lambda: self.listen(c['new'])), 'value')
+    a = W.VBox([W.HTML('<b>A</b> what goes in'), self.input_player]); a.add_class('lp-a')
+    b = W.VBox([W.HTML('<b>B</b> what comes out'), self.player]); b.add_class('lp-b')
+    self.children = [self.recorder.view, W.HBox([self.pick, self.gain_slider, self.shift_slider]), self.ab,
+                     W.HBox([a, b]), self.status, self.tools]
+
+@patch
+def _changed(self:Transfer):
+    if self.source is not None:
+        self._submit({'source': self.source, 'gain_db': self.gain_slider.value, 'semitones': self.shift_slider.value,
+                      'conditions': dict(self.conditions)})
+
+# %% ../nbs/15c_recorder.ipynb #9d0a9e6a
+@patch
+def set(self:Transfer,
+        source:Sound|None=None, # a new input
+        gain_db:float|None=None, # input gain, dB
+        semitones:float|None=None, # input pitch shift
+        **conditions, # the model's conditions (as `model.transfer` takes them), e.g. instrument='Violin' for a many-timbre model
+       ) -> Transfer:
+    "Change the input, its gain and pitch shift, or the model's conditions; the output renders again (A/B players)."
+    if source is not None and not isinstance(source, Sound): raise TypeError(f"source must be a Sound, got {type(source).__name__}")
+    unknown = [k for k in conditions if k not in self.model.conditions]
+    if unknown: raise ValueError(f"this {type(self.model).__name__} takes no condition {unknown[0]!r}; it takes {list(self.model.conditions)}")
+    if gain_db is not None: within('gain_db', gain_db, self.gain_slider.min, self.gain_slider.max, unit='dB')
+    if semitones is not None: within('semitones', semitones, self.shift_slider.min, self.shift_slider.max)
+    self.conditions.update(conditions)
+    if source is not None: self.source = source
+    self._quiet = True                               # one render for the whole change, not one per slider moved
+    try:
+        if gain_db is not None: self.gain_slider.value = float(gain_db)
+        if semitones is not None: self.shift_slider.value = float(semitones)
+    finally: self._quiet = False
+    self._changed()
+    return self
+
+# %% ../nbs/15c_recorder.ipynb #77994e51
+@patch
+def _render(self:Transfer, r):
+    x = prepare_input(r['source'], self.model.sr, r['gain_db'], r['semitones'])
+    return x, self.model.transfer(x, **r['conditions'])
+
+@patch
+def _done(self:Transfer, r, out):
+    x, y = out
+    self.input_player.set(x); self.player.set(y)
+    self.listen(self.ab.value)
+    words = ', '.join([f"{r['gain_db']:+g} dB"] * bool(r['gain_db']) + [f"{r['semitones']:+g} semitones"] * bool(r['semitones'])
+                      + [f'{k} {v}' for k, v in r['conditions'].items()])
+    self.status.value = (f'<span style="color:#555">{x.duration:.2f} s through {html.escape(type(self.model).__name__)}'
+                         f'{" (" + html.escape(words) + ")" if words else ""}</span>')
+
+@patch
+def listen(self:Transfer, which:str='B') -> Transfer:
+    "Play A (the input, as the model hears it) or B (the output); the other stops."
+    if which not in ('A', 'B'): raise ValueError(f"listen to 'A' (the input) or 'B' (the output), got {which!r}")
+    on, off = (self.input_player, self.player) if which == 'A' else (self.player, self.input_player)
+    off.stop(); on.play()
+    if self.ab.value != which: self.ab.value = which
+    return self
+
+@patch(as_prop=True)
+def input(self:Transfer) -> Sound|None:
+    "The input as the model heard it (waits for the render)."
+    self._renderer.wait(None)
+    return self.input_player.sound
+
+# %% ../nbs/15c_recorder.ipynb #5d3a22e7
+@patch
+def snapshot(self:Transfer) -> Snapshot:
+    "The static twin: A and B as spectrograms, and the output."
+    import matplotlib.pyplot as plt
+    x, y = self.input, self.sound
+    fig, axs = plt.subplots(2, 1, figsize=(6, 3), dpi=72, sharex=True)
+    for ax, s, name in zip(axs, (x, y), ('A: input', 'B: output')):
+        if s is not None: ax.specgram(s.audio + 1e-9, NFFT=1024, Fs=s.sr, noverlap=768, cmap='magma')
+        ax.set_ylabel(name, fontsize=8); ax.set_ylim(0, 8000)
+    axs[-1].set_xlabel('seconds'); plt.tight_layout()
+    return Snapshot(fig, y, f'through {type(self.model).__name__}')
+
+def transfer(model, # a model that can `transfer` (a `VQTimbre`)
+             source:Sound|None=None, # the first input
+             corpus=None, # sounds to choose an input from
+            ) -> Transfer:
+    "A bench for timbre transfer: record or choose an input, shape it, hear it through the model, A/B."
+    return Transfer(model, source=source, corpus=corpus)
 
 # %% ../nbs/15c_recorder.ipynb #ddfb9443
 def record(seconds:float=30.0, # a take stops by itself after this long

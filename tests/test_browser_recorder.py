@@ -96,3 +96,53 @@ def test_record_button_sends_the_microphone_to_the_kernel(lab, page):
         if nb.py('len(rec.takes)') >= 2: break
         page.wait_for_timeout(500)
     assert nb.py('[len(rec.takes), rec.sound.meta["take"]]') == [2, 2]
+
+
+# -------------------------------------------------------------------------------------------------- transfer bench
+TRANSFER_SETUP = ("import numpy as np\nimport latentplay as lp\nfrom latentplay.vq import VQTimbre\nfrom latentplay.recorder import prepare_input\n"
+                  "violins = lp.Corpus.builtin('gm-techniques', progress=False).filter(instrument='Violin')\n"
+                  "vq = VQTimbre.fit(violins, max_steps=10, progress=False, validate_every=0, n_codes=32, hidden=32)\n"
+                  "choir = [s for s in lp.Corpus.builtin('gm-notes', progress=False).sounds if s.meta['label'] == 'Choir']")
+
+
+def settle(nb):
+    out = nb.py("[tr.wait(120), repr(tr.error)]", timeout=180)
+    assert out == [True, 'None'], out
+
+
+def test_transfer_bench_in_the_page(lab, page):
+    "Choose an input in the page, hear A and B, then record a new input with the bench's own record button."
+    from browser import audio_src, wait_audio_change, wait_synth
+    root = '.lp-transfer'
+    nb = lab.open(page, 'transfer.ipynb', [TRANSFER_SETUP, "tr = lp.transfer(vq, corpus=choir); tr"])
+    page.locator(f'{root} .lp-input select').wait_for(state='visible', timeout=60_000)
+    settle(nb)
+    src0, renders0 = audio_src(page, f'{root} .lp-b'), nb.py('tr.renders')
+    assert src0 and renders0 >= 1
+
+    page.locator(f'{root} .lp-input select').select_option(index=3)          # the third choir note
+    settle(nb)
+    assert nb.py('tr.source is choir[2]') is True and nb.py('tr.renders') > renders0
+    same = nb.py("bool(np.array_equal(tr.sound.audio, vq.transfer(prepare_input(choir[2], vq.sr)).audio))")
+    assert same, 'the page got another sound than the model makes from that input'
+    src1 = wait_audio_change(page, f'{root} .lp-b', src0)
+    shot(page, 'chosen', root)
+
+    page.locator(f'{root} .lp-ab button', has_text='A: input').click()       # A: the input plays, B stops
+    wait_synth(page, f'{root} .lp-a', "d.playing === 'true'", timeout=20)
+    wait_synth(page, f'{root} .lp-b', "d.playing === 'false'", timeout=20)
+    page.wait_for_timeout(300)
+    assert nb.py('[tr.ab.value, tr.input_player.synth.playing, tr.player.synth.playing]') == ['A', True, False]
+
+    renders1 = nb.py('tr.renders')
+    page.locator(f'{root} .lp-rec-button').click()                           # the fake microphone: the flute note
+    page.wait_for_function("() => document.querySelector('.lp-transfer .lp-rec-button').textContent.includes('stop')", timeout=20_000)
+    page.wait_for_timeout(1500)
+    page.locator(f'{root} .lp-rec-button').click()
+    for _ in range(60):
+        if nb.py('len(tr.recorder.takes)') >= 1 and nb.py('tr.renders') > renders1: break
+        page.wait_for_timeout(500)
+    settle(nb)
+    assert nb.py('[tr.source.meta.get("take"), tr.source.sr]') == [1, 22050]
+    wait_audio_change(page, f'{root} .lp-b', src1)
+    assert nb.py('bool(np.isfinite(tr.sound.audio).all()) and len(tr.sound) == len(tr.input)') is True
