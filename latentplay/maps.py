@@ -106,7 +106,7 @@ def shape_path(model, # a latentplay model
     z, T = _point(z, 'z'), latent_steps(model, seconds)
     if z.ndim != 1: raise ValueError(f"z must be one latent point [d], got shape {tuple(z.shape)}")
     e = _real(extent, 'extent', low=0)
-    if shape == 'point' or e == 0: return z.expand(T, -1).clone()
+    if shape == 'point' or e == 0 or T == 1: return z.expand(T, -1).clone()   # one step (a whole-note model): the point itself
     _, A, s = axes if axes is not None else principal_axes(model, raw)
     a0, a1 = (A[0] * s[0]).to(z.device), (A[min(1, len(s) - 1)] * s[min(1, len(s) - 1)]).to(z.device)
     if shape == 'line': return line(z - e * a0, z + e * a0, T)
@@ -127,12 +127,13 @@ def sound_at(model, # any latentplay model
              label=None, # a label or `{label: weight}` mixture for models with labels
              raw:bool=False, # coordinates are the model's own dimensions
              axes=None, # precomputed `principal_axes(model, raw)`
+             **conditions, # the model's other conditions (`pitch=60`, `instrument='Violin'`...), passed to `decode`
             ) -> tuple[torch.Tensor, Sound]: # the path `[T, d]` and its sound
     "The sound of one position of the latent space, held, swept or circled for `seconds`: what a slider move plays."
     axes = axes if axes is not None else principal_axes(model, raw)
     z = from_axes(model, coords, raw, axes=axes)
     p = shape_path(model, z, seconds, shape, extent, raw, axes=axes)
-    return p, _decode(model, p, label)
+    return p, _decode(model, p, label, **conditions)
 
 # %% ../nbs/12_maps.ipynb #ace9cd31
 NAMED_BY = ('centroid', 'loudness', 'flatness', 'bandwidth')   # the descriptors an axis may be named after

@@ -6,7 +6,7 @@ Docs: https://latentplay.github.io/latentplay/widgets.html.md"""
 
 # %% ../nbs/13_widgets.ipynb #f4ee22f0
 from __future__ import annotations
-import atexit, base64, html, io, itertools, math, os, re, threading, time, uuid, weakref
+import atexit, base64, html, io, itertools, math, numbers, os, re, textwrap, threading, time, uuid, weakref
 from pathlib import Path
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from .sound import Sound, audio_bytes, wav_bytes, thumbnail_png, PLAYER_FORMAT
 from .core import renamed, renamed_attr, within
 from .models import can, labels_of, decode_labels, check_protocol
 from .maps import principal_axes, axis_names, from_axes, to_axes, sound_at, CorpusMap, draw_sound, plot_map, point_colors, SHAPES, _log_scale
+from .notes import note_name
 from .targets import follow_descriptors, greedy_descriptor_path, plot_targets, TARGETABLE
 from .patterns import Pattern, render_pattern, save_pattern, load_pattern, plot_pattern, HitCache, DEFAULT_TRACKS
 
@@ -391,23 +392,48 @@ def save_sound(self:_Widget,
     self.status.value = f'<span style="color:#555">saved {html.escape(str(out))} ({snd.duration:.2f} s, {level})</span>'
     return out
 
-# %% ../nbs/13_widgets.ipynb #c692ec43
-def _label_options(model) -> list:
-    "Dropdown options for a model's label condition: an even mix, each label, and a custom mixture."
-    labels = decode_labels(model)
-    return [('even mix', None)] + [(str(l), l) for l in labels] + ([('mixture...', '__mix__')] if len(labels) > 1 else [])
+# %% ../nbs/13_widgets.ipynb #623c1e98
+def _choice_options(values:list) -> list:
+    "Dropdown options for a named condition: an even mix, each value, and (for two or more) a custom mixture."
+    return [('even mix', None)] + [(str(v), v) for v in values] + ([('mixture...', '__mix__')] if len(values) > 1 else [])
 
-class _LabelPicker(W.VBox):
-    "A label dropdown (hidden for models whose decoding ignores labels), with a weight slider per label for mixtures."
-    def __init__(self, model, label=None, on_change=None):
-        self.labels, self.any_labels = decode_labels(model), labels_of(model)
-        self.dropdown = W.Dropdown(options=_label_options(model), description='class', layout=W.Layout(width='220px'))
-        self.dropdown.add_class('lp-label')
-        self.weights = {l: W.FloatSlider(0.0, min=0, max=1, step=0.05, description=str(l), continuous_update=False,
-                                         layout=W.Layout(width='260px')) for l in self.labels}
-        self.mix_box = W.VBox(list(self.weights.values()), layout=W.Layout(display='none'))
-        super().__init__([self.dropdown, self.mix_box], layout=W.Layout(display='' if self.labels else 'none'))
-        self.value = label
+def _check_choice(name:str, # the condition: 'label', 'instrument', 'style'...
+                  values:list, # the values the model knows
+                  v, # a value, a `{value: weight}` mixture, or None (an even mix)
+                 ) -> dict|None: # `{value: weight}`, or None
+    "A value of a named condition as a mixture, or a clear error: known names, weights finite and >= 0, not all 0."
+    if v is None: return None
+    if isinstance(v, (list, tuple, set)): raise ValueError(f"{name} is one name or a {{name: weight}} dict, got {v!r}")
+    mix = dict(v) if isinstance(v, dict) else {v: 1.0}
+    unknown = [k for k in mix if k not in values]
+    knows = values if name == 'label' else ', '.join(map(str, values))     # (the class message as it always was)
+    if unknown: raise ValueError(f"unknown {name} {unknown[0]!r}; this model knows {knows}")
+    bad = next((k for k, w in mix.items() if isinstance(w, bool) or not isinstance(w, numbers.Real) or not (math.isfinite(w) and w >= 0)), None)
+    if bad is not None: raise ValueError(f"{name} weights must be finite numbers >= 0, got {bad}: {mix[bad]!r}")
+    if not sum(mix.values()) > 0: raise ValueError(f"the {name} weights sum to 0: give one a weight above 0 (or None for an even mix)")
+    return mix
+
+# %% ../nbs/13_widgets.ipynb #aa996df7
+class _ChoicePicker(W.VBox):
+    "A named condition (class, instrument, style): a dropdown for one value, or a weight slider per value for a mixture."
+    def __init__(self,
+                 name:str, # the condition, as `decode` names it
+                 values:list, # its values (`model.decode_conditions[name]`)
+                 value=None, # a value, a `{value: weight}` mixture, or None (an even mix)
+                 on_change=None, # called after each change
+                 description:str|None=None, # the dropdown's label (default: `name`)
+                 most:float=1.0, # the top of the weight sliders (a weight set above it widens them)
+                ):
+        self.name, self.values = name, list(values)
+        self.dropdown = W.Dropdown(options=_choice_options(self.values), description=description or name, layout=W.Layout(width='220px'))
+        self.dropdown.add_class('lp-label' if name == 'label' else f'lp-cond-{name}')
+        self.weights = {v: W.FloatSlider(0.0, min=0, max=most, step=0.05, description=str(v), continuous_update=False,
+                                         style={'description_width': '80px'}, layout=W.Layout(width='260px')) for v in self.values}
+        for i, s in enumerate(self.weights.values()): s.add_class('lp-weight'); s.add_class(f'lp-weight-{i}')
+        cols = 'repeat(2, 270px)' if len(self.values) > 6 else '270px'
+        self.mix_box = W.GridBox(list(self.weights.values()), layout=W.Layout(display='none', grid_template_columns=cols))
+        super().__init__([self.dropdown, self.mix_box], layout=W.Layout(display='' if self.values else 'none'))
+        self.value = value
         self.dropdown.observe(self._show, 'value')
         if on_change:
             self.dropdown.observe(lambda _: on_change(), 'value')
@@ -417,7 +443,7 @@ class _LabelPicker(W.VBox):
 
     @property
     def value(self):
-        "None (even mix), a label, or a `{label: weight}` mixture."
+        "None (even mix), a value, or a `{value: weight}` mixture."
         if self.dropdown.value != '__mix__': return self.dropdown.value
         mix = {l: s.value for l, s in self.weights.items() if s.value > 0}
         return mix or None
@@ -425,26 +451,152 @@ class _LabelPicker(W.VBox):
     @value.setter
     def value(self, v): self._set(v)
 
-# %% ../nbs/13_widgets.ipynb #c98d4ca1
+# %% ../nbs/13_widgets.ipynb #75b7c1c6
+@patch
+def check(self:_ChoicePicker, v):
+    "`v` if the model takes it, else a clear error (nothing changes)."
+    _check_choice(self.name, self.values, v)
+    return v
+
+@patch
+def _set(self:_ChoicePicker, v):
+    mix = _check_choice(self.name, self.values, v)
+    if isinstance(v, dict) and len(self.values) > 1:
+        for k, s in self.weights.items():
+            w = float(mix.get(k, 0.0))
+            s.max = max(s.max, w); s.value = w
+        self.dropdown.value = '__mix__'
+    else: self.dropdown.value = next(iter(mix)) if isinstance(v, dict) else v
+    self._show()
+
+# %% ../nbs/13_widgets.ipynb #26b58060
+class _LabelPicker(_ChoicePicker):
+    "The class picker: hidden for models whose decoding ignores labels, and it says why a class cannot be chosen there."
+    def __init__(self, model, label=None, on_change=None):
+        self.any_labels = labels_of(model)
+        super().__init__('label', decode_labels(model), label, on_change, description='class')
+
+    @property
+    def labels(self) -> list: return self.values
+
 @patch
 def _set(self:_LabelPicker, v):
-    if v is not None and not self.labels:
+    if v is not None and not self.values:
         if self.any_labels: raise ValueError("the class does not change this model's decoded sound (its labels steer generate() "
                                              "only; train with grain_conditioning=True for that); leave label=None")
         raise ValueError("this model was trained without labels; leave label=None")
-    if isinstance(v, dict):
-        unknown = [k for k in v if k not in self.labels]
-        if unknown: raise ValueError(f"unknown label {unknown[0]!r}; this model knows {self.labels}")
-        for l, s in self.weights.items(): s.value = float(v.get(l, 0.0))
-        self.dropdown.value = '__mix__'
-    else:
-        if v is not None and v not in self.labels: raise ValueError(f"unknown label {v!r}; this model knows {self.labels}")
-        self.dropdown.value = v
-    self._show()
+    _ChoicePicker._set(self, v)
+
+# %% ../nbs/13_widgets.ipynb #98386155
+_KEYS_JS = (_STATIC / 'keyboard.js').read_text()     # the keyboard's code (latentplay/static/keyboard.js)
+_KEYS_CSS = (_STATIC / 'keyboard.css').read_text()   # and its look
+
+if anywidget is not None:
+    class PianoKeys(anywidget.AnyWidget):
+        "A small piano keyboard in the page: a click on a key sets `value`, its MIDI number; the key of `value` is lit."
+        _esm, _css = _KEYS_JS, _KEYS_CSS
+        value = traitlets.Float(60.0).tag(sync=True)   # the pitch, MIDI (60 is C4)
+        low = traitlets.Int(21).tag(sync=True)         # the lowest key (21 is A0)
+        high = traitlets.Int(108).tag(sync=True)       # the highest key (108 is C8)
+else: PianoKeys = None
+
+# %% ../nbs/13_widgets.ipynb #1e7c08f7
+def _is_number_condition(values) -> bool:
+    "Whether a condition's values are numbers (a `(low, high)` range or a list of them): a slider, not a menu."
+    return len(values) > 0 and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+
+def _number_range(values) -> tuple:
+    "`(low, high, allowed)` of a numeric condition: a `(low, high)` tuple is a range (`allowed` None), a list the allowed numbers."
+    if isinstance(values, tuple) and len(values) == 2: return float(values[0]), float(values[1]), None
+    v = sorted(values)
+    return v[0], v[-1], v
+
+class _NumberPicker(W.VBox):
+    "A numeric condition: a slider over the model's range; for `pitch`, MIDI keys named as notes, and a small keyboard."
+    def __init__(self, name:str, values, value=None, on_change=None):
+        self.name, (self.low, self.high, self.allowed) = name, _number_range(values)
+        whole = self.allowed is not None and all(float(v).is_integer() for v in self.allowed)
+        start = self._nearest(60 if name == 'pitch' else (self.low + self.high) / 2)
+        self.slider = (W.IntSlider if whole else W.FloatSlider)(
+            int(start) if whole else float(start), min=self.low, max=self.high, description=name, readout=False,
+            step=1 if whole or name == 'pitch' else (self.high - self.low) / 100, continuous_update=True, layout=W.Layout(width='330px'))
+        self.slider.add_class(f'lp-cond-{name}')
+        self.readout = W.HTML(layout=W.Layout(width='110px')); self.readout.add_class(f'lp-readout-{name}')
+        self.keyboard = None
+        if name == 'pitch' and PianoKeys is not None:
+            self.keyboard = PianoKeys(low=math.ceil(self.low), high=math.floor(self.high), value=float(start))
+            traitlets.link((self.slider, 'value'), (self.keyboard, 'value'))
+        super().__init__([W.HBox([self.slider, self.readout])] + ([self.keyboard] if self.keyboard is not None else []))
+        if value is not None: self.value = value
+        self._say()
+        self.slider.observe(self._moved, 'value')
+        if on_change: self.slider.observe(lambda ch: on_change() if self._takes(ch['new']) else None, 'value')
+
+# %% ../nbs/13_widgets.ipynb #586e081c
+@patch
+def _nearest(self:_NumberPicker, v):
+    "The value the model takes nearest to `v`."
+    if self.allowed is None: return min(self.high, max(self.low, v))
+    return min(self.allowed, key=lambda a: abs(a - v))
+
+@patch
+def _takes(self:_NumberPicker, v) -> bool: return self.allowed is None or v in self.allowed
+
+@patch
+def _moved(self:_NumberPicker, ch):
+    if not self._takes(ch['new']): self.slider.value = self._nearest(ch['new'])   # a gap in the allowed numbers: snap
+    self._say()
+
+@patch
+def _say(self:_NumberPicker):
+    v = self.slider.value
+    txt = f'<b>{note_name(round(v))}</b> &middot; {v:g}' if self.name == 'pitch' else f'{v:g}'
+    self.readout.value = f'<span style="font:12px monospace">{txt}</span>'
+
+@patch
+def check(self:_NumberPicker, v):
+    "`v` if the model takes it, else a clear error (nothing changes)."
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+        raise ValueError(f"{self.name} must be a number{' (a MIDI key: 60 is C4)' if self.name == 'pitch' else ''}, got {v!r}")
+    span = f"{self.low:g} to {self.high:g}" + (f" ({note_name(self.low)} to {note_name(self.high)})" if self.name == 'pitch' else '')
+    if not self.low <= v <= self.high: raise ValueError(f"{self.name} {v:g} is outside what this model takes: {span}")
+    if not self._takes(v): raise ValueError(f"{self.name} {v:g} is not one this model takes; it takes {'whole numbers' if isinstance(self.slider, W.IntSlider) else self.allowed} from {span}")
+    return v
+
+_NumberPicker.value = property(lambda self: self.slider.value, lambda self, v: setattr(self.slider, 'value', self.check(v)),
+                               doc="The condition's value: a number within the model's range.")
+
+# %% ../nbs/13_widgets.ipynb #94fe2176
+def _unknown_conditions(names, values:dict):
+    "A clear error for a condition the model's `decode` does not take."
+    bad = [k for k in values if k not in names]
+    if bad: raise ValueError(f"this model's decode takes no condition {bad[0]!r}; "
+                             + (f"it takes {', '.join(names)}" if names else "it takes none besides the latent point (and the class as label=)"))
+
+def _condition_pickers(model, # any latentplay model
+                       values:dict|None=None, # starting values `{name: value}`
+                       on_change=None, # called after each change
+                      ) -> dict: # `{name: control}`
+    "A control for each condition that changes what `model.decode` makes, besides the class: numbers a slider, names a menu."
+    dc, values = model.decode_conditions, dict(values or {})
+    _unknown_conditions([n for n in dc if n != 'label'], values)
+    return {n: (_NumberPicker(n, v, values.get(n), on_change) if _is_number_condition(v)
+                else _ChoicePicker(n, v, values.get(n), on_change, most=2.0)) for n, v in dc.items() if n != 'label'}
+
+def _condition_words(conditions:dict) -> str:
+    "A setting in words: 'G3 (55), instrument Violin 0.7 + Trumpet 0.3, style arco'."
+    def one(n, v):
+        if n == 'pitch' and isinstance(v, numbers.Real): return f"{note_name(round(v))} ({v:g})"
+        if isinstance(v, dict): return f"{n} " + ' + '.join(f"{k} {w:.2g}" for k, w in v.items())
+        return f"{n} {'even mix' if v is None else v}"
+    return ', '.join(one(n, v) for n, v in conditions.items())
 
 # %% ../nbs/13_widgets.ipynb #39029e27
+_ONE_NOTE = ("this model makes one whole note from one point (it has no frame rate, `hop_length` is None): its sliders hold "
+             "the point (shape='point'); sweeping or circling needs a model with a hop_length")
+
 class Sliders(_Widget):
-    "Sliders on the principal axes of a model's latent space, a class picker and a player."
+    "Sliders on the principal axes of a model's latent space, a control per condition (class, pitch, instrument...) and a player."
     css = 'lp-sliders'
     path, rendered = _after_renders(), _after_renders()   # the latent path of the sound, and the request it answers
     def __init__(self,
@@ -459,19 +611,22 @@ class Sliders(_Widget):
                  threaded:bool|None=None, # render in the background (None: only in a live Jupyter kernel)
                  autoplay:bool=True, # play each new sound at once
                  names:bool=True, # name each slider by what moving it does ('brighter →'; measured once per model)
+                 **conditions, # the model's other conditions to start from: `pitch=60`, `instrument='Violin'` or `{'Violin': 0.7, 'Trumpet': 0.3}`...
                 ):
         super().__init__(threaded, autoplay, loop=True, name='sliders')   # a synth: the sound loops while you play
         if shape not in SHAPES: raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
         self.model, self.raw = check_protocol(model, 'lp.sliders'), raw
+        self._whole = model.hop_length is None     # a whole-note model: one point is one note (no duration or motion to set)
+        if self._whole and shape != 'point': raise ValueError(_ONE_NOTE)
         self.axes, self._names = principal_axes(model, raw), names
         self._quiet, self._draws, self._path, self._rendered = True, 0, None, None
-        self._make_controls(max(1, min(int(n_axes), int(model.latent_dim))), span, seconds, shape, extent, label)
+        self._make_controls(max(1, min(int(n_axes), int(model.latent_dim))), span, seconds, shape, extent, label, conditions)
         self._quiet = False
         self._changed()
 
 # %% ../nbs/13_widgets.ipynb #9836341a
 @patch
-def _make_controls(self:Sliders, k, span, seconds, shape, extent, label):
+def _make_controls(self:Sliders, k, span, seconds, shape, extent, label, conditions):
     what = 'dim' if self.raw else 'axis'
     self.axis_names = axis_names(self.model, k, raw=self.raw) if self._names else [f"{what} {i + 1}" for i in range(k)]
     self.axis_sliders = []
@@ -482,6 +637,7 @@ def _make_controls(self:Sliders, k, span, seconds, shape, extent, label):
         s.add_class('lp-axis'); s.add_class(f'lp-axis-{i}')
         self.axis_sliders.append(s)
     self.picker = _LabelPicker(self.model, label, on_change=self._changed)
+    self.pickers = _condition_pickers(self.model, conditions, on_change=self._changed)   # pitch, instrument, style...
     self.seconds_slider = W.FloatSlider(float(seconds), min=0.1, max=10.0, step=0.1, description='seconds',
                                         continuous_update=False, layout=W.Layout(width='300px'))
     self.seconds_slider.add_class('lp-seconds')
@@ -497,7 +653,10 @@ def _make_controls(self:Sliders, k, span, seconds, shape, extent, label):
     for w in self.axis_sliders + [self.seconds_slider, self.shape_buttons, self.extent_slider]:
         w.observe(lambda _: self._changed(), 'value')
     grid = W.GridBox(self.axis_sliders, layout=W.Layout(grid_template_columns='repeat(2, 380px)'))
-    self.children = [W.HBox([self.picker, self.seconds_slider]), W.HBox([self.shape_buttons, self.extent_slider]),
+    if self._whole: self.seconds_slider.layout.display = self.shape_buttons.layout.display = 'none'
+    nums = [p for p in self.pickers.values() if isinstance(p, _NumberPicker)]
+    names = W.HBox([p for p in self.pickers.values() if not isinstance(p, _NumberPicker)])
+    self.children = [W.HBox([self.picker, self.seconds_slider]), *nums, names, W.HBox([self.shape_buttons, self.extent_slider]),
                      grid, W.HBox([centre, rand]), self.tools, self.player, self.status]
 
 # %% ../nbs/13_widgets.ipynb #5e93d450
@@ -505,6 +664,10 @@ def _make_controls(self:Sliders, k, span, seconds, shape, extent, label):
 def coords(self:Sliders) -> list: return [s.value for s in self.axis_sliders]
 @patch(as_prop=True)
 def label(self:Sliders): return self.picker.value
+@patch(as_prop=True)
+def conditions(self:Sliders) -> dict:
+    "The model's other conditions as set (`{'pitch': 60, 'instrument': ..., 'style': ...}`): what each render gives `decode`."
+    return {n: p.value for n, p in self.pickers.items()}
 @patch(as_prop=True)
 def seconds(self:Sliders) -> float: return self.seconds_slider.value
 @patch(as_prop=True)
@@ -524,8 +687,12 @@ def set(self:Sliders,
         seconds:float|None=None, # duration of the sound
         shape:str|None=None, # 'point', 'line' or 'loop'
         extent:float|None=None, # how far a line or loop goes
+        **conditions, # the model's other conditions: `pitch=62`, `instrument={'Violin': 0.7, 'Trumpet': 0.3}`, `style='pizzicato'`
        ) -> Sliders:
-    "Move several controls at once (one render); `coords` may be shorter than the number of sliders."
+    "Move several controls at once (one render); `coords` may be shorter than the number of sliders. A bad condition changes nothing."
+    _unknown_conditions(list(self.pickers), conditions)
+    for n, v in conditions.items(): self.pickers[n].check(v)
+    if self._whole and shape not in (None, 'point'): raise ValueError(_ONE_NOTE)
     self._quiet = True
     try:
         if coords is not None:
@@ -538,6 +705,7 @@ def set(self:Sliders,
             if shape not in SHAPES: raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
             self.shape_buttons.value = shape
         if extent is not None: self.extent_slider.value = float(extent)
+        for n, v in conditions.items(): self.pickers[n].value = v
     finally: self._quiet = False
     self._changed()
     return self
@@ -557,11 +725,13 @@ def random(self:Sliders, seed:int|None=None) -> Sliders:
 def _changed(self:Sliders):
     if self._quiet: return
     self.extent_slider.layout.display = 'none' if self.shape == 'point' else ''
-    self._submit(dict(coords=self.coords, label=self.label, seconds=self.seconds, shape=self.shape, extent=self.extent))
+    self._submit(dict(coords=self.coords, label=self.label, seconds=self.seconds, shape=self.shape, extent=self.extent,
+                      conditions=self.conditions))
 
 @patch
 def _render(self:Sliders, r):
-    return sound_at(self.model, r['coords'], r['seconds'], r['shape'], r['extent'], r['label'], self.raw, axes=self.axes)
+    return sound_at(self.model, r['coords'], r['seconds'], r['shape'], r['extent'], r['label'], self.raw, axes=self.axes,
+                    **r.get('conditions', {}))
 
 @patch
 def _done(self:Sliders, r, out):
@@ -570,20 +740,41 @@ def _done(self:Sliders, r, out):
     self._rendered = r
     c = ', '.join(f'{v:+.1f}' for v in r['coords'][:4]) + (', ...' if len(r['coords']) > 4 else '')
     how = {'point': 'held', 'line': 'swept through', 'loop': 'circled round'}[r['shape']]
-    self.status.value = f'<span style="color:#555">a sound of {r["seconds"]:g} s, {how} the point ({c}) of the sliders</span>'
+    say = f'a note from the point ({c})' if self._whole else f'a sound of {r["seconds"]:g} s, {how} the point ({c})'
+    cond = f'; {_condition_words(r["conditions"])}' if r.get('conditions') else ''
+    self.status.value = f'<span style="color:#555">{html.escape(say + " of the sliders" + cond)}</span>'
+
+# %% ../nbs/13_widgets.ipynb #2474a126
+def _draw_keys(ax, low:int, high:int, pitch:float):
+    "A piano strip from key `low` to `high` with the key of `pitch` lit (the keyboard of a static twin)."
+    from matplotlib.patches import Rectangle
+    black, on = {1, 3, 6, 8, 10}, round(pitch)
+    x = {p: i for i, p in enumerate(p for p in range(low, high + 1) if p % 12 not in black)}
+    for p, i in x.items(): ax.add_patch(Rectangle((i, 0), 1, 1, fc='#f0b86e' if p == on else 'white', ec='0.45', lw=0.5))
+    for p in range(low, high + 1):
+        if p % 12 in black and p - 1 in x: ax.add_patch(Rectangle((x[p - 1] + 0.7, 0.4), 0.6, 0.6, fc='#e07b00' if p == on else '#222', zorder=2))
+    ax.set(xlim=(0, len(x)), ylim=(0, 1)); ax.axis('off')
+    ax.set_title(f'pitch {note_name(on)} ({pitch:g})', fontsize=8)
 
 @patch
 def snapshot(self:Sliders) -> Snapshot:
-    "The static twin: the slider positions as bars, and the sound."
+    "The static twin: the slider positions as bars, the conditions over them (a keyboard for the pitch), and the sound."
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 1.8), dpi=72)
-    c, lim = self.coords, self.axis_sliders[0].max
+    kb = next((p for n, p in self.pickers.items() if n == 'pitch' and isinstance(p, _NumberPicker)), None)
+    fig, axs = plt.subplots(1, 1 + (kb is not None), figsize=(5 + 3 * (kb is not None), 1.8), dpi=72, squeeze=False,
+                            gridspec_kw=dict(width_ratios=[5, 3][:1 + (kb is not None)]))
+    ax, c, lim = axs[0, 0], self.coords, self.axis_sliders[0].max
     ax.bar(np.arange(1, len(c) + 1), c, color=['#1f4e79' if v >= 0 else '#b5532b' for v in c])
     ax.set(ylim=(-lim, lim), xlabel='axis' if not self.raw else 'dimension', ylabel='spread')
     ax.set_xticks(range(1, len(c) + 1), [f'{i + 1}\n{n}' if '→' in n else str(i + 1) for i, n in enumerate(self.axis_names)], fontsize=7)
     ax.axhline(0, color='0.6', lw=0.8)
     lab = self.label if not isinstance(self.label, dict) else ', '.join(f'{k} {v:.2f}' for k, v in self.label.items())
-    ax.set_title(f"class: {lab or 'even mix'}; {self.shape}, {self.seconds:g} s", fontsize=9)
+    if not self.pickers: ax.set_title(f"class: {lab or 'even mix'}; {self.shape}, {self.seconds:g} s", fontsize=9)
+    else:                                                  # the conditions too (pitch, instrument, style...)
+        what = ([f"class: {lab or 'even mix'}"] if self.picker.labels else []) + [_condition_words(self.conditions)]
+        what += [] if self._whole else [f"{self.shape}, {self.seconds:g} s"]
+        ax.set_title(textwrap.fill('; '.join(what), 60 if kb is not None else 80), fontsize=8)
+    if kb is not None: _draw_keys(axs[0, 1], math.ceil(kb.low), math.floor(kb.high), kb.value)
     fig.tight_layout()
     return Snapshot(fig, self.sound)
 
@@ -591,7 +782,7 @@ def snapshot(self:Sliders) -> Snapshot:
 @delegates(Sliders)
 def sliders(model, # any latentplay model
             **kwargs) -> Sliders:
-    "Latent sliders: one per principal axis, a class picker, duration and motion; re-renders on every change."
+    "Latent sliders: one per principal axis, a control per condition (class, pitch, instrument, style), duration and motion; re-renders on every change."
     return Sliders(model, **kwargs)
 
 # %% ../nbs/13_widgets.ipynb #af33d83b
