@@ -35,6 +35,7 @@ _API = {
     'timbre': ['TimbreSpace', 'DescriptorMap', 'perceptual_fit', 'neighbour_probabilities', 'perceptual_loss', 'rated_instruments',
                'split_notes', 'frame_descriptors', 'pitch_features'],
     'notes': ['NoteModel', 'note_name', 'mmd_rbf'],
+    'vq': ['VQTimbre', 'Codebook', 'code_path', 'perplexity'],
     'lottery': ['trim', 'Units', 'chain_units', 'remove_units', 'mask_units', 'unit_scores', 'select_units',
                 'mutual_information', 'count_macs', 'CRITERIA', 'CriterionError'],
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
@@ -51,7 +52,7 @@ _API = {
     'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
     'recorder': ['record', 'Recorder', 'RecordingError', 'transfer', 'Transfer', 'prepare_input', 'pitch_shift', 'time_stretch'],
 }
-_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'lottery', 'paths',
+_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'vq', 'lottery', 'paths',
             'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'recorder', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 

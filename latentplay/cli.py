@@ -46,9 +46,10 @@ def _describe(a):
 
 # %% ../nbs/95_cli.ipynb #7679894b
 MODELS = {'grains': ('latentplay.granular', 'GrainModel'), 'stored-grains': ('latentplay.catart', 'StoredGrains'),
-          'notes': ('latentplay.notes', 'NoteModel'), 'timbre': ('latentplay.timbre', 'TimbreSpace')}
-RESUMABLE = ('grains', 'notes')          # trained step by step into --out, which is their checkpoint: --resume continues them
-SEVERAL = ('grains', 'notes', 'timbre')  # kinds whose fit runs data-parallel (--nproc)
+          'notes': ('latentplay.notes', 'NoteModel'), 'timbre': ('latentplay.timbre', 'TimbreSpace'),
+          'vq': ('latentplay.vq', 'VQTimbre')}
+RESUMABLE = ('grains', 'notes', 'vq')          # trained step by step into --out, which is their checkpoint: --resume continues them
+SEVERAL = ('grains', 'notes', 'timbre', 'vq')  # kinds whose fit runs data-parallel (--nproc)
 
 def _training(out) -> dict|None:
     "The training state saved in the model file `out` (None: a finished model)."
@@ -214,6 +215,39 @@ def _info(a):
     if isinstance(info, dict) and isinstance(info.get('history'), list):
         info['history'] = f"{len(info['history'])} entries (see model.info['history'])"
     _print(json.dumps(meta, indent=2, default=str))
+
+# %% ../nbs/95_cli.ipynb #57782848
+def _transfer(a):
+    "`latentplay transfer MODEL INPUT [OUTPUT] [--out OUT] [--to NAME]`: the input played in the model's timbre, as long as the input."
+    output = a.out or a.output
+    if output is None: raise ValueError("give the sound file to write: latentplay transfer MODEL INPUT OUT.wav (or --out OUT.wav)")
+    if a.out and a.output and a.out != a.output: raise ValueError("give the output once: as the third argument or as --out, not both")
+    out = _guard(output, () if a.model.startswith('pretrained:') else (a.model, a.input))   # checked before anything is loaded
+    from latentplay.models import require
+    from latentplay.sound import load
+    m = _model_arg(a.model)
+    require(m, 'transfer', why="train one with `latentplay train SOURCE --model vq` (one instrument or voice per model)")
+    kw = {}
+    if a.to is not None:
+        if 'instrument' not in m.conditions:
+            raise ValueError(f"this {m.kind} model holds one timbre, so it takes no --to; pick the model of the instrument you want")
+        kw['instrument'] = a.to
+    if a.loudness_shift: kw['loudness_shift'] = a.loudness_shift
+    _save(m.transfer(load(a.input), seed=a.seed, **kw), out, a.level)
+
+# %% ../nbs/95_cli.ipynb #cc79ba42
+def _transfer_command(sub, k):
+    "The `transfer` subcommand (`k`: the checked argument types of `_checks()`)."
+    x = sub.add_parser('transfer', help="play a sound file in a model's timbre (timbre transfer), keeping its loudness and length")
+    x.add_argument('model', help='a model that transfers: a vq model file (.lp, one timbre) or pretrained:gm-violin-vq')
+    x.add_argument('input', help='the sound file to transfer: another instrument, a voice, a hum')
+    x.add_argument('output', nargs='?', default=None, help='the sound file to write (or --out)')
+    x.add_argument('--out', default=None, help='the sound file to write')
+    x.add_argument('--to', type=_mixture, default=None, metavar='NAME[:W,...]',
+                   help="models of several instruments: the target, or a mixture 'Violin:0.7,Trumpet:0.3'")
+    x.add_argument('--loudness-shift', type=_number('--loudness-shift', -100, 40, 'dB'), default=0.0,
+                   help="dB added to the input's loudness (default 0: the input's own)")
+    _sound_options(x, k); x.set_defaults(run=_transfer)
 
 # %% ../nbs/95_cli.ipynb #cd1fa85d
 def _trim(a):
@@ -452,6 +486,7 @@ def _model_commands(sub, k):
                    help="the sample rate Max or Pd runs at (default: the model's); the file resamples to and from it")
     e.set_defaults(run=_export)
     _trim_command(sub, k)
+    _transfer_command(sub, k)
     _osc_command(sub, k)
 
 # %% ../nbs/95_cli.ipynb #bc9f17d7

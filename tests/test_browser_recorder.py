@@ -99,9 +99,8 @@ def test_record_button_sends_the_microphone_to_the_kernel(lab, page):
 
 
 # -------------------------------------------------------------------------------------------------- transfer bench
-TRANSFER_SETUP = ("import numpy as np\nimport latentplay as lp\nfrom latentplay.vq import VQTimbre\nfrom latentplay.recorder import prepare_input\n"
-                  "violins = lp.Corpus.builtin('gm-techniques', progress=False).filter(instrument='Violin')\n"
-                  "vq = VQTimbre.fit(violins, max_steps=10, progress=False, validate_every=0, n_codes=32, hidden=32)\n"
+TRANSFER_SETUP = ("import numpy as np\nimport latentplay as lp\nfrom latentplay.recorder import prepare_input\n"
+                  "vq = lp.pretrained('gm-violin-vq')\n"
                   "choir = [s for s in lp.Corpus.builtin('gm-notes', progress=False).sounds if s.meta['label'] == 'Choir']")
 
 
