@@ -37,7 +37,9 @@ _API = {
     'notes': ['NoteModel', 'note_name', 'mmd_rbf'],
     'vq': ['VQTimbre', 'Codebook', 'code_path', 'perplexity'],
     'lottery': ['trim', 'Units', 'chain_units', 'remove_units', 'mask_units', 'unit_scores', 'select_units',
-                'mutual_information', 'count_macs', 'CRITERIA', 'CriterionError'],
+                'mutual_information', 'count_macs', 'CRITERIA', 'CriterionError', 'register_engine'],
+    'mir': ['InstrumentClassifier', 'PitchEstimator', 'OnsetDetector', 'MIRModel', 'MIRError', 'drum_loop', 'onset_f_measure',
+            'hz_to_cents', 'midi_to_cents', 'cents_to_hz', 'DRUM_CLASSES'],
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
               'path_length', 'scale', 'bias', 'randomize', 'reverse', 'smooth', 'set_curve'],
     'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult'],
@@ -52,7 +54,7 @@ _API = {
     'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
     'recorder': ['record', 'Recorder', 'RecordingError', 'transfer', 'Transfer', 'prepare_input', 'pitch_shift', 'time_stretch'],
 }
-_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'vq', 'lottery', 'paths',
+_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'vq', 'lottery', 'mir', 'paths',
             'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'recorder', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 

@@ -17,7 +17,7 @@ def _print(*args):
         raise
 
 # %% auto #0
-__all__ = ['MODELS', 'RESUMABLE', 'SEVERAL', 'parser', 'main']
+__all__ = ['MODELS', 'MIR', 'RESUMABLE', 'SEVERAL', 'parser', 'main']
 
 # %% ../nbs/95_cli.ipynb #a3b2b03a
 def _demo(a):
@@ -47,7 +47,9 @@ def _describe(a):
 # %% ../nbs/95_cli.ipynb #7679894b
 MODELS = {'grains': ('latentplay.granular', 'GrainModel'), 'stored-grains': ('latentplay.catart', 'StoredGrains'),
           'notes': ('latentplay.notes', 'NoteModel'), 'timbre': ('latentplay.timbre', 'TimbreSpace'),
-          'vq': ('latentplay.vq', 'VQTimbre')}
+          'vq': ('latentplay.vq', 'VQTimbre'), 'instrument': ('latentplay.mir', 'InstrumentClassifier'),
+          'pitch': ('latentplay.mir', 'PitchEstimator'), 'onsets': ('latentplay.mir', 'OnsetDetector')}
+MIR = ('instrument', 'pitch', 'onsets')          # small analysis models (trained in one go, scored on a held-out tenth)
 RESUMABLE = ('grains', 'notes', 'vq')          # trained step by step into --out, which is their checkpoint: --resume continues them
 SEVERAL = ('grains', 'notes', 'timbre', 'vq')  # kinds whose fit runs data-parallel (--nproc)
 
@@ -130,6 +132,7 @@ def _train(a):
     if a.nproc > 1 and int(os.environ.get('WORLD_SIZE', '1')) == 1: return _launch(a)
     c = _load_corpus(a)
     cls = getattr(importlib.import_module(MODELS[a.model][0]), MODELS[a.model][1])
+    if a.model in MIR: return _train_mir(cls, c, a, out)
     if a.model in RESUMABLE: m = _fit_grains(cls, c, a, out)   # the old model stays until the first (atomic) checkpoint
     elif a.model == 'timbre': m = _fit_timbre(cls, c, a, out)
     else:
@@ -248,6 +251,45 @@ def _transfer_command(sub, k):
     x.add_argument('--loudness-shift', type=_number('--loudness-shift', -100, 40, 'dB'), default=0.0,
                    help="dB added to the input's loudness (default 0: the input's own)")
     _sound_options(x, k); x.set_defaults(run=_transfer)
+
+# %% ../nbs/95_cli.ipynb #64526f6b
+def _train_mir(cls, c, a, out):
+    "A small MIR model: trained on nine tenths of the corpus within --minutes / --max-steps, scored on the rest."
+    train, test = c.split(test=0.1, seed=a.seed)
+    m = cls.fit(train, minutes=a.minutes, max_steps=a.max_steps, seed=a.seed, progress=_bars())
+    score = m.evaluate(test)
+    m.info = {**m.info, 'held_out': {m.metric: round(score['score'], 4), 'sounds': len(test)}}
+    with _writing(out): m.save(out)
+    _print(json.dumps({'model': str(out), 'kind': m.kind, 'sounds': len(train), 'labels': list(m.labels),
+                       'steps': m.info.get('steps'), 'minutes': round(m.info.get('minutes', 0), 2),
+                       'held_out': m.info['held_out'], 'parameters': sum(p.numel() for p in m.parameters())}))
+
+def _mir(a):
+    "What a MIR model hears in a sound file: an instrument, a pitch track, or drum onsets."
+    import numpy as np
+    from latentplay.sound import load
+    m = _model_arg(a.model)
+    if m.kind not in ('mir-instrument', 'mir-pitch', 'mir-onsets'):
+        raise ValueError(f"{a.model} holds a '{m.kind}' model; `latentplay mir` runs instrument, pitch and onset models "
+                         "(train one with latentplay train builtin:gm-notes --model instrument)")
+    s = load(a.sound, sr=m.sr)
+    if m.kind == 'mir-instrument': out = {'instrument': m.predict(s), 'probabilities': {k: round(v, 4) for k, v in list(m.probabilities(s).items())[:5]}}
+    elif m.kind == 'mir-pitch':
+        t = m.predict(s, hop_length=a.hop_length)
+        out = {'time': np.round(t['time'], 4).tolist(), 'f0': np.round(t['f0'], 2).tolist(), 'confidence': np.round(t['confidence'], 3).tolist()}
+    else: out = {k: np.round(v, 4).tolist() for k, v in m.predict(s, threshold=a.threshold).items()}
+    _print(json.dumps({'model': str(a.model), 'kind': m.kind, 'sound': str(a.sound), **out}))
+
+# %% ../nbs/95_cli.ipynb #2724173d
+def _mir_command(sub, k):
+    "The `mir` command: run a small MIR model on a sound file."
+    t = sub.add_parser('mir', help='what a MIR model (instrument, pitch, onsets) hears in a sound file, as JSON')
+    t.add_argument('model', help='a MIR model file (.lp), from latentplay train --model instrument|pitch|onsets')
+    t.add_argument('sound', help='the sound file to analyse (never changed)')
+    t.add_argument('--hop-length', type=_number('--hop-length', 1, 1 << 20, 'samples', integer=True), default=256,
+                   help='pitch models: samples between frames (default 256)')
+    t.add_argument('--threshold', type=_number('--threshold', 0, 1), default=0.5, help='onset models: peak probability (default 0.5)')
+    t.set_defaults(run=_mir)
 
 # %% ../nbs/95_cli.ipynb #cd1fa85d
 def _trim(a):
@@ -487,6 +529,7 @@ def _model_commands(sub, k):
     e.set_defaults(run=_export)
     _trim_command(sub, k)
     _transfer_command(sub, k)
+    _mir_command(sub, k)
     _osc_command(sub, k)
 
 # %% ../nbs/95_cli.ipynb #bc9f17d7

@@ -18,7 +18,7 @@ from .models import LatentModel
 
 # %% auto #0
 __all__ = ['CRITERIA', 'SELECTIONS', 'ENGINES', 'Units', 'chain_units', 'remove_units', 'mask_units', 'count_macs',
-           'mutual_information', 'CriterionError', 'unit_scores', 'select_units', 'trim']
+           'mutual_information', 'CriterionError', 'unit_scores', 'select_units', 'register_engine', 'trim']
 
 # %% ../nbs/18_lottery.ipynb #3464a359
 _RNNS = (nn.LSTM, nn.GRU, nn.RNN)
@@ -206,12 +206,13 @@ def count_macs(net:nn.Module) -> int:
     return n
 
 # %% ../nbs/18_lottery.ipynb #2087fb46
-def _components(x:torch.Tensor, dims:int) -> torch.Tensor:
-    "The first `dims` principal components of `x` `[N, n]`, each scaled to unit variance."
+def _components(x:torch.Tensor, dims:int, floor:float=0.01) -> torch.Tensor:
+    """The first `dims` principal components of `x` `[N, n]`, each scaled to unit variance; those with less than `floor`
+    of the first one's variance are left out (scaled up, noise would swamp the neighbour distances)."""
     x = x - x.mean(0)
     if x.shape[1] > dims:
-        _, _, v = torch.linalg.svd(x, full_matrices=False)
-        x = x @ v[:dims].T
+        _, s, v = torch.linalg.svd(x, full_matrices=False)
+        x = x @ v[:max(1, min(dims, int((s ** 2 >= floor * s[0] ** 2).sum())))].T
     return x / x.std(0).clamp_min(1e-8)
 
 # %% ../nbs/18_lottery.ipynb #12d456a8
@@ -269,14 +270,23 @@ def _by_unit(y:torch.Tensor, width:int) -> torch.Tensor:
     return y.reshape(*y.shape[:-1], -1, width).sum(-2)
 
 # %% ../nbs/18_lottery.ipynb #2a666b3a
+def _per_example(v:torch.Tensor, is_input:bool, dims:int=1024) -> torch.Tensor:
+    """A Conv1d's values one row per example (its positions are no samples of one input: each sees another window):
+    its input flattened (at most `dims` of its channels x positions, a fixed draw), its units averaged over positions."""
+    v = (v[0] if isinstance(v, tuple) else v).detach().float()
+    if not is_input: return v.mean(-1)
+    v = v.flatten(1)
+    return v[:, torch.randperm(v.shape[1], generator=torch.Generator().manual_seed(0))[:dims]] if v.shape[1] > dims else v
+
 class _Recorder:
-    "Forward hooks that keep a sample of each group's input and of its units' outputs."
+    "Forward hooks that keep a sample of each group's input and of its units' outputs (for a Conv1d, per example when `inputs`)."
     def __init__(self, groups:list, samples:int, seed:int, inputs:bool):
         self.groups, self.samples, self.seed, self.seen, self.hooks = groups, samples, seed, {}, []
         for gr in groups:
             p = gr.producers[0]
-            self.hooks.append(gr.source.register_forward_hook(lambda m, a, o, gr=gr, p=p: self.keep(gr.name + '.out', _units_of(p, o))))
-            if inputs: self.hooks.append(p.register_forward_hook(lambda m, a, o, gr=gr, p=p: self.keep(gr.name + '.in', _units_of(p, a[0]))))
+            rows = (lambda v, i: _per_example(v, i)) if inputs and isinstance(p, nn.Conv1d) else (lambda v, i, p=p: _units_of(p, v))
+            self.hooks.append(gr.source.register_forward_hook(lambda m, a, o, gr=gr, rows=rows: self.keep(gr.name + '.out', rows(o, False))))
+            if inputs: self.hooks.append(p.register_forward_hook(lambda m, a, o, gr=gr, rows=rows: self.keep(gr.name + '.in', rows(a[0], True))))
 
     def keep(self, key:str, v:torch.Tensor):
         if key in self.seen: return                              # the first call's sample (one forward pass of the data)
@@ -435,8 +445,22 @@ def retrain(self:_Grains, m, corpus, budget:Budget, seed:int, progress:bool, opt
 ENGINES = {'grains': _Grains()}     # model kind -> how to trim it
 
 # %% ../nbs/18_lottery.ipynb #bb246915
+_CLASSES = {}    # kind -> a trimmable model class that is no `LatentModel` (the MIR models), from `register_engine`
+
+def register_engine(kind:str, # the model kind, as in its checkpoints
+                    engine, # answers `parts`, `units(m)`, `fix(m)`, `data(m, corpus, seed)`, `forward(m, d, part)`, `retrain(...)` (as `_Grains`)
+                    cls:type|None=None, # the model class, when it is not a `LatentModel` (those are known by their `kind`)
+                   ):
+    "Teach `trim` a new kind of model: how to list its units, sample its data, measure its loss and retrain it."
+    ENGINES[kind] = engine
+    if cls is not None: _CLASSES[kind] = cls
+
+def _kind(model) -> str|None:
+    if isinstance(model, LatentModel): return model.kind
+    return next((k for k, c in _CLASSES.items() if isinstance(model, c)), None)
+
 def _engine(model):
-    kind = model.kind if isinstance(model, LatentModel) else None
+    kind = _kind(model)
     if kind not in ENGINES:
         what = f"a '{kind}' model" if kind else f"a {type(model).__name__}"
         raise TypeError(f"trim does not know how to trim {what}; it trims {sorted(ENGINES)} models (lp.lottery.ENGINES)")
@@ -607,9 +631,8 @@ def _trim_rounds(eng, src, cur, corpus, kept, size, P0, target, R, r0, history, 
         base, idx = (cur, _relative(before, kept) if s['physical'] else kept) if s['rewind'] == 'continue' else (src, kept)
         ticket = _ticket(base, eng, parts, idx, s['physical'], s['rewind'] is not False, s['seed'] + r)
         cur = eng.retrain(ticket, corpus, per_round, s['seed'] + r, progress, options).eval()
-        val = [h['val_lsd'] for h in cur.history if 'val_lsd' in h]
-        history.append({'round': r + 1, 'parameters': size(kept), 'fraction': size(kept) / P0, 'widths': {g: len(k) for g, k in kept.items()},
-                        **({'val_lsd': val[-1]} if val else {})})
+        val = {k: v for h in cur.history for k, v in h.items() if k.startswith('val_')}    # the latest of each (val_lsd, val_accuracy...)
+        history.append({'round': r + 1, 'parameters': size(kept), 'fraction': size(kept) / P0, 'widths': {g: len(k) for g, k in kept.items()}, **val})
         if checkpoint is not None and r + 1 < R:
             cur.save(checkpoint, extra_meta={'trim': _state(kept, s, source, history, r + 1, R)})
         if on_round is not None: on_round(r + 1, cur)

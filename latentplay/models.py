@@ -136,7 +136,7 @@ class ProtocolOnly:
 # %% ../nbs/06_models.ipynb #2f5cd241
 KINDS: dict[str, type] = {}          # kind -> class, filled as model modules are imported
 BUILTIN_KINDS = {'grains': 'latentplay.granular', 'stored-grains': 'latentplay.catart', 'timbre': 'latentplay.timbre', 'notes': 'latentplay.notes',
-                 'vq': 'latentplay.vq'}  # kind -> defining module
+                 'vq': 'latentplay.vq', 'mir-instrument': 'latentplay.mir', 'mir-pitch': 'latentplay.mir', 'mir-onsets': 'latentplay.mir'}  # kind -> defining module
 
 def model_class(kind:str) -> type:
     "The class of a model kind, importing its module if needed."

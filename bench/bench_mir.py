@@ -1,0 +1,116 @@
+"""Small MIR models, full and trimmed (issue 12, §3): held-out accuracy, parameters, checkpoint size and one-thread latency.
+
+Each model is trained on 80% of its built-in corpus, then trimmed by lottery rounds down to `--keep` (default 0.1) with
+`lp.trim`; every round's model is measured, so one trim gives the whole curve of accuracy against the fraction kept.
+Prints JSON: per model, the full model, every round, and the rounds nearest to 50%, 20% and 10% side by side.
+
+    python bench/bench_mir.py                      # all three (about 12 minutes on one thread)
+    python bench/bench_mir.py --model instrument   # one of instrument | pitch | onsets
+    python bench/bench_mir.py --quick              # tiny budgets: checks that it runs
+    python bench/bench_mir.py --model instrument --masked   # also the classic masked ticket at --keep, beside
+    python bench/bench_mir.py --latency DIR        # one-thread latency of every MIR checkpoint in DIR (a bench run
+                                                   # leaves its models in the folder printed as `checkpoints`), full
+                                                   # and trimmed measured in turn, 60 times each: medians side by side
+"""
+import argparse, json, statistics, tempfile, time, warnings
+from pathlib import Path
+import numpy as np
+import torch
+
+torch.set_num_threads(1)
+warnings.filterwarnings('ignore')
+
+from latentplay.corpus import Corpus
+from latentplay.lottery import trim
+from latentplay.mir import InstrumentClassifier, PitchEstimator, OnsetDetector, drum_loop
+
+SETUPS = {  # name: (class, corpus, fit options, trim steps)
+    'instrument': (InstrumentClassifier, 'gm-notes', dict(minutes=1.0), 1000),
+    'pitch': (PitchEstimator, 'gm-notes', dict(minutes=2.0), 1500),
+    'onsets': (OnsetDetector, 'gm-drums', dict(minutes=1.0, batch_size=16), 1000),
+}
+
+def latency_ms(f, repeats:int=20) -> float:
+    "Median milliseconds of `f()` on one thread, after a warm-up."
+    for _ in range(3): f()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter(); f(); times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times)
+
+def measure(m, test, probe, tmp:Path) -> dict:
+    "Held-out score, size, and the median time of `predict` (front end included) and of the network alone."
+    path = m.save(tmp / f'{m.kind}-{sum(p.numel() for p in m.parameters())}.lp')
+    x = m.examples(test)['x'][:87 if m.kind == 'mir-pitch' else 1]      # one 1 s note's frames / one note's or loop's log-mel
+    with torch.no_grad(): net = latency_ms(lambda: m(x))
+    return {'score': round(m.evaluate(test)['score'], 4), 'parameters': sum(p.numel() for p in m.parameters()),
+            'widths': m.widths, 'checkpoint_bytes': path.stat().st_size, 'latency_ms': round(latency_ms(lambda: m.predict(probe)), 3),
+            'net_latency_ms': round(net, 3)}
+
+def bench(name:str, quick:bool, keep:float, criterion:str, selection:str, masked:bool=False) -> dict:
+    cls, corpus, fit_opts, steps = SETUPS[name]
+    train, test = Corpus.builtin(corpus, progress=False).split(test=0.2, seed=0)
+    if quick: fit_opts, steps = {**fit_opts, 'minutes': None, 'max_steps': 60}, 40
+    probe = drum_loop(test, seed=3)[0] if name == 'onsets' else test[7]
+    tmp = Path(tempfile.mkdtemp(prefix=f'bench-mir-{name}-'))
+    t = time.perf_counter()
+    full = cls.fit(train, progress=False, **fit_opts)
+    out = {'model': cls.__name__, 'metric': full.metric, 'fit_seconds': round(time.perf_counter() - t, 1), 'checkpoints': str(tmp),
+           'full': measure(full, test, probe, tmp), 'rounds': []}
+    def on_round(r, m): out['rounds'].append({'round': r, **measure(m, test, probe, tmp)})
+    t = time.perf_counter()
+    trim(full, train, keep=keep, criterion=criterion, selection=selection, max_steps=steps, progress=False, on_round=on_round)
+    out['trim'] = dict(keep=keep, criterion=criterion, selection=selection, retrain_steps=steps, seconds=round(time.perf_counter() - t, 1))
+    if masked:                                       # the same rounds with zeros instead of removal: same size, no speed-up
+        t = time.perf_counter()
+        mk = trim(full, train, keep=keep, criterion=criterion, selection=selection, max_steps=steps, progress=False, physical=False)
+        out['masked'] = {**measure(mk, test, probe, tmp), 'nonzero_parameters': int(sum((p != 0).sum() for p in mk.parameters())),
+                         'seconds': round(time.perf_counter() - t, 1)}
+    P = out['full']['parameters']
+    for r in out['rounds']: r['kept'] = round(r['parameters'] / P, 4)
+    f = out['full']
+    out['side_by_side'] = {f'keep {k}': {**(best := min(out['rounds'], key=lambda r: abs(r['kept'] - k))),
+                                         'score_change': round(best['score'] - f['score'], 4),
+                                         'size_ratio': round(f['checkpoint_bytes'] / best['checkpoint_bytes'], 2),
+                                         'speedup': round(f['latency_ms'] / best['latency_ms'], 2),
+                                         'net_speedup': round(f['net_latency_ms'] / best['net_latency_ms'], 2)}
+                           for k in (0.5, 0.2, 0.1) if k >= keep - 1e-9}
+    return out
+
+def latencies(folder:Path, repeats:int=60) -> dict:
+    "Median ms of `predict` and of the network alone for every checkpoint in `folder`, all measured in turn (drifting load hits all alike)."
+    from latentplay.models import load_model
+    ms = {p.name: load_model(p) for p in sorted(folder.glob('mir-*.lp'))}
+    if not ms: raise SystemExit(f"no MIR checkpoints (mir-*.lp) in {folder}")
+    m0 = next(iter(ms.values()))
+    test = Corpus.builtin('gm-drums' if m0.kind == 'mir-onsets' else 'gm-notes', progress=False).split(test=0.2, seed=0)[1]
+    probe = drum_loop(test, seed=3)[0] if m0.kind == 'mir-onsets' else test[7]
+    x = m0.examples(test)['x'][:87 if m0.kind == 'mir-pitch' else 1]
+    times = {n: {'predict': [], 'net': []} for n in ms}
+    with torch.no_grad():
+        for n, m in ms.items(): m.predict(probe); m(x)                 # warm-up
+        for _ in range(repeats):
+            for n, m in ms.items():
+                t = time.perf_counter(); m.predict(probe); times[n]['predict'].append(time.perf_counter() - t)
+                t = time.perf_counter(); m(x); times[n]['net'].append(time.perf_counter() - t)
+    rows = {n: {'parameters': sum(p.numel() for p in ms[n].parameters()), 'widths': ms[n].widths,
+                'predict_ms': round(1000 * statistics.median(v['predict']), 3), 'net_ms': round(1000 * statistics.median(v['net']), 3)}
+            for n, v in times.items()}
+    big = max(rows.values(), key=lambda r: r['parameters'])
+    for r in rows.values(): r['predict_speedup'], r['net_speedup'] = round(big['predict_ms'] / r['predict_ms'], 2), round(big['net_ms'] / r['net_ms'], 2)
+    return dict(sorted(rows.items(), key=lambda kv: -kv[1]['parameters']))
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--model', choices=list(SETUPS), action='append', help='the model(s) to measure (default all)')
+    ap.add_argument('--quick', action='store_true', help='tiny budgets (a smoke run)')
+    ap.add_argument('--keep', type=float, default=0.1)
+    ap.add_argument('--criterion', default='information')
+    ap.add_argument('--selection', default='local')
+    ap.add_argument('--masked', action='store_true', help='also trim by masking (the classic lottery ticket) at --keep')
+    ap.add_argument('--latency', type=Path, default=None, help='measure the latency of the checkpoints in this folder only')
+    a = ap.parse_args()
+    if a.latency is not None:
+        print(json.dumps({'threads': torch.get_num_threads(), 'latency': latencies(a.latency)}, indent=1)); raise SystemExit
+    res = {n: bench(n, a.quick, a.keep, a.criterion, a.selection, a.masked) for n in (a.model or list(SETUPS))}
+    print(json.dumps({'threads': torch.get_num_threads(), 'quick': a.quick, 'models': res}, indent=1))

@@ -1,0 +1,144 @@
+"""The small MIR models (issue 12, §3): each trains on a tiny budget and beats chance on held-out data, predicts
+sensible values, survives a save/load round trip, and is trimmed by the lottery engine into a smaller model that
+still predicts; bad input gets a clear message."""
+import warnings
+import numpy as np
+import pytest
+import torch
+
+from latentplay.lottery import trim
+from latentplay.models import load_model
+from latentplay.mir import (InstrumentClassifier, PitchEstimator, OnsetDetector, MIRError, drum_loop, onset_f_measure,
+                            midi_to_cents, cents_to_hz)
+
+torch.set_num_threads(1)
+count = lambda m: sum(p.numel() for p in m.parameters())
+
+
+@pytest.fixture(scope='module')
+def notes(gm_notes): return gm_notes.split(test=0.2, seed=0)
+
+@pytest.fixture(scope='module')
+def drums(gm_drums): return gm_drums.split(test=0.2, seed=0)
+
+@pytest.fixture(scope='module')
+def inst(notes): return InstrumentClassifier.fit(notes[0], max_steps=120, widths=(32, 32, 32), progress=False)
+
+@pytest.fixture(scope='module')
+def pitch(notes): return PitchEstimator.fit(notes[0], max_steps=300, widths=(16, 16, 16, 16), batch_size=16, progress=False)
+
+@pytest.fixture(scope='module')
+def onsets(drums): return OnsetDetector.fit(drums[0], max_steps=120, widths=(24, 24, 24), batch_size=16, progress=False)
+
+
+def test_instrument_beats_chance(inst, notes):
+    r = inst.evaluate(notes[1])
+    assert r['accuracy'] > 5 * r['chance'] and r['n'] == len(notes[1])
+    note = notes[1][0]
+    p = inst.probabilities(note)
+    assert list(p) == sorted(p, key=p.get, reverse=True) and set(p) == set(inst.labels)
+    assert abs(sum(p.values()) - 1) < 1e-4 and inst.predict(note) == next(iter(p))
+
+
+def test_pitch_beats_chance(pitch, notes):
+    r = pitch.evaluate(notes[1])
+    assert r['pitch_accuracy'] > 5 * r['chance']
+    note = notes[1][5]
+    t = pitch.predict(note, hop_length=512)
+    assert len(t['time']) == len(t['f0']) == len(t['confidence']) == 1 + len(note.audio) // 512
+    assert np.isfinite(t['f0']).all() and (t['f0'] > 30).all() and (t['f0'] < 2500).all()
+    assert ((t['confidence'] >= 0) & (t['confidence'] <= 1)).all()
+    np.testing.assert_allclose(cents_to_hz(midi_to_cents(69)), 440.0)
+
+
+def test_drum_loops_are_exact(drums):
+    loop, truth = drum_loop(drums[1], seed=4)
+    again, truth2 = drum_loop(drums[1], seed=4)
+    np.testing.assert_array_equal(loop.audio, again.audio)
+    assert set(truth) == {'kick', 'snare', 'hihat'} and all(np.array_equal(truth[k], truth2[k]) for k in truth)
+    assert np.abs(loop.audio).max() <= 0.9 + 1e-6 and np.isfinite(loop.audio).all()
+    first = min(v.min() for v in truth.values() if len(v))        # nothing sounds before the first hit but distractors
+    assert first < 2.0 and len(loop) == 2 * loop.sr
+
+
+def test_onsets_beat_chance(onsets, drums):
+    r = onsets.evaluate(drums[1], loops=20)
+    assert r['f_measure'] > 0.5 and set(r['per_class']) == {'kick', 'snare', 'hihat'}
+    loop, _ = drum_loop(drums[1], seed=9)
+    found = onsets.predict(loop)
+    assert list(found) == onsets.labels and all((np.diff(v) > 0).all() and (v >= 0).all() and (v < 2.0).all() for v in found.values())
+    assert onsets.activation(loop).shape == (1 + len(loop.audio) // 256, 3)
+    assert onset_f_measure([1.0, 2.0], [1.04, 2.06]) == (0.5, 0.5, 0.5)
+
+
+@pytest.mark.parametrize('name', ['inst', 'pitch', 'onsets'])
+def test_save_load_round_trip(name, request, tmp_path, notes, drums):
+    m = request.getfixturevalue(name)
+    path = m.save(tmp_path / f'{name}.lp')
+    back = load_model(path)
+    assert type(back) is type(m) and back.config() == m.config()
+    x = m.examples(drums[1] if name == 'onsets' else notes[1])['x'][:4]
+    with torch.no_grad(): torch.testing.assert_close(back(x), m.eval()(x))
+    assert type(m).load(path).widths == m.widths
+
+
+def test_trim_makes_it_smaller(inst, notes, tmp_path):
+    before = {k: v.clone() for k, v in inst.state_dict().items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        small = trim(inst, notes[0], keep=0.3, rounds=2, criterion='information', max_steps=30, progress=False)
+    assert all(torch.equal(v, inst.state_dict()[k]) for k, v in before.items())      # the input model is untouched
+    assert type(small) is InstrumentClassifier and count(small) <= 0.3 * count(inst) + 50
+    assert all(a < b for a, b in zip(small.widths, inst.widths))
+    full, slim = inst.save(tmp_path / 'full.lp').stat().st_size, small.save(tmp_path / 'small.lp').stat().st_size
+    assert slim < full / 2
+    assert small.predict(notes[1][0]) in small.labels and small.evaluate(notes[1])['accuracy'] > 3 / len(small.labels)
+    h = small.info['trim']['history']
+    assert len(h) == 2 and h[-1]['fraction'] <= 0.3
+
+
+def test_trim_conv_models(pitch, onsets, notes, drums):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        p = trim(pitch, notes[0], keep=0.5, rounds=1, criterion='magnitude', max_steps=10, progress=False)
+        o = trim(onsets, drums[0], keep=0.5, rounds=1, criterion='information', selection='global', max_steps=10, progress=False)
+    assert count(p) <= 0.5 * count(pitch) + 50 and count(o) <= 0.5 * count(onsets) + 50
+    t = p.predict(notes[1][0])
+    assert np.isfinite(t['f0']).all()
+    loop, _ = drum_loop(drums[1], seed=2)
+    assert set(o.predict(loop)) == {'kick', 'snare', 'hihat'}
+
+
+def test_bad_input(inst, notes, drums):
+    from latentplay.corpus import Corpus
+    with pytest.raises(MIRError, match='the sound is empty'): inst.predict(np.zeros(0, np.float32))
+    with pytest.raises(MIRError, match='NaN'): inst.predict(np.full(64, np.inf, np.float32))
+    with pytest.raises(MIRError, match='mono audio'): inst.predict(np.zeros((2, 64), np.float32))
+    with pytest.raises(TypeError, match='pass a Sound'): inst.predict('note.wav')
+    with pytest.raises(ValueError, match='widths must list 4'): PitchEstimator(widths=(8, 8))
+    with pytest.raises(ValueError, match='a layer width'): OnsetDetector(widths=(8, 100_000, 8))
+    with pytest.raises(MIRError, match='the corpus is empty'): InstrumentClassifier.fit(Corpus([], 22050), max_steps=1)
+    with pytest.raises(MIRError, match='load it at 22050 Hz'): inst.evaluate(Corpus([s.resample(16000) for s in notes[1].sounds[:2]], 16000))
+    with pytest.raises(MIRError, match="has no kick, snare, hihat hits"): OnsetDetector.fit(notes[0], max_steps=1, progress=False)
+    with pytest.raises(MIRError, match="no sound of the corpus has a MIDI pitch"): PitchEstimator.fit(drums[0], max_steps=1, progress=False)
+    with pytest.raises(ValueError, match='keep must be the fraction'): trim(inst, notes[0], keep=1.5)
+    with pytest.raises(ValueError, match='threshold'): OnsetDetector().predict(np.zeros(4096, np.float32), threshold=2)
+    with pytest.warns(UserWarning, match='resampled'): assert inst.predict(notes[1][0].resample(16000)) in inst.labels
+
+
+def test_cli_trains_and_runs_a_mir_model(tmp_path, notes):
+    "`latentplay train builtin:gm-drums --model onsets` scores a held-out tenth; `latentplay mir` prints what it hears, as JSON."
+    import json, subprocess, sys
+    run = lambda *a: subprocess.run([sys.executable, '-m', 'latentplay.cli', *map(str, a)], capture_output=True, text=True,
+                                    cwd=tmp_path, timeout=300)
+    r = run('train', 'builtin:gm-notes', '--model', 'instrument', '--max-steps', 8, '--out', 'inst.lp')
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out['kind'] == 'mir-instrument' and 0 <= out['held_out']['accuracy'] <= 1 and out['held_out']['sounds'] > 0
+    notes[1].sounds[0].save(tmp_path / 'n.wav')
+    r = run('mir', 'inst.lp', 'n.wav')
+    assert r.returncode == 0, r.stderr[-2000:]
+    said = json.loads(r.stdout)
+    assert said['instrument'] in out['labels'] and abs(sum(said['probabilities'].values())) <= 1.0001
+    r = run('mir', 'pretrained:gm-drums', 'n.wav')
+    assert r.returncode == 2 and 'mir' in r.stderr, r.stderr
