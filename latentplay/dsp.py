@@ -16,9 +16,9 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['NOISE_TABLE', 'as_tensor', 'check_audio', 'common_sr', 'stft', 'istft', 'Spectrogram', 'hz_to_mel', 'mel_to_hz',
            'mel_filterbank', 'power_to_db', 'amplitude_to_db', 'MelSpectrogram', 'LogMel', 'frame', 'overlap_add',
-           'griffin_lim', 'nnls', 'mel_to_audio', 'CQT', 'icqt', 'filtered_noise', 'noise_grains', 'exp_sigmoid',
-           'fir_overlap_save', 'PostFIR', 'grain_defaults', 'NoiseGrainSynth', 'upsample', 'harmonic_synth',
-           'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag']
+           'griffin_lim', 'nnls', 'mel_to_audio', 'time_stretch', 'pitch_shift', 'CQT', 'icqt', 'filtered_noise',
+           'noise_grains', 'exp_sigmoid', 'fir_overlap_save', 'PostFIR', 'grain_defaults', 'NoiseGrainSynth',
+           'upsample', 'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag']
 
 # %% ../nbs/01_dsp.ipynb #8826eb41
 def as_tensor(x, # a `Sound`, a numpy array, a torch tensor or a sequence of samples
@@ -340,6 +340,34 @@ def mel_to_audio(M:torch.Tensor, # mel spectrogram `[..., n_mels, frames]` (as `
     fb = mel_filterbank(sr, n_fft, M.shape[-2], fmin, fmax, htk).to(M.device)
     S = nnls(fb, M.clamp_min(0))
     return griffin_lim(S ** (1.0 / power), n_iter, hop_length, momentum=momentum, length=length, seed=seed)
+
+# %% ../nbs/01_dsp.ipynb #8da70f1a
+def time_stretch(audio:np.ndarray, # 1-D float signal
+                 rate:float, # speed: above 1 shorter, below 1 longer; the pitch kept
+                 n_fft:int=2048, hop_length:int=512, # the phase vocoder's frames
+                ) -> np.ndarray: # `len(audio) / rate` samples
+    "Phase-vocoder time stretch: magnitudes interpolated between frames, phases advanced by each bin's measured frequency."
+    X = stft(torch.from_numpy(np.ascontiguousarray(audio, np.float32)), n_fft=n_fft, hop_length=hop_length)   # [F, T]
+    F, T = X.shape
+    steps = torch.arange(0, T - 1, rate, dtype=torch.float64)
+    i, frac = steps.long(), (steps - steps.floor()).float()[None]
+    mag = (1 - frac) * X[:, i].abs() + frac * X[:, i + 1].abs()
+    advance = 2 * math.pi * hop_length * torch.arange(F, dtype=torch.float32)[:, None] / n_fft
+    dphi = X[:, i + 1].angle() - X[:, i].angle() - advance
+    dphi = dphi - 2 * math.pi * torch.round(dphi / (2 * math.pi))                # the deviation from the bin's own advance
+    phase = torch.cat([X[:, :1].angle(), (advance + dphi)[:, :-1]], 1).cumsum(1)
+    y, n = istft(torch.polar(mag, phase), hop_length=hop_length, n_fft=n_fft).numpy(), int(round(len(audio) / rate))
+    return np.pad(y, (0, max(0, n - len(y))))[:n].astype(np.float32)
+
+def pitch_shift(audio:np.ndarray, # 1-D float signal
+                sr:int, # its rate
+                semitones:float, # shift, up or down
+               ) -> np.ndarray: # as many samples as `audio`
+    "Shift the pitch and keep the duration: stretched `2**(semitones/12)` times longer, then resampled back to its length."
+    r = 2 ** (semitones / 12)
+    from latentplay.sound import resample
+    y = resample(time_stretch(audio, 1 / r), int(round(sr * r)), sr)
+    return np.pad(y, (0, max(0, len(audio) - len(y))))[:len(audio)]
 
 # %% ../nbs/01_dsp.ipynb #ecf63ccb
 def _cqt_kernels(sr:int, hop_length:int, fmin:float, n_bins:int, bins_per_octave:int, filter_scale:float):

@@ -18,15 +18,14 @@ from .core import within
 from .sound import Sound
 import html
 import torch
-from .dsp import stft, istft
-from .sound import resample
+from .dsp import pitch_shift
 from .models import require
 from .notes import note_name
 from .widgets import Player, Snapshot, _Widget
 
 # %% auto #0
-__all__ = ['MAX_RECORD_SECONDS', 'RecordingError', 'take_from_message', 'Recorder', 'time_stretch', 'pitch_shift',
-           'prepare_input', 'Transfer', 'transfer', 'record']
+__all__ = ['MAX_RECORD_SECONDS', 'RecordingError', 'take_from_message', 'Recorder', 'prepare_input', 'Transfer', 'transfer',
+           'record']
 
 # %% ../nbs/15c_recorder.ipynb #2f529dfa
 _STATIC = Path(__import__('latentplay').__file__).parent / 'static'
@@ -153,33 +152,6 @@ def snapshot(self:Recorder) -> Snapshot:
     ax.set_yticks([-k for k in range(len(self.takes))], [f'take {k + 1}' for k in range(len(self.takes))] or None)
     ax.set_xlabel('seconds'); ax.spines[['top', 'right', 'left']].set_visible(False); plt.tight_layout()
     return Snapshot(fig, self.sound, f'{len(self.takes)} take(s)' if self.takes else 'nothing recorded yet')
-
-# %% ../nbs/15c_recorder.ipynb #86bd50a5
-def time_stretch(audio:np.ndarray, # 1-D float signal
-                 rate:float, # speed: above 1 shorter, below 1 longer; the pitch kept
-                 n_fft:int=2048, hop_length:int=512, # the phase vocoder's frames
-                ) -> np.ndarray: # `len(audio) / rate` samples
-    "Phase-vocoder time stretch: magnitudes interpolated between frames, phases advanced by each bin's measured frequency."
-    X = stft(torch.from_numpy(np.ascontiguousarray(audio, np.float32)), n_fft=n_fft, hop_length=hop_length)   # [F, T]
-    F, T = X.shape
-    steps = torch.arange(0, T - 1, rate, dtype=torch.float64)
-    i, frac = steps.long(), (steps - steps.floor()).float()[None]
-    mag = (1 - frac) * X[:, i].abs() + frac * X[:, i + 1].abs()
-    advance = 2 * math.pi * hop_length * torch.arange(F, dtype=torch.float32)[:, None] / n_fft
-    dphi = X[:, i + 1].angle() - X[:, i].angle() - advance
-    dphi = dphi - 2 * math.pi * torch.round(dphi / (2 * math.pi))                # the deviation from the bin's own advance
-    phase = torch.cat([X[:, :1].angle(), (advance + dphi)[:, :-1]], 1).cumsum(1)
-    y, n = istft(torch.polar(mag, phase), hop_length=hop_length, n_fft=n_fft).numpy(), int(round(len(audio) / rate))
-    return np.pad(y, (0, max(0, n - len(y))))[:n].astype(np.float32)
-
-def pitch_shift(audio:np.ndarray, # 1-D float signal
-                sr:int, # its rate
-                semitones:float, # shift, up or down
-               ) -> np.ndarray: # as many samples as `audio`
-    "Shift the pitch and keep the duration: stretched `2**(semitones/12)` times longer, then resampled back to its length."
-    r = 2 ** (semitones / 12)
-    y = resample(time_stretch(audio, 1 / r), int(round(sr * r)), sr)
-    return np.pad(y, (0, max(0, len(audio) - len(y))))[:len(audio)]
 
 # %% ../nbs/15c_recorder.ipynb #2216e42e
 def prepare_input(sound:Sound, # the input
