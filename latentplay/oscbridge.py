@@ -130,6 +130,31 @@ def _point_routes(t, # a target with coords, label, seconds, shape, extent
               lambda a: dict(random=(_nums(a, p + '/random', 0, 2**31 - 1, (0, 1), integer=True) or [None])[0]), replaces=('coords',)),
     ]
 
+# %% ../nbs/16_oscbridge.ipynb #f1a6b486
+def _condition_routes(model, # the model whose `decode_conditions` are offered
+                      now, # `now()`: the conditions as set (for a bare address's answer)
+                     ) -> list:
+    "An address per condition that changes what the model decodes, besides the class: `/latentplay/pitch f`, `/latentplay/instrument s | s f ...`."
+    out = []
+    for name, values in model.decode_conditions.items():
+        if name == 'label': continue
+        what = f'{PREFIX}/{name}'
+        nums = len(values) > 0 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if nums:
+            lo, hi = (values[0], values[-1]) if isinstance(values, tuple) else (min(values), max(values))
+            whole = isinstance(values, list) and all(float(v).is_integer() for v in values)
+            out.append(Route(what, 'f', f"{name}, {lo:g} to {hi:g}" + (" (MIDI: 60 is C4)" if name == 'pitch' else ''),
+                             lambda a, w=what, lo=lo, hi=hi, n=name, i=whole: {f'cond:{n}': _nums(a, w, lo, hi, integer=i)[0]},
+                             lambda n=name: [] if now().get(n) is None else [float(now()[n])]))
+        else: out.append(Route(what, 's | s f s f ...', f"the {name}, or {name}/weight pairs for a mixture ('*': an even mix)",
+                               lambda a, w=what, v=list(values), n=name: {f'cond:{n}': _mixture(a, v, w)},
+                               lambda n=name: _label_args(now().get(n))))
+    return out
+
+def _conditions_in(ch:dict) -> dict:
+    "The conditions a batch of changes sets: `{name: value}`."
+    return {k[5:]: v for k, v in ch.items() if k.startswith('cond:')}
+
 # %% ../nbs/16_oscbridge.ipynb #d25b42dc
 class ModelTarget(_Target):
     "A model driven by OSC: the bridge keeps the state (a point on the principal axes, class, duration, path shape)."
@@ -143,7 +168,7 @@ class ModelTarget(_Target):
         self.axes, self.span = principal_axes(model), float(span)
         self.n_axes = max(1, min(int(n_axes), int(model.latent_dim)))
         self.state = dict(coords=[0.0] * self.n_axes, label=None, seconds=within('seconds', seconds, 0.1, 10.0, 's'),
-                          shape='point', extent=1.0, hit=None, temperature=0.7)
+                          shape='point', extent=1.0, hit=None, temperature=0.7, conditions={})
         self.path, self._sound, self._hits = None, None, 0
 
     coords = property(lambda self: list(self.state['coords']))
@@ -163,7 +188,7 @@ def _hit(a, labels) -> dict:
 
 @patch
 def routes(self:ModelTarget) -> list:
-    out = _point_routes(self, decode_labels(self.model), (0.1, 10.0), (0.0, 3.0))
+    out = _point_routes(self, decode_labels(self.model), (0.1, 10.0), (0.0, 3.0)) + _condition_routes(self.model, lambda: self.state['conditions'])
     if can(self.model, 'generate'):
         out += [Route(PREFIX + '/generate', '[s] [i]', "a new sound of a class from the model's sequence level (optional class, "
                       "seed; without a seed, a new one each time); /latentplay/coords goes back to the point",
@@ -177,6 +202,7 @@ def routes(self:ModelTarget) -> list:
 def apply(self:ModelTarget, ch:dict):
     "Take the changes into the state and render it (the state stays as it was if rendering fails)."
     st = {**self.state, **{k: v for k, v in ch.items() if k in self.state}}
+    st['conditions'] = {**st['conditions'], **_conditions_in(ch)}
     if ch.get('random', False) is not False:
         seed = ch['random'] if ch['random'] is not None else self._hits
         c = to_axes(self.model, self.model.prior(1, seed=seed)[0], axes=self.axes)[:self.n_axes]
@@ -187,7 +213,8 @@ def apply(self:ModelTarget, ch:dict):
     if 'hit' in ch or 'random' in ch: self._hits += 1
     if st['hit'] is not None:
         path, snd = None, self.model.generate(label=st['hit']['label'], seed=st['hit']['seed'], temperature=st['temperature'])
-    else: path, snd = sound_at(self.model, st['coords'], st['seconds'], st['shape'], st['extent'], st['label'], axes=self.axes)
+    else: path, snd = sound_at(self.model, st['coords'], st['seconds'], st['shape'], st['extent'], st['label'], axes=self.axes,
+                               **st['conditions'])
     self.path, self._sound, self.state = path, snd, st
 
 # %% ../nbs/16_oscbridge.ipynb #f4601d4a
@@ -230,11 +257,12 @@ class SlidersTarget(_Target):
 
     def routes(self) -> list:
         s, e = self.w.seconds_slider, self.w.extent_slider
-        return _point_routes(self, decode_labels(self.w.model), (s.min, s.max), (e.min, e.max)) + _widget_routes(self.w)
+        return (_point_routes(self, decode_labels(self.w.model), (s.min, s.max), (e.min, e.max))
+                + _condition_routes(self.w.model, lambda: self.w.conditions) + _widget_routes(self.w))
 
     def apply(self, ch:dict):
         if ch.get('random', False) is not False: self.w.random(ch['random'])
-        kw = {k: ch[k] for k in ('coords', 'label', 'seconds', 'shape', 'extent') if k in ch}
+        kw = {**{k: ch[k] for k in ('coords', 'label', 'seconds', 'shape', 'extent') if k in ch}, **_conditions_in(ch)}
         if kw or 'render' in ch: self.w.set(**kw)
         _widget_apply(self.w, ch)
 

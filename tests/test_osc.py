@@ -243,3 +243,30 @@ def test_bundles_are_applied_on_arrival(bridge):
     (to, (text,)), = ask(b, c, '/latentplay/coords', 0.25, 0.75)     # (the same point again, to wait on)
     assert to == ERROR and text.startswith('/latentplay/seconds')
     assert (b.target.coords[:2], b.target.shape, b.target.seconds) == ([0.25, 0.75], 'loop', 1.0)
+
+
+def test_conditions_have_addresses():
+    "A note model's pitch, instrument and style each get an address, for the model and for its sliders; bad values are answered."
+    import numpy as np
+    import latentplay as lp
+    from latentplay.widgets import sliders
+    nm = lp.pretrained('gm-techniques-notes')
+    with osc(nm, port=0) as b:
+        c = SimpleUDPClient('127.0.0.1', b.port)
+        assert b.wait(60)
+        ask(b, c, '/latentplay/pitch', 64.0)
+        ask(b, c, '/latentplay/instrument', 'Violin', 0.75, 'Trumpet', 0.25)
+        assert b.target.state['conditions'] == {'pitch': 64, 'instrument': {'Violin': 0.75, 'Trumpet': 0.25}}
+        assert ask(b, c, '/latentplay/pitch') == [('/latentplay/pitch', [64.0])]
+        z = lp.maps.from_axes(nm, b.target.coords, axes=b.target.axes)
+        assert np.array_equal(b.sound.audio, nm.decode(z[None], pitch=64, instrument={'Violin': 0.75, 'Trumpet': 0.25}).audio)
+        for bad in (('/latentplay/pitch', 500.0), ('/latentplay/instrument', 'Kazoo'), ('/latentplay/style', 'Violin')):
+            (addr, words), = ask(b, c, *bad)
+            assert addr == '/latentplay/error' and bad[0] in words[0], (bad, words)
+    w = sliders(nm, autoplay=False)
+    with osc(w, port=0) as b:
+        c = SimpleUDPClient('127.0.0.1', b.port)
+        ask(b, c, '/latentplay/style', 'pizzicato')
+        ask(b, c, '/latentplay/pitch', 62.0)
+        assert w.conditions['style'] == 'pizzicato' and w.conditions['pitch'] == 62
+        assert ask(b, c, '/latentplay/style') == [('/latentplay/style', ['pizzicato'])]
