@@ -34,8 +34,10 @@ def _corpus(a):
     from latentplay.corpus import Corpus
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        c = Corpus.from_source(a.source, a.sr)
-    _print(json.dumps(c.summary(), indent=2, default=str))
+        c = Corpus.from_source(a.source, a.sr, **({} if a.stream is None else {'stream': a.stream}), progress=sys.stderr.isatty())
+    out = c.summary()
+    if c.streamed: out['prepared'] = c.sounds.prepared       # reused / cached / decoded / failed files of this run
+    _print(json.dumps(out, indent=2, default=str))
     for path, reason in c.skipped: print(f"skipped {path}: {reason}", file=sys.stderr)
 
 def _describe(a):
@@ -463,9 +465,12 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument('--out', default='demo', help='output folder (default: demo)')
     d.add_argument('--sr', type=k['sr'], default=22050, help='sample rate (default: 22050)')
     d.set_defaults(run=_demo)
-    c = sub.add_parser('corpus', help='load and summarise a folder of sounds or a built-in corpus')
-    c.add_argument('source', help='a folder, or builtin:gm-notes | builtin:gm-drums | builtin:gm-textures')
+    c = sub.add_parser('corpus', help='load and summarise a folder of sounds or a built-in corpus; a big folder is prepared as '
+                                      'a stream (run it again after a stop and it carries on)')
+    c.add_argument('source', help='a folder, or builtin:gm-notes | gm-drums | gm-textures | gm-techniques | gm-voice')
     c.add_argument('--sr', type=k['sr'], default=22050)
+    c.add_argument('--stream', action=argparse.BooleanOptionalAction, default=None,
+                   help='keep the sounds on disk in the cache and read them on demand (default: above 2000 files)')
     c.set_defaults(run=_corpus)
     s = sub.add_parser('describe', help='print the descriptors of a sound file (medians over its sounding frames) as JSON')
     s.add_argument('file'); s.add_argument('--sr', type=k['sr'], default=None)
@@ -483,7 +488,7 @@ def _sound_options(p, k):
 def _model_commands(sub, k):
     "The commands that train or use a model (`k`: the checked argument types)."
     t = sub.add_parser('train', help='train a model on a folder of sounds or a built-in corpus')
-    t.add_argument('source', help='a folder, or builtin:gm-notes | builtin:gm-drums | builtin:gm-textures | builtin:gm-techniques')
+    t.add_argument('source', help='a folder, or builtin:gm-notes | gm-drums | gm-textures | gm-techniques | gm-voice')
     t.add_argument('--model', default='grains', help=f'model kind: {" | ".join(MODELS)} (default: grains)')
     t.add_argument('--minutes', type=k['minutes'], default=None, help='training budget in minutes (default 10)')
     t.add_argument('--max-steps', type=k['steps'], default=None, help='training budget in steps')

@@ -6,7 +6,7 @@ Docs: https://latentplay.github.io/latentplay/corpus.html.md"""
 
 # %% ../nbs/04_corpus.ipynb #13d64691
 from __future__ import annotations
-import codecs, csv, html, io, json, os, warnings
+import codecs, csv, hashlib, html, io, json, os, warnings
 from pathlib import Path
 import numpy as np
 from .sound import Sound, load, atomic_write, file_sha256, open_regular, special_kind, AUDIO_EXTENSIONS
@@ -15,7 +15,7 @@ from .core import renamed, LIMITS, within
 from .soundfont import cache_dir, load_set, pitch_labels, BUILTIN_SETS
 
 # %% auto #0
-__all__ = ['DERIVED_LABELS', 'LOADER_VERSION', 'Corpus', 'load_cached', 'Frames']
+__all__ = ['DERIVED_LABELS', 'LOADER_VERSION', 'STREAM_FILES', 'Corpus', 'load_cached', 'SoundStore', 'Frames']
 
 # %% ../nbs/04_corpus.ipynb #ed164afc
 class Corpus:
@@ -27,9 +27,11 @@ class Corpus:
                  skipped=None, # `(path, reason)` of files that were left out
                  root=None, # the folder the sounds came from, if any
                 ):
-        self.sounds, self.sr, self.name = list(sounds), within('sr', sr, *LIMITS['sr'], 'Hz', integer=True), name
+        self.sr, self.name = within('sr', sr, *LIMITS['sr'], 'Hz', integer=True), name
+        self.sounds = sounds if getattr(sounds, 'on_disk', False) else list(sounds)   # a `SoundStore` stays on disk
         self.skipped, self.root = list(skipped or []), root
-        bad = [i for i, s in enumerate(self.sounds) if s.sr != self.sr]
+        if self.streamed and self.sounds.sr != self.sr: raise ValueError(f"the stored sounds are at {self.sounds.sr} Hz, not {self.sr} Hz")
+        bad = [] if self.streamed else [i for i, s in enumerate(self.sounds) if s.sr != self.sr]
         if bad: raise ValueError(f"sound {bad[0]} is at {self.sounds[bad[0]].sr} Hz, not {self.sr} Hz; resample it first")
 
     def __len__(self): return len(self.sounds)
@@ -42,12 +44,21 @@ class Corpus:
         return self._subset(np.flatnonzero(i) if i.dtype == bool else [int(j) for j in i])
 
     def _subset(self, idx, suffix=''):
-        return Corpus([self.sounds[j] for j in idx], self.sr, self.name + suffix, self.skipped, self.root)
+        sounds = self.sounds.subset(idx) if self.streamed else [self.sounds[j] for j in idx]
+        return Corpus(sounds, self.sr, self.name + suffix, self.skipped, self.root)
+
+    @property
+    def streamed(self) -> bool:
+        "Whether the sounds stay on disk and are read one at a time (a big folder, see *Big folders* below)."
+        return getattr(self.sounds, 'on_disk', False)
+
+    def _metas(self) -> list[dict]: return self.sounds.metas if self.streamed else [s.meta for s in self.sounds]
+    def _lengths(self) -> list[int]: return self.sounds.lengths if self.streamed else [len(s) for s in self.sounds]
 
     @property
     def labels(self) -> list:
         "The main label of each sound (None where it has none)."
-        return [s.meta.get('label') for s in self.sounds]
+        return [m.get('label') for m in self._metas()]
 
     @property
     def classes(self) -> list:
@@ -55,12 +66,12 @@ class Corpus:
         return sorted({l for l in self.labels if l is not None}, key=str)
 
     @property
-    def minutes(self) -> float: return sum(len(s) for s in self.sounds) / self.sr / 60
+    def minutes(self) -> float: return sum(self._lengths()) / self.sr / 60
 
 # %% ../nbs/04_corpus.ipynb #03d6dca5
 @patch(cls_method=True)
 def builtin(cls:Corpus,
-            name:str, # 'gm-notes', 'gm-drums', 'gm-textures' or 'gm-techniques' (a 'builtin:' prefix is accepted)
+            name:str, # 'gm-notes', 'gm-drums', 'gm-textures', 'gm-techniques' or 'gm-voice' (a 'builtin:' prefix is accepted)
             sr:int=22050, # sample rate
             progress:bool=True, # progress bar during the first render
            ) -> Corpus:
@@ -108,9 +119,8 @@ def _repr_html_(self:Corpus, players:int=2) -> str:
     s, esc = self.summary(), lambda v: html.escape(str(v))
     rows = ''.join(f"<tr><td>{esc(k)}</td><td>{v}</td></tr>" for k, v in s['classes'].items())
     seen, shown = set(), []
-    for snd in self.sounds:
-        l = snd.meta.get('label')
-        if l not in seen and len(shown) < players: seen.add(l); shown.append(snd)
+    for i, l in enumerate(self.labels):
+        if l not in seen and len(shown) < players: seen.add(l); shown.append(self.sounds[i])
     return (f"<div><b>Corpus {esc(self.name)}</b>: {s['files']} sounds, {_length(self.minutes)} at {self.sr} Hz, "
             f"{s['skipped']} skipped<table><tr><th>class</th><th>sounds</th></tr>{rows}</table>"
             + ''.join(x._repr_html_() for x in shown) + "</div>")
@@ -134,15 +144,15 @@ def _matches(meta:dict, kw:dict) -> bool:
         elif have != v: return False
     return True
 
-def _check_values(sounds, kw:dict):
+def _check_values(metas:list, kw:dict):
     "Raise when a filter value (or every value of a list) is a value no sound has: a typo, not an empty selection."
-    if not sounds: return
+    if not metas: return
     for k, v in kw.items():
         vals = list(v) if isinstance(v, (list, tuple, set, frozenset)) else [v]
-        have = {_value(s.meta, k) for s in sounds if _has(s.meta, k)}
+        have = {_value(m, k) for m in metas if _has(m, k)}
         if any(x in have for x in vals): continue
         if not have:
-            keys = sorted({key for s in sounds for key in s.meta if not key.startswith('_')})
+            keys = sorted({key for m in metas for key in m if not key.startswith('_')})
             raise ValueError(f"no sound has a label {k!r}; the labels are {', '.join(keys)}")
         shown = sorted(map(str, have))
         more = f", ... ({len(shown)} in all)" if len(shown) > 30 else ''
@@ -155,25 +165,27 @@ def filter(self:Corpus,
            **labels, # label values to keep, e.g. `label='kick'`, `velocity=[108, 127]`
           ) -> Corpus:
     "The sounds whose meta matches every given label (and `predicate`, if given); a value no sound has is an error."
-    _check_values(self.sounds, labels)
-    idx = [i for i, s in enumerate(self.sounds) if _matches(s.meta, labels) and (predicate is None or predicate(s))]
+    metas = self._metas()
+    _check_values(metas, labels)
+    idx = [i for i, m in enumerate(metas) if _matches(m, labels) and (predicate is None or predicate(self.sounds[i]))]
     return self._subset(idx)
 
 # %% ../nbs/04_corpus.ipynb #9adea7aa
 @patch(as_prop=True)
 def meta(self:Corpus) -> list[dict]:
     "Every sound's labels (its `meta` dictionary), in order."
-    return [s.meta for s in self.sounds]
+    return self._metas()
 
 @patch
 def labels_of(self:Corpus,
               key:str, # a label name, e.g. 'instrument', 'style', 'pitch', 'pitch_class'
              ) -> list:
     "The value of one label for every sound (None where a sound has none); a label no sound has is an error."
-    if self.sounds and not any(_has(s.meta, key) for s in self.sounds):
-        keys = sorted({k for s in self.sounds for k in s.meta if not k.startswith('_')})
+    metas = self._metas()
+    if metas and not any(_has(m, key) for m in metas):
+        keys = sorted({k for m in metas for k in m if not k.startswith('_')})
         raise ValueError(f"no sound has a label {key!r}; the labels are {', '.join(keys)}")
-    return [_value(s.meta, key) for s in self.sounds]
+    return [_value(m, key) for m in metas]
 
 @patch
 def classes_of(self:Corpus, key:str) -> list:
@@ -182,13 +194,26 @@ def classes_of(self:Corpus, key:str) -> list:
 
 # %% ../nbs/04_corpus.ipynb #13c2d6c7
 LOADER_VERSION = 1
+STREAM_FILES = 2000   # `from_folder` keeps the sounds on disk (streams) above this many files
 _UNSUPPORTED = ('.m4a', '.aac', '.wma', '.opus', '.mp4', '.webm', '.amr', '.ape', '.wv', '.mid', '.midi')
 
-def _decoded_path(digest:str, sr:int) -> Path:
-    return cache_dir() / 'decoded' / digest[:2] / f"{digest}-{int(sr)}-v{LOADER_VERSION}.npz"
+def _decoded_path(digest:str, sr:int, cache=None) -> Path:
+    return Path(cache or cache_dir()) / 'decoded' / digest[:2] / f"{digest}-{int(sr)}-v{LOADER_VERSION}.npz"
 
 def _atomic_savez(path:Path, **arrays):
     with atomic_write(path) as f: np.savez(f, **arrays)
+
+def _read_decoded(digest:str, sr:int, cache=None):
+    "`(audio, meta)` of a decoded-cache entry (raises when it is missing or unreadable)."
+    with np.load(_decoded_path(digest, sr, cache)) as z: return z['audio'], json.loads(z['meta'].tobytes().decode())
+
+def _decode_into_cache(path:Path, digest:str, sr:int, cache=None) -> tuple[Sound, bool]:
+    "Decode `path` and, if its content still hashes to `digest` (it did not change while read), cache it; `(sound, cached)`."
+    s = load(path, sr)
+    if file_sha256(path) != digest: return s, False
+    meta = {k: v for k, v in s.meta.items() if k != 'path'}
+    _atomic_savez(_decoded_path(digest, sr, cache), audio=s.audio, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
+    return s, True
 
 def load_cached(path, # an audio file (only ever read)
                 sr:int, # sample rate wanted
@@ -198,16 +223,9 @@ def load_cached(path, # an audio file (only ever read)
     path, sr = Path(path), within('sr', sr, *LIMITS['sr'], 'Hz', integer=True)
     if not cache: return load(path, sr)
     digest = file_sha256(path)
-    hit = _decoded_path(digest, sr)
-    if hit.exists():
-        try:
-            with np.load(hit) as z: return Sound(z['audio'], sr, {**json.loads(z['meta'].tobytes().decode()), 'path': str(path)})
-        except Exception: pass  # unreadable cache entry: decode again and overwrite it
-    s = load(path, sr)
-    if file_sha256(path) == digest:  # the file did not change while we read it
-        meta = {k: v for k, v in s.meta.items() if k != 'path'}
-        _atomic_savez(hit, audio=s.audio, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8))
-    return s
+    try: audio, meta = _read_decoded(digest, sr); return Sound(audio, sr, {**meta, 'path': str(path)})
+    except Exception: pass  # missing or unreadable cache entry: decode again and overwrite it
+    return _decode_into_cache(path, digest, sr)[0]
 
 # %% ../nbs/04_corpus.ipynb #6587db22
 def _walk_dirs(here:Path, dirnames:list, seen:dict, rel, left:list):
@@ -299,32 +317,48 @@ def _folder_plan(root:Path, labels):
     return files, len(files) + len(left), skipped, table
 
 # %% ../nbs/04_corpus.ipynb #0ae0e8b4
-def _from_folder(path, sr:int=22050, labels=None, min_seconds:float=0.0, cache:bool=True, progress=None) -> Corpus:
+def _show(progress, files) -> bool: return len(files) > 100 if progress is None else progress is True
+
+def _file_labels(rel:Path, table, labels) -> dict:
+    "A file's labels: its row of the label CSV, else its first-level folder (or none with `labels=False`)."
+    extra = table[rel] if table is not None else {'label': _folder_label(rel) if labels in (None, 'folders') else None}
+    return {**extra, 'label': extra.get('label')}
+
+def _loaded(root:Path, files:list, sr:int, cache:bool, progress):
+    "`(relative path, Sound or the reason it failed)` of each file, every sound in memory."
     from tqdm.auto import tqdm
+    for k, rel in enumerate(tqdm(files, disable=not _show(progress, files), desc=f'loading {root.name}', leave=False)):
+        p = root / rel
+        try: s = load_cached(p, sr, cache)
+        except Exception as e: s = _reason(e, p)
+        if callable(progress): progress(k + 1, len(files))
+        yield rel, s
+
+def _from_folder(path, sr:int=22050, labels=None, min_seconds:float=0.0, cache:bool=True, progress=None, stream=None) -> Corpus:
     root, sr = Path(path).expanduser(), within('sr', sr, *LIMITS['sr'], 'Hz', integer=True)
     min_seconds = within('min_seconds', min_seconds, 0, LIMITS['seconds'], 's')
     if not root.exists(): raise FileNotFoundError(f"{root}: no such folder. Check the path (relative paths start at {Path.cwd()}).")
     if not root.is_dir(): raise NotADirectoryError(f"{root} is {special_kind(root) or 'a file'}, not a folder; load one sound with `latentplay.load('{root}')`, or pass the folder that holds it.")
+    if stream and not cache: raise ValueError("stream=True keeps the decoded sounds in the cache; use cache=True (or stream=False)")
     files, total, skipped, table = _folder_plan(root, labels)
-    sounds = []
-    show = len(files) > 100 if progress is None else progress
-    for rel in tqdm(files, disable=not show, desc=f'loading {root.name}', leave=False):
+    stream = (cache and len(files) > STREAM_FILES) if stream is None else bool(stream)
+    sounds, counts = [], {}
+    for rel, s in (_prepared(root, files, sr, progress, counts) if stream else _loaded(root, files, sr, cache, progress)):
         p = root / rel
-        try: s = load_cached(p, sr, cache)
-        except Exception as e: skipped.append((str(p), _reason(e, p))); continue
-        if s.duration < min_seconds:
-            skipped.append((str(p), f"too short ({s.duration:.3f} s < min_seconds {min_seconds} s)")); continue
-        extra = table[rel] if table is not None else {'label': _folder_label(rel) if labels in (None, 'folders') else None}
-        s.meta.update(path=str(p), file=rel.as_posix(), **extra)
-        s.meta.setdefault('label', None)
-        sounds.append(s)
+        if isinstance(s, str): skipped.append((str(p), s)); continue
+        n = s['samples'] if stream else len(s)
+        if n < min_seconds * sr:
+            skipped.append((str(p), f"too short ({n / sr:.3f} s < min_seconds {min_seconds} s)")); continue
+        meta = {**(s['meta'] if stream else s.meta), 'path': str(p), 'file': rel.as_posix(), **_file_labels(rel, table, labels)}
+        if stream: sounds.append(dict(digest=s['digest'], samples=n, meta=meta))
+        else: s.meta = meta; sounds.append(s)
     if not sounds:
         raise ValueError(f"none of the {total} audio files in {root} could be used: "
                          + '; '.join(f"{Path(p).name}: {r}" for p, r in skipped[:5]) + (' ...' if len(skipped) > 5 else ''))
     if skipped:
         warnings.warn(f"skipped {len(skipped)} of {total} files: " + '; '.join(f"{Path(p).name} ({r})" for p, r in skipped[:3])
                       + ('; ...' if len(skipped) > 3 else '') + " -- see corpus.skipped")
-    return Corpus(sounds, sr, root.name, skipped, root)
+    return Corpus(SoundStore(sounds, sr, counts) if stream else sounds, sr, root.name, skipped, root)
 
 # %% ../nbs/04_corpus.ipynb #ec4af2d3
 @patch(cls_method=True)
@@ -335,10 +369,121 @@ def from_folder(cls:Corpus,
                 labels=None, # None/'folders': first-level sub-folder names; a CSV path (file,label,...); False: no labels
                 min_seconds:float=0.0, # skip (and report) sounds shorter than this many seconds
                 cache:bool=True, # cache decoded audio in `cache_dir()/decoded`
-                progress:bool|None=None, # progress bar (default: when there are more than 100 files)
+                progress=None, # progress bar (default: above 100 files); or a function `progress(done, total)`
+                stream:bool|None=None, # keep the sounds on disk, read on demand (default: above `STREAM_FILES` files)
                ) -> Corpus:
     "Load every sound of a folder; bad files are skipped, listed in `.skipped` and summed up in one warning."
-    return _from_folder(path, sr, labels, min_seconds, cache, progress)
+    return _from_folder(path, sr, labels, min_seconds, cache, progress, stream)
+
+# %% ../nbs/04_corpus.ipynb #7caa60ac
+def _journal_path(root:Path, sr:int) -> Path:
+    "The preparation journal of a folder at one sample rate: one JSON line per prepared file."
+    key = json.dumps([os.path.realpath(root), int(sr), LOADER_VERSION])
+    return cache_dir() / 'prepared' / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.jsonl"
+
+def _read_journal(path:Path) -> tuple[dict, int]:
+    "`({relative path: entry}, number of lines)`; a line cut short by an interruption is ignored, a later line wins."
+    out, n = {}, 0
+    try: f = open(path, encoding='utf-8')
+    except OSError: return out, 0
+    with f:
+        for n, line in enumerate(f, 1):
+            try: e = json.loads(line)
+            except ValueError: continue
+            if isinstance(e, dict) and isinstance(e.get('file'), str): out[e['file']] = e
+    return out, n
+
+# %% ../nbs/04_corpus.ipynb #2dc5937f
+def _is_digest(d) -> bool: return isinstance(d, str) and len(d) == 64 and all(c in '0123456789abcdef' for c in d)
+
+def _still_valid(e, p:Path, sr:int) -> bool:
+    "Whether a journal entry still describes file `p` and its decoded audio is still cached."
+    if not isinstance(e, dict): return False
+    try: st = os.stat(p)
+    except OSError: return False
+    if e.get('size') != st.st_size or e.get('mtime_ns') != st.st_mtime_ns: return False
+    if isinstance(e.get('error'), str): return True
+    return (_is_digest(e.get('digest')) and isinstance(e.get('samples'), int) and isinstance(e.get('meta'), dict)
+            and _decoded_path(e['digest'], sr).exists())
+
+def _prepare_one(p:Path, key:str, sr:int, counts:dict) -> dict:
+    "A journal entry for one file: content hash, length and decoder labels (decoding only on a cache miss), or why it failed."
+    e = dict(file=key)
+    try:
+        st = os.stat(p); e.update(size=st.st_size, mtime_ns=st.st_mtime_ns)
+        digest = file_sha256(p)
+        try: audio, meta = _read_decoded(digest, sr); counts['cached'] += 1
+        except Exception:
+            s, cached = _decode_into_cache(p, digest, sr)
+            if not cached: raise ValueError(f"{p}: the file changed while it was read; load the folder again")
+            audio, meta = s.audio, {k: v for k, v in s.meta.items() if k != 'path'}; counts['decoded'] += 1
+        return {**e, 'digest': digest, 'samples': len(audio), 'meta': meta}
+    except Exception as ex:
+        counts['failed'] += 1
+        return {**e, 'error': _reason(ex, p)}
+
+# %% ../nbs/04_corpus.ipynb #55909bd3
+def _rewrite_journal(path:Path, keys:set):
+    "Replace a journal that has grown stale lines (files changed or gone) by the last line of each current file."
+    entries = [e for k, e in _read_journal(path)[0].items() if k in keys]
+    with atomic_write(path, 'w') as f: f.writelines(json.dumps(e) + '\n' for e in entries)
+
+def _prepared(root:Path, files:list, sr:int, progress, counts:dict):
+    "`(relative path, journal entry or the reason it failed)` of each file, preparing only what the journal lacks."
+    from tqdm.auto import tqdm
+    jp = _journal_path(root, sr); old, lines = _read_journal(jp)
+    counts.update(reused=0, cached=0, decoded=0, failed=0)
+    jp.parent.mkdir(parents=True, exist_ok=True)
+    with open(jp, 'a', encoding='utf-8') as journal, \
+         tqdm(total=len(files), disable=not _show(progress, files), desc=f'preparing {root.name}', leave=False) as bar:
+        for k, rel in enumerate(files):
+            e = old.pop(rel.as_posix(), None)                             # the index is all that stays in memory
+            if _still_valid(e, root / rel, sr): counts['reused'] += 1
+            else:
+                e = _prepare_one(root / rel, rel.as_posix(), sr, counts); lines += 1
+                journal.write(json.dumps(e) + '\n'); journal.flush()     # on disk before we go on: resumable from here
+            bar.update()
+            if not bar.disable and k % 32 == 0: bar.set_postfix(counts, refresh=False)
+            if callable(progress): progress(k + 1, len(files))
+            yield rel, e.get('error', e)
+    if lines > len(files): _rewrite_journal(jp, {r.as_posix() for r in files})
+
+# %% ../nbs/04_corpus.ipynb #99cff1bb
+class SoundStore:
+    "The sounds of a big folder: kept on disk in the decoded-audio cache and read one at a time; labels and lengths stay in memory."
+    on_disk = True
+    def __init__(self,
+                 entries, # one dict per sound: `digest` (of the file's content), `samples`, `meta`
+                 sr:int, # sample rate of the cached audio
+                 prepared=None, # counts of the preparation: reused, cached, decoded, failed
+                ):
+        self.entries, self.sr, self.prepared, self.cache = list(entries), int(sr), dict(prepared or {}), cache_dir()
+    def __len__(self): return len(self.entries)
+    def __iter__(self): return (self[i] for i in range(len(self)))
+    def __getitem__(self, i):
+        if isinstance(i, slice): return [self[j] for j in range(len(self))[i]]
+        e = self.entries[i]
+        try: audio = _read_decoded(e['digest'], self.sr, self.cache)[0]
+        except Exception: audio = _redecode(e, self.sr, self.cache)
+        return Sound(audio, self.sr, e['meta'])
+    metas = property(lambda self: [e['meta'] for e in self.entries])
+    lengths = property(lambda self: [e['samples'] for e in self.entries])
+    def subset(self, idx):
+        s = SoundStore([self.entries[j] for j in idx], self.sr, self.prepared); s.cache = self.cache; return s
+    def __repr__(self): return f"SoundStore({len(self)} sounds at {self.sr} Hz, read from {self.cache / 'decoded'})"
+
+def _redecode(e:dict, sr:int, cache:Path) -> np.ndarray:
+    "Audio whose cached copy is gone (the cache was cleared): decode the file again if its content is unchanged."
+    p = Path(e['meta']['path'])
+    try:
+        if file_sha256(p) == e['digest']: return _decode_into_cache(p, e['digest'], sr, cache)[0].audio
+    except OSError: pass
+    raise FileNotFoundError(f"{p}: its decoded audio is no longer in the cache and the file has changed or gone; load the folder again")
+
+@patch
+def in_memory(self:Corpus) -> Corpus:
+    "The same corpus with every sound read into memory (itself when it is in memory already)."
+    return Corpus(list(self.sounds), self.sr, self.name, self.skipped, self.root) if self.streamed else self
 
 # %% ../nbs/04_corpus.ipynb #b5268364
 @patch
@@ -380,8 +525,9 @@ def _frames(c:Corpus, frame_length:int, hop_length:int, pad:bool) -> Frames:
     if frame_length < 1 or hop_length < 1:
         raise ValueError(f"frame_length and hop_length must be positive numbers of samples, got {frame_length}, {hop_length}")
     count = lambda n: 1 + (-(-max(n - frame_length, 0) // hop_length) if pad else (n - frame_length) // hop_length)
-    n_in = sum(len(s) for s in c.sounds)
-    n_out = sum(count(len(s)) for s in c.sounds if pad or len(s) >= frame_length) * frame_length
+    lengths = c._lengths()
+    n_in = sum(lengths)
+    n_out = sum(count(n) for n in lengths if pad or n >= frame_length) * frame_length
     if n_out > max(LIMITS['seconds'] * c.sr, 16 * n_in):      # bounded before anything is allocated
         raise ValueError(f"these frames would hold {n_out / c.sr:.0f} s of audio, {n_out / max(n_in, 1):.0f} times the corpus; the limit is "
                          f"{LIMITS['seconds']:g} s (LIMITS['seconds']) or 16 times the corpus: use a larger hop or shorter frames")
@@ -421,3 +567,31 @@ def segments(self:Corpus,
     seconds = within('seconds', seconds, 1 / self.sr, LIMITS['seconds'], 's')
     hop = seconds if hop_seconds is None else within('hop_seconds', hop_seconds, 1 / self.sr, None, 's')
     return _frames(self, int(round(seconds * self.sr)), int(round(hop * self.sr)), pad)
+
+# %% ../nbs/04_corpus.ipynb #3f7a9537
+@patch
+def frame_index(self:Corpus,
+                frame_length:int, # slice length in samples
+                hop_length:int, # samples between slice starts
+                pad:bool=False, # as in `grains`: zero-padded sound ends instead of skipping short sounds
+               ) -> np.ndarray:
+    "`[N, 2]` (sound, start sample) of the slices `grains`/`segments` would cut, from the sounds' lengths alone."
+    fl, hop = within('frame_length', frame_length, 1, None, 'samples', integer=True), within('hop_length', hop_length, 1, None, 'samples', integer=True)
+    count = lambda n: 1 + (-(-max(n - fl, 0) // hop) if pad else (n - fl) // hop)
+    rows = [np.stack([np.full(m, i), np.arange(m) * hop], 1) for i, n in enumerate(self._lengths()) if pad or n >= fl for m in [count(n)]]
+    return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 2), np.int64)
+
+@patch
+def read_frames(self:Corpus,
+                index, # rows of `frame_index` (sound, start sample), e.g. one batch
+                frame_length:int, # slice length in samples
+               ):
+    "The slices at `index` as a float32 tensor `[len(index), frame_length]` (zeros past a sound's end); each sound read once."
+    import torch
+    index = np.asarray(index, dtype=np.int64).reshape(-1, 2)
+    out = np.zeros((len(index), frame_length), np.float32)
+    for i in np.unique(index[:, 0]):
+        a = self.sounds[int(i)].audio
+        for r in np.flatnonzero(index[:, 0] == i):
+            seg = a[index[r, 1]: index[r, 1] + frame_length]; out[r, :len(seg)] = seg
+    return torch.from_numpy(out)

@@ -1,4 +1,4 @@
-"""Three labelled libraries of real sampled sounds (notes, drums, textures), rendered note by note from the General MIDI SoundFont that ships with `pretty_midi`.
+"""Labelled libraries of real sampled sounds (notes, playing techniques, drums, textures, voices), rendered note by note from the General MIDI SoundFont that ships with `pretty_midi`.
 
 Docs: https://latentplay.github.io/latentplay/soundfont.html.md"""
 
@@ -15,9 +15,9 @@ from .sound import atomic_write, file_sha256
 
 # %% auto #0
 __all__ = ['GM_DRUMS', 'BUILTIN_SETS', 'NOTE_NAMES', 'RENDER_VERSION', 'sf2_path', 'cache_dir', 'render_clip', 'render_note',
-           'finish', 'timbre_data', 'notes_spec', 'drums_spec', 'techniques_spec', 'textures_spec', 'builtin_sets',
-           'builtin_spec', 'timbre_ratings', 'classical_mds', 'mds_stress', 'pitch_labels', 'events', 'render_set',
-           'set_cache_path', 'load_set', 'pitch_agreement']
+           'finish', 'timbre_data', 'notes_spec', 'drums_spec', 'techniques_spec', 'voice_spec', 'textures_spec',
+           'builtin_sets', 'builtin_spec', 'timbre_ratings', 'classical_mds', 'mds_stress', 'pitch_labels', 'events',
+           'render_set', 'set_cache_path', 'load_set', 'pitch_agreement']
 
 # %% ../nbs/03_soundfont.ipynb #df56ab1e
 def sf2_path() -> Path:
@@ -65,19 +65,23 @@ def render_clip(notes, # (start s, duration s, MIDI key, velocity) of each note-
                 bank:int=0, # SoundFont bank; drum kits live in bank 128
                 drums:bool=False, # play on the percussion channel (10th channel, MIDI drum mode)
                 synth=None, # a `(synth, sfid)` pair to reuse (it is reset first), or None for a fresh one
+                bends=(), # (time s, semitones) positions of the pitch wheel, within +-2 semitones (General MIDI's bend range)
                ) -> np.ndarray:
     "Raw mono float32 render of a few notes of one program; the synthesizer is reset first, so no earlier note bleeds in."
     synth, sfid = synth or _synth(sr)
     chan = 9 if drums else 0
     _silence(synth)
-    synth.control_change(chan, 121, 0)  # reset all controllers
+    synth.control_change(chan, 121, 0); synth.pitchbend(chan, 8192)  # reset all controllers and the pitch wheel
     synth.program_select(chan, sfid, bank, program, is_drums=drums)
-    events = sorted([(round(t * sr), 1, k, v) for t, d, k, v in notes] + [(round((t + d) * sr), 0, k, 0) for t, d, k, v in notes])
+    wheel = lambda st: int(round(min(max(8192 + st / 2 * 8192, 0), 16383)))
+    events = sorted([(round(t * sr), 1, k, v) for t, d, k, v in notes] + [(round((t + d) * sr), 0, k, 0) for t, d, k, v in notes]
+                    + [(round(t * sr), 2, wheel(st), 0) for t, st in bends])
     n, out, pos = int(round(seconds * sr)), [], 0
     for at, on, key, vel in events:
         at = min(at, n)
         if at > pos: out.append(_mono(synth.generate(at - pos))); pos = at
-        if on: synth.noteon(chan, key, vel)
+        if on == 2: synth.pitchbend(chan, key)
+        elif on: synth.noteon(chan, key, vel)
         else: synth.noteoff(chan, key)
     if n > pos: out.append(_mono(synth.generate(n - pos)))
     return np.concatenate(out) if out else np.zeros(0, np.float32)
@@ -186,6 +190,18 @@ def techniques_spec() -> dict:
     return dict(kind='techniques', instruments=inst, step=5, n_keys=9, velocities=[45, 85, 120], hold=0.8, release=0.5,
                 top_db=60.0, fade=0.02, peak=0.9, normalize_by=['instrument', 'style'])
 
+# %% ../nbs/03_soundfont.ipynb #45d1338b
+_VOICES = {'choir': (52, 'Choir Aahs'), 'oohs': (53, 'Voice Oohs'), 'synth-voice': (54, 'Synth Voice')}
+_MELODIES = ((0, 2, 4), (0, 4, 7), (7, 4, 0), (0, 5, 3))
+
+def voice_spec() -> dict:
+    "Declaration of `gm-voice`: 3 sung voices; notes (C3-D5, 2 velocities), whole-tone glides and three-note phrases."
+    return dict(kind='voice', voices=[dict(voice=k, program=p, gm_name=n) for k, (p, n) in _VOICES.items()],
+                low=48, high=74, step=2, velocities=[60, 110], hold=0.8, release=0.4,
+                glide_keys=[50, 57, 64, 71], glide=2, glide_velocity=90, glide_seconds=1.6,
+                melodies=[list(m) for m in _MELODIES], phrase_keys=[53, 60], phrase_velocity=90, note_seconds=0.45,
+                top_db=60.0, fade=0.03, peak=0.9, normalize_by=['voice'])
+
 # %% ../nbs/03_soundfont.ipynb #d2ad9692
 # label: (program, None for a held note or (shortest, longest) gap in seconds between repeated hits)
 _TEXTURES = {
@@ -200,7 +216,8 @@ def textures_spec() -> dict:
                 pitches=[48, 55, 60, 67], lengths=[2.0, 3.0, 4.0], velocity=100, release=0.5, seed=0,
                 top_db=60.0, fade=0.1, peak=0.9, normalize_by=['label'])
 
-BUILTIN_SETS = {'gm-notes': notes_spec, 'gm-drums': drums_spec, 'gm-textures': textures_spec, 'gm-techniques': techniques_spec}
+BUILTIN_SETS = {'gm-notes': notes_spec, 'gm-drums': drums_spec, 'gm-textures': textures_spec, 'gm-techniques': techniques_spec,
+                'gm-voice': voice_spec}
 
 def builtin_sets() -> list[str]:
     "Names of the built-in sound sets."
@@ -305,9 +322,33 @@ def _texture_events(spec):
 
 def events(spec:dict) -> list[dict]:
     "One dict per clip to render: `program`, `notes`, `seconds` (+ `bank`, `drums`) and the clip's `labels`."
-    kinds = {'notes': _note_events, 'drums': _drum_events, 'textures': _texture_events, 'techniques': _technique_events}
+    kinds = {'notes': _note_events, 'drums': _drum_events, 'textures': _texture_events, 'techniques': _technique_events,
+             'voice': _voice_events}
     if spec.get('kind') not in kinds: raise ValueError(f"a set declaration needs kind= one of {list(kinds)}, got {spec.get('kind')!r}")
     return list(kinds[spec['kind']](spec))
+
+# %% ../nbs/03_soundfont.ipynb #9a4d9bb6
+def _voice_labels(v, kind, pitch, vel, **more):
+    return dict(label=v['voice'], voice=v['voice'], kind=kind, pitch=pitch, **pitch_labels(pitch), velocity=vel,
+                program=v['program'], gm_name=v['gm_name'], **more)
+
+def _voice_events(spec):
+    for v in spec['voices']:
+        one = lambda notes, secs, **kw: dict(program=v['program'], notes=notes, seconds=secs, **kw)
+        for pitch in range(spec['low'], spec['high'] + 1, spec['step']):
+            for vel in spec['velocities']:
+                yield one([(0.0, spec['hold'], pitch, vel)], spec['hold'] + spec['release'], labels=_voice_labels(v, 'note', pitch, vel))
+        T, vel = spec['glide_seconds'], spec['glide_velocity']
+        for pitch in spec['glide_keys']:
+            for g in (spec['glide'], -spec['glide']):
+                bends = [(T * (0.25 + 0.4 * i / 30), g * i / 30) for i in range(31)]
+                yield one([(0.0, T - spec['release'], pitch, vel)], T, bends=bends, labels=_voice_labels(v, 'glide', pitch, vel, glide=g))
+        d = spec['note_seconds']
+        for pitch in spec['phrase_keys']:
+            for m in spec['melodies']:
+                notes = [(i * d, d, pitch + s, spec['phrase_velocity']) for i, s in enumerate(m)]
+                yield one(notes, len(m) * d + spec['release'],
+                          labels=_voice_labels(v, 'phrase', pitch, spec['phrase_velocity'], melody=' '.join(map(str, m))))
 
 # %% ../nbs/03_soundfont.ipynb #2f7623fb
 def _normalize_groups(clips, keys, peak):
@@ -327,7 +368,7 @@ def render_set(spec:dict, # a set declaration, e.g. `builtin_spec('gm-drums')`
     from tqdm.auto import tqdm
     synth, clips, dropped = _synth(sr), [], 0
     for ev in tqdm(events(spec), disable=not progress, desc='rendering', leave=False):
-        raw = render_clip(ev['notes'], ev['seconds'], ev['program'], sr, ev.get('bank', 0), ev.get('drums', False), synth)
+        raw = render_clip(ev['notes'], ev['seconds'], ev['program'], sr, ev.get('bank', 0), ev.get('drums', False), synth, ev.get('bends', ()))
         a = finish(raw, sr, spec['top_db'], spec['fade'])
         if len(a) == 0 or np.abs(a).max() < 1e-4: dropped += 1; continue
         clips.append((a, ev['labels']))

@@ -254,3 +254,23 @@ def test_old_names_still_work_and_warn(gm_drums, tmp_user_folder):
         warnings.simplefilter('ignore', UserWarning)                         # the report of the folder's bad files
         c2 = Corpus.from_folder(tmp_user_folder.root, min_duration=0.05, progress=False)
     assert any(p.endswith('tiny.wav') and 'too short' in r for p, r in c2.skipped)
+
+
+def test_voice_corpus_sings_in_tune_and_glides():
+    "gm-voice: three GM voices, notes in tune with their labels, glides that really move a whole tone, cached."
+    import torch
+    from latentplay.features import f0_yin
+    from latentplay.soundfont import pitch_agreement, set_cache_path, builtin_spec
+    v = Corpus.builtin('gm-voice', progress=False)
+    assert v.classes == ['choir', 'oohs', 'synth-voice'] and v.classes_of('kind') == ['glide', 'note', 'phrase']
+    assert set_cache_path('gm-voice', builtin_spec('gm-voice')).exists() and v.minutes < 5
+    notes = v.filter(kind='note')
+    assert len(notes) == 3 * 14 * 2 and set(notes.labels_of('velocity')) == {60, 110}
+    ok, dev = pitch_agreement([(s.audio, s.meta) for s in notes])
+    assert ok == 1.0, np.abs(dev).max()
+    for s in v.filter(kind='glide', pitch=57):                 # the wheel moves the pitch by the labelled glide
+        f0 = f0_yin(torch.from_numpy(s.audio), 22050, fmin=60.0, fmax=1000.0)[0].numpy(); n = len(f0)
+        moved = 12 * np.log2(np.median(f0[int(0.7 * n):int(0.8 * n)]) / np.median(f0[int(0.1 * n):int(0.2 * n)]))
+        assert abs(moved - s.meta['glide']) < 0.3, (s.meta, moved)
+    ph = v.filter(kind='phrase', voice='choir', melody='0 4 7', pitch=60)
+    assert len(ph) == 1 and ph[0].duration > 1.2

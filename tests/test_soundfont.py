@@ -28,7 +28,7 @@ def test_shipped_timbre_data():
 
 
 def test_names_and_unknown_set():
-    assert builtin_sets() == ['gm-notes', 'gm-drums', 'gm-textures', 'gm-techniques']
+    assert builtin_sets() == ['gm-notes', 'gm-drums', 'gm-textures', 'gm-techniques', 'gm-voice']
     with pytest.raises(ValueError, match='gm-notes, gm-drums, gm-textures'): builtin_spec('gm-banjo')
     with pytest.raises(ValueError, match='kind'): events(dict(kind='symphony'))
 
