@@ -2,6 +2,7 @@
 
     python bench/bench_notes.py --fader-model F.lp --plain-model P.lp     # models from scripts/train_notes.py
     python bench/bench_notes.py --minutes 5                               # or train both here (fader, then no fader)
+    python bench/bench_notes.py --model f1=A.lp --model f4c10=B.lp        # or compare any trained models, side by side
 
 - conditions of generated notes recognised by classifiers trained on real notes (instrument, style: logistic regression
   on log-mel statistics; pitch: YIN f0 of the note, exact MIDI and pitch class), beside the same classifiers on real
@@ -107,14 +108,15 @@ def main():
     ap.add_argument('--fader-model'); ap.add_argument('--plain-model')
     ap.add_argument('--minutes', type=float, default=5.0, help='training budget when no model file is given')
     ap.add_argument('--test-notes', type=int, default=57, help='held-out notes used (at most the 10%% split)')
+    ap.add_argument('--model', action='append', default=[], metavar='NAME=PATH', help='measure these models (repeatable) instead')
     a = ap.parse_args()
     torch.set_num_threads(1); warnings.simplefilter('ignore')
     c = Corpus.builtin('gm-techniques', progress=False)
     train, test = c.split(test=0.1, seed=0)
     test = test[:a.test_notes] if a.test_notes < len(test) else test
     test = list(test)
-    models = {}
-    for name, path, fader in (('fader', a.fader_model, 1.0), ('no_fader', a.plain_model, 0.0)):
+    models = {k: load_model(v, kind='notes') for k, v in (x.split('=', 1) for x in a.model)}
+    for name, path, fader in (() if models else (('fader', a.fader_model, 1.0), ('no_fader', a.plain_model, 0.0))):
         t0 = time.perf_counter()
         models[name] = load_model(path, kind='notes') if path else NoteModel.fit(train, minutes=a.minutes, fader=fader, progress=False)
         if not path: models[name].info['fit_seconds'] = time.perf_counter() - t0
@@ -129,9 +131,11 @@ def main():
         gen, real, _ = conditions_recognised(m, trs, test, inst_clf, style_clf)
         out[name] = {'training_minutes': round(m.info.get('minutes', float('nan')), 2), 'steps': m.info.get('steps'),
                      'latent_dim': m.latent_dim, 'generated_conditions_recognised': gen, 'z_probe_accuracy': fader_probe(m, trs, test)}
+        if a.model: out[name]['resynthesis'] = resynthesis(m, test)
         out['real_notes_recognised'] = real
-    out['resynthesis_fader_model'] = resynthesis(models['fader'], test)
-    out['latency_1s_note_one_thread'] = latency(models['fader'])
+    first = models.get('fader', next(iter(models.values())))
+    if not a.model: out['resynthesis_fader_model'] = resynthesis(first, test)
+    out['latency_1s_note_one_thread'] = latency(first)
     print(json.dumps(out, indent=1, default=float))
 
 if __name__ == '__main__': main()

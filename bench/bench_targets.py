@@ -1,7 +1,13 @@
 """Descriptor-targeted synthesis on one CPU thread: for 3 s targets (a centroid curve; centroid + loudness), the time
 and decoded latents `follow_descriptors` needs to reach a median descriptor error <= 5%, and the errors of the
 gradient and greedy searches at equal numbers of decoded latents. Medians over targets and seeds. Prints JSON.
-Usage: python bench/bench_targets.py [--model gm-drums] [--seeds 3]"""
+Usage: python bench/bench_targets.py [--model gm-drums] [--seeds 3]
+
+With --note-models: the models that decode magnitudes instead (`gm-notes-timbre`: a rising brightness curve over a 1 s
+note at three pitches; `gm-techniques-notes`: constant loudness targets under three instrument/style conditions), each
+the error of the first guess and of the answer (measured on the decoded audio), the correlation of the achieved and
+target log-centroid curves, the pitch error of the answer (YIN), and seconds.
+Usage: python bench/bench_targets.py --note-models"""
 import argparse, json, time
 import numpy as np
 import torch
@@ -31,14 +37,46 @@ def med(xs):
     return round(float(np.median(xs)), 4) if xs else None
 
 
+def _key(sound):
+    from latentplay.features import f0_yin
+    f0, per = f0_yin(sound.audio, sound.sr)
+    v = f0[per > 0.5].numpy()
+    return float(69 + 12 * np.log2(np.median(v) / 440)) if len(v) else float('nan')
+
+
+def note_models():
+    "Targets through decoded magnitudes (capability `magnitudes`): the timbre space and the note model."
+    ts, nm = pretrained('gm-notes-timbre'), pretrained('gm-techniques-notes')
+    rise, rows = {'centroid': np.geomspace(600, 1600, 16)}, {'timbre_rising_centroid_1s': [], 'notes_loudness': []}
+    for pitch in (48, 60, 72):
+        start = follow_descriptors(ts, rise, 1.0, conditions={'pitch': pitch}, n_iter=0)
+        r = follow_descriptors(ts, rise, 1.0, conditions={'pitch': pitch})
+        on = slice(4, -4)
+        rows['timbre_rising_centroid_1s'].append(dict(
+            pitch=pitch, start_error=round(start.error['overall'], 4), error=round(r.error['overall'], 4),
+            log_centroid_correlation=round(float(np.corrcoef(np.log(r.achieved['centroid'][on]), np.log(r.target['centroid'][on]))[0, 1]), 4),
+            pitch_error_semitones=round(_key(r.sound) - pitch, 3), seconds=round(r.seconds, 3), iterations=len(r.history) - 1))
+    for cond in (dict(pitch=60, instrument='Violin', style='arco'), dict(pitch=55, instrument='Trumpet', style='muted'),
+                 dict(pitch=48, instrument='Guitar', style='nylon')):
+        for db in (-30.0, -20.0):
+            start = follow_descriptors(nm, {'loudness': db}, conditions=cond, n_iter=0)
+            r = follow_descriptors(nm, {'loudness': db}, conditions=cond, n_iter=60)
+            rows['notes_loudness'].append(dict(**cond, loudness=db, start_error=round(start.error['overall'], 4),
+                                               error=round(r.error['overall'], 4), achieved_median_db=round(float(np.median(r.achieved['loudness'])), 2),
+                                               pitch_error_semitones=round(_key(r.sound) - cond['pitch'], 3), seconds=round(r.seconds, 3)))
+    return {'benchmark': 'targets through magnitudes', 'threads': torch.get_num_threads(), **rows}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument('--note-models', action='store_true', help='measure the timbre space and the note model instead')
     ap.add_argument('--model', default='gm-drums', help="a pretrained name or a checkpoint path")
     ap.add_argument('--seconds', type=float, default=3.0)
     ap.add_argument('--seeds', type=int, default=3)
     ap.add_argument('--budgets', default='1500,3000,6000,12000')
     a = ap.parse_args()
     torch.set_num_threads(1)
+    if a.note_models: return print(json.dumps(note_models(), indent=1))
     m = load_model(a.model) if a.model.endswith('.lp') else pretrained(a.model)
     budgets = [int(b) for b in a.budgets.split(',')]
     follow_descriptors(m, {'centroid': 1000.}, 1.0, tol=None, n_iter=5)               # warm-up

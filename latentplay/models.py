@@ -60,6 +60,7 @@ CAPABILITIES = {c.name: c for c in [
     Capability('controls', ('controls',), 'show the synthesis controls of a path'),
     Capability('transfer', ('transfer',), 'transfer a sound into its timbre'),
     Capability('code_descriptors', ('code_descriptors',), 'give a descriptor table of its codes'),
+    Capability('magnitudes', ('render_magnitudes', 'spectral'), 'decode latents to magnitude spectrograms differentiably (descriptor targets measure them)'),
 ]}
 
 # %% ../nbs/06_models.ipynb #b7cc1bec

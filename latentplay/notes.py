@@ -228,6 +228,22 @@ def prior(self:NoteModel,
     g = torch.Generator().manual_seed(0 if seed is None else int(seed))
     return torch.randn(n, self.latent_dim, generator=g).to(self.device)
 
+# %% ../nbs/07c_notes.ipynb #98b38e6c
+@patch
+def render_magnitudes(self:NoteModel,
+                      z, # latent points `[..., T, latent_dim]`: T notes one after another (one point: one note)
+                      pitch=60, # MIDI pitch
+                      instrument=None, # a name or mixture (None: even mix)
+                      style=None, # a name or mixture (None: even mix)
+                     ) -> torch.Tensor: # mel magnitudes `[..., n_bins, T * frames]`, differentiable
+    "The spectrogram `decode` turns into sound, differentiable in `z` (for descriptor targets computed from magnitudes)."
+    z = self.check_latents(z)
+    c = self.condition(pitch, instrument, style)
+    y = self.decoder(z.reshape(-1, self.latent_dim), c.expand(math.prod(z.shape[:-1]), -1))
+    M = self.spectral.unlog(y * self.in_std[:, None] + self.in_mean[:, None])
+    M = M.reshape(*z.shape[:-1], *M.shape[-2:])
+    return torch.cat(M.unbind(-3), -1)
+
 # %% ../nbs/07c_notes.ipynb #23c077ee
 @patch
 def generate(self:NoteModel,

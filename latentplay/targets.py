@@ -12,25 +12,35 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from .sound import Sound
-from .features import DESCRIPTORS, descriptors, median_relative_error
+from .features import DESCRIPTORS, descriptors, median_relative_error, _freqs, _centroid, _bandwidth, _flatness, _rolloff, _loudness, _safe_sqrt
 from .core import renamed, within, LIMITS
 from .models import check_protocol, check_latents, device_of, can, CapabilityError
 from .maps import principal_axes
 
 # %% auto #0
 __all__ = ['TARGETABLE', 'N_FFT', 'HOLD', 'resolve_targets', 'descriptor_error', 'TargetResult', 'follow_descriptors',
-           'plot_targets', 'greedy_descriptor_path']
+           'plot_targets', 'greedy_descriptor_path', 'magnitude_descriptors']
 
 # %% ../nbs/10_targets.ipynb #6bd80b9a
 TARGETABLE = {'loudness': 'dB', 'rms': 'ratio', 'centroid': 'ratio', 'bandwidth': 'ratio', 'flatness': 'ratio',
               'rolloff': 'ratio'}   # descriptors that can be targeted, and the scale their error is measured on
 N_FFT = 2048                        # analysis frame of every target (93 ms at 22.05 kHz)
 
-def _check_model(model):
+
+def _check_model(model) -> int:
+    "Samples between the analysis frames of the model's sound (its `hop_length`, or its spectrogram's hop), or a clear error."
     check_protocol(model, 'descriptor targets')
-    if not model.hop_length:
-        raise CapabilityError(f"this {type(model).__name__} makes one latent point per sound (hop_length is None), so a "
-                              "descriptor cannot change over time along its path; descriptor targets need a model with a time grid")
+    if model.hop_length: return model.hop_length
+    if can(model, 'magnitudes'): return model.spectral.hop_length
+    raise CapabilityError(f"this {type(model).__name__} makes one latent point per sound (hop_length is None) and cannot decode "
+                          "magnitudes differentiably (no `render_magnitudes`), so a descriptor cannot change over time along "
+                          "its sound; descriptor targets need a model with a time grid or with magnitudes")
+
+def _note_frames(model, conditions:dict) -> int|None:
+    "Frames of the note one latent point makes, for a whole-note model with magnitudes (None: a model of paths)."
+    if model.hop_length or not can(model, 'magnitudes'): return None
+    with torch.no_grad(): F_ = model.render_magnitudes(model.prior(1), **conditions).shape[-1]
+    return F_ if F_ > 1 else None
 
 def _curve(name, v) -> np.ndarray:
     "One target as a float64 array (0-d for a constant), or a clear error."
@@ -52,14 +62,23 @@ def _curve(name, v) -> np.ndarray:
 def resolve_targets(model, # a latentplay model (its `hop_length` and `sr` set the frames)
                     targets:dict, # {descriptor: number or 1-D curve}, values in the descriptor's unit
                     seconds:float|None=None, # duration; None: curves are given per analysis frame
+                    conditions:dict|None=None, # decode conditions (pitch=...), for a whole-note model's frames
                    ) -> tuple[dict, int]: # ({name: float32 tensor `[T + 1]`}, T latent steps)
-    "The target curves on the analysis frames of a path of `T` latent steps."
-    _check_model(model)
+    "The target curves on the analysis frames of a path of `T` latent steps (of a whole note, for a note model)."
+    H = _check_model(model)
     if not isinstance(targets, dict) or not targets:
         raise ValueError("targets must be a non-empty dict {descriptor name: curve or number}, e.g. {'centroid': [500, 6000]}")
     curves = {k: _curve(k, v) for k, v in targets.items()}
-    H, sr = model.hop_length, model.sr
-    if seconds is None:
+    sr, fixed = model.sr, _note_frames(model, conditions or {})
+    if fixed is not None:                                # one note of fixed length: each curve spread over it
+        if seconds is not None and abs(float(seconds) - (fixed - 1) * H / sr) > H / sr:
+            raise ValueError(f"this {type(model).__name__} makes notes of {(fixed - 1) * H / sr:.2f} s; leave seconds=None "
+                             "(the curves are spread over the note)")
+        t = np.linspace(0, 1, fixed)
+        out = {k: np.full(fixed, float(a.ravel()[0])) if a.size == 1 else np.interp(t, np.linspace(0, 1, len(a)), a)
+               for k, a in curves.items()}
+        T = fixed - 1
+    elif seconds is None:
         lens = {len(a) for a in curves.values() if a.ndim == 1}
         if not lens: raise ValueError("constant targets need a duration: give seconds=")
         if len(lens) > 1: raise ValueError(f"curves of different lengths {sorted(lens)}: give seconds= to spread them over one duration")
@@ -96,7 +115,7 @@ def descriptor_error(achieved, # one curve `[frames]`, or a dict {name: curve}
 @dataclass
 class TargetResult:
     "A latent path found for descriptor targets, its sound, and how well and how fast it was found."
-    z: torch.Tensor            # the latent path `[T, d]`
+    z: torch.Tensor            # the latent path `[T, d]` (a timbre space: `[T + 1, d]`, a point per frame; a note model: `[1, d]`)
     sound: Sound               # `model.decode(z)`, `T * hop_length` samples
     achieved: dict             # name -> descriptor of `sound` on the analysis frames, numpy `[T + 1]`
     target: dict               # name -> target on the same frames
@@ -105,29 +124,31 @@ class TargetResult:
     decoder_calls: int         # latents decoded in all, the final rendering included
     seconds: float             # wall-clock time of the search
     method: str = 'gradient'   # 'gradient' or 'greedy'
+    conditions: dict|None = None   # the decode conditions it was found under (pitch=, instrument=...)
 
     @property
     def times(self) -> np.ndarray:
         "Time in seconds of each analysis frame."
-        return np.arange(len(next(iter(self.target.values())))) * len(self.sound) / max(1, len(self.z)) / self.sound.sr
+        n = len(next(iter(self.target.values())))
+        return np.arange(n) * len(self.sound) / max(1, n - 1) / self.sound.sr
 
     def __repr__(self):
         errs = ', '.join(f"{k} {100 * v:.1f}%" for k, v in self.error.items())
         return (f"TargetResult({self.method}: {len(self.z)} steps, {self.sound.duration:.2f} s; error {errs}; "
                 f"{self.decoder_calls} latents decoded in {self.seconds:.2f} s)")
 
-def _finish(model, z, tgt, history, calls, t0, method) -> TargetResult:
+def _finish(model, z, tgt, history, calls, t0, method, conditions=None) -> TargetResult:
     "Decode the answer (counted) and measure it."
-    snd = model.decode(z)
+    snd = model.decode(z, **(conditions or {}))
     with torch.no_grad(): d = _measure(model, torch.from_numpy(snd.audio), list(tgt))
     ach = {k: v.cpu().numpy().astype(np.float64) for k, v in d.items()}
     tg = {k: v.cpu().numpy().astype(np.float64) for k, v in tgt.items()}
     return TargetResult(z.detach().cpu(), snd, ach, tg, descriptor_error(ach, tg), history, calls + len(z),
-                        time.perf_counter() - t0, method)
+                        time.perf_counter() - t0, method, dict(conditions or {}))
 
 # %% ../nbs/10_targets.ipynb #ed5d5ac3
 def _measure(model, y, names):
-    return descriptors(y, model.sr, N_FFT, model.hop_length, names=names)
+    return descriptors(y, model.sr, N_FFT, _check_model(model), names=names)
 
 def _mismatch(d:dict, tgt:dict, weights:dict, delta:float=0.02, frames:bool=False) -> torch.Tensor:
     "Weighted smooth relative error, averaged over descriptors, and over frames unless `frames`; broadcasts."
@@ -190,7 +211,7 @@ def _first_guess(model, tgt:dict, T:int, K:int, init, n_init:int, seed:int, name
 
 # %% ../nbs/10_targets.ipynb #4eeae9f5
 @renamed(steps='n_iter')
-def follow_descriptors(model, # a model with a differentiable `render(z) -> audio` (the granular synthesizer)
+def follow_descriptors(model, # a model with a differentiable `render(z) -> audio` (granular) or `render_magnitudes` (timbre space, note model)
                        targets:dict, # {descriptor: number or 1-D curve} in the descriptor's unit (see `resolve_targets`)
                        seconds:float|None=None, # duration; None: the curves are given per analysis frame
                        n_iter:int=200, # most Adam iterations
@@ -205,10 +226,15 @@ def follow_descriptors(model, # a model with a differentiable `render(z) -> audi
                        n_init:int=64, # prior samples tried for the first guess
                        tol:float|None=0.02, # stop once the overall error is at most this (None: run all iterations)
                        budget:int|None=None, # most latents to decode, everything included
+                       conditions:dict|None=None, # decode conditions of a model with magnitudes: `pitch=`, `instrument=`, `style=`...
                       ) -> TargetResult:
-    "A latent path whose sound follows descriptor target curves, by gradient descent through the synthesizer."
+    "A latent path whose sound follows descriptor target curves, by gradient descent through the synthesizer (or through decoded magnitudes)."
     if not can(model, 'render'):
-        raise CapabilityError(f"{type(model).__name__} has no differentiable render(); use greedy_descriptor_path, which needs only decode()")
+        if can(model, 'magnitudes'):
+            return _follow_magnitudes(model, targets, seconds, conditions, n_iter, lr, seed, init, weights, progress, every,
+                                      smooth, prior_weight, n_init, tol, budget)
+        raise CapabilityError(f"{type(model).__name__} has no differentiable render() nor render_magnitudes(); use greedy_descriptor_path, which needs only decode()")
+    if conditions: raise ValueError("conditions= are for models that decode magnitudes (TimbreSpace, NoteModel); this model's path is its only input")
     t0 = time.perf_counter()
     tgt, T = resolve_targets(model, targets, seconds)
     names, w = list(tgt), _weights(weights, list(tgt))
@@ -279,6 +305,9 @@ def greedy_descriptor_path(model, # any latentplay model with a time grid (`hop_
                            progress:bool=False, # show a progress bar
                           ) -> TargetResult:
     "Algorithm 1: step by step, move to the random neighbour whose descriptors best match the target at that step."
+    if not check_protocol(model, 'descriptor targets').hop_length:
+        raise CapabilityError(f"greedy_descriptor_path steps along a time grid and this {type(model).__name__} has none "
+                              "(hop_length is None); use follow_descriptors, which follows targets through its magnitudes")
     t0 = time.perf_counter()
     tgt, T = resolve_targets(model, targets, seconds)
     names, w = list(tgt), _weights(weights, list(tgt))
@@ -310,3 +339,71 @@ def greedy_descriptor_path(model, # any latentplay model with a time grid (`hop_
         err = float(np.mean([abs(float(cur_d[k][0]) - float(tgt[k][t])) / abs(float(tgt[k][t])) for k in names]))
         history.append(dict(iteration=t, error=err, decoder_calls=calls, seconds=time.perf_counter() - t0))
     return _finish(model, torch.stack(path), tgt, history, calls, t0, 'greedy')
+
+# %% ../nbs/10_targets.ipynb #546eb3fb
+def _power(S:torch.Tensor, n_fft:int) -> torch.Tensor:
+    "Mean-square amplitude of each frame from its one-sided STFT magnitudes (Parseval, Hann window)."
+    w = torch.full((S.shape[-2],), 2.0, device=S.device, dtype=S.dtype); w[0] = w[-1] = 1.0
+    return (w[:, None] * S ** 2).sum(-2) / (n_fft * torch.hann_window(n_fft, periodic=True, device=S.device).pow(2).sum())
+
+def magnitude_descriptors(M, # magnitudes `[..., n_bins, frames]` made with `spectral`
+                          spectral, # the `latentplay.spectral.Spectral` whose bands they are
+                          names=None, # descriptors to measure (keys of `TARGETABLE`); default all
+                         ) -> dict: # {name: `[..., frames]`}, differentiable
+    "Descriptors of magnitude frames without making audio: the bands back on STFT bins, then `features.descriptors`' formulas."
+    names = list(TARGETABLE) if names is None else [names] if isinstance(names, str) else list(names)
+    if bad := [n for n in names if n not in TARGETABLE]: raise ValueError(f"cannot measure {bad[0]!r} on magnitudes; choose from {list(TARGETABLE)}")
+    S, sr, n = spectral.to_stft(M, n_iter=0), spectral.sr, spectral.n_fft
+    f = _freqs(sr, n, S); c = _centroid(S, f)
+    fns = dict(centroid=lambda: c, bandwidth=lambda: _bandwidth(S, f, c), flatness=lambda: _flatness(S),
+               rolloff=lambda: _rolloff(S, f), loudness=lambda: _loudness(S, sr, n), rms=lambda: _safe_sqrt(_power(S, n)))
+    return {k: fns[k]() for k in names}
+
+# %% ../nbs/10_targets.ipynb #378a3075
+def _follow_magnitudes(model, targets, seconds, conditions, n_iter, lr, seed, init, weights, progress, every, smooth,
+                       prior_weight, n_init, tol, budget) -> TargetResult:
+    "`follow_descriptors` through a model's decoded magnitudes: one point per frame (timbre spaces) or per note (note models)."
+    t0, cond = time.perf_counter(), dict(conditions or {})
+    tgt, T = resolve_targets(model, targets, seconds, cond)
+    names, w = list(tgt), _weights(weights, list(tgt))
+    if int(every) < 1 or int(n_iter) < 0 or int(n_init) < 1: raise ValueError("every and n_init must be >= 1, n_iter >= 0")
+    note = _note_frames(model, cond) is not None
+    n_pts, K = (1, 1) if note else (T + 1, max(2, math.ceil(T / int(every)) + 1))
+    measure = lambda z: magnitude_descriptors(model.render_magnitudes(z, **cond), model.spectral, names)
+    calls = 0 if init is not None else int(n_init)
+    if budget is not None and calls + n_pts > budget:
+        raise ValueError(f"a budget of {budget} latents is too small: the first guess and the final rendering need {calls + n_pts}")
+    if init is not None: z0 = _start_path(model, init, K)
+    else:
+        Z = model.prior(int(n_init), seed=seed)
+        with torch.no_grad(): lib = measure(Z[:, None])                   # [n, frames of a note] or [n, 1]
+        if note: z0 = Z[_mismatch(lib, tgt, w).argmin()][None]
+        else:
+            at = {k: v[torch.linspace(0, T, K, device=v.device).round().long()] for k, v in tgt.items()}
+            z0 = Z[_mismatch(lib, {k: v[None] for k, v in at.items()}, w, frames=True).argmin(0)]
+    return _descend(model, measure, z0, tgt, w, n_pts, n_iter, lr, progress, smooth, prior_weight, tol, budget, calls, t0, cond)
+
+# %% ../nbs/10_targets.ipynb #e8d3ae86
+def _descend(model, measure, z0, tgt, w, n_pts, n_iter, lr, progress, smooth, prior_weight, tol, budget, calls, t0, cond):
+    "Adam on whitened control points `z0 [K, d]` stretched to `n_pts` points; the best path seen, decoded and measured."
+    mean, B = _basis(model)
+    u = torch.linalg.lstsq(B.t(), (z0 - mean).t()).solution.t().clone().requires_grad_()
+    opt = torch.optim.Adam([u], lr=lr)
+    best, best_err, history = None, math.inf, []
+    from tqdm.auto import tqdm
+    bar = tqdm(range(int(n_iter) + 1), disable=not progress, desc='following', leave=False)
+    for i in bar:
+        if budget is not None and calls + 2 * n_pts > budget: break
+        z = mean + _upsample(u, n_pts) @ B
+        d = measure(z); calls += n_pts
+        err = descriptor_error({k: v.detach() for k, v in d.items()}, tgt)['overall']
+        history.append(dict(iteration=i, error=err, decoder_calls=calls, seconds=time.perf_counter() - t0))
+        if err < best_err or best is None: best, best_err = z.detach().clone(), err
+        bar.set_postfix(error=f'{100 * err:.1f}%')
+        if (tol is not None and err <= tol) or i == n_iter or not math.isfinite(err): break
+        loss = _mismatch(d, tgt, w) + prior_weight * u.pow(2).sum(-1).mean()
+        if len(u) > 1: loss = loss + smooth * (u[1:] - u[:-1]).pow(2).sum(-1).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    bar.close()
+    if best is None: best = (mean + _upsample(u, n_pts) @ B).detach()
+    return _finish(model, best, tgt, history, calls, t0, 'gradient', cond)

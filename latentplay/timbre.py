@@ -439,38 +439,62 @@ def _inverter(sp:Spectral):
     inv = _INVERTER['gm-notes']
     return inv if inv is not None and inv.spectral.config() == sp.config() else None
 
+def _along(z:torch.Tensor, T:int) -> torch.Tensor:
+    "A path of points `[..., K, d]` stretched (straight lines between its points) to `T` points."
+    if z.shape[-2] == T: return z
+    if z.shape[-2] == 1: return z.expand(*z.shape[:-2], T, z.shape[-1])
+    flat = z.reshape(-1, *z.shape[-2:]).transpose(1, 2)
+    return torch.nn.functional.interpolate(flat, size=T, mode='linear', align_corners=True).transpose(1, 2).reshape(*z.shape[:-2], T, z.shape[-1])
+
+@patch
+def render_magnitudes(self:TimbreSpace,
+                      z, # a path `[..., T, latent_dim]`: one point per frame (or one point, held)
+                      pitch=60, # MIDI key
+                      frames:int|None=None, # frames of the note; None: one per point of the path
+                      envelope=None, # gains in dB over the note (stretched to fit); None: the training notes' mean envelope; False: none
+                     ) -> torch.Tensor: # magnitudes `[..., n_bins, frames]`, differentiable
+    "The spectrogram of a note whose timbre follows a path: each frame decoded from the path's point at that moment, under a note envelope."
+    z, pitch = self.check_latents(z), self.check_pitch(pitch)
+    T = z.shape[-2] if frames is None else within('frames', frames, 1, int(LIMITS['seconds'] * self.sr) // self.spectral.hop_length, integer=True)
+    M = self.frame_of(_along(z, T), pitch).transpose(-1, -2)
+    if envelope is False or T < 2: return M
+    env = self.envelope if envelope is None else torch.as_tensor(np.asarray(envelope, np.float32))
+    if env.ndim != 1 or len(env) < 2 or not torch.isfinite(env).all(): raise ValueError("envelope must be finite gains in dB, at least 2 of them")
+    return M * 10 ** (_warp(env.float().to(M.device), T) / 20)
+
 @patch
 @torch.no_grad()
 def magnitudes(self:TimbreSpace,
-               z, # one point `[latent_dim]` or `[1, latent_dim]`
+               z, # one point `[latent_dim]` / `[1, latent_dim]`, or a path `[T, latent_dim]` the timbre follows over the note
                pitch=60, # MIDI key
-               seconds:float=1.0, # length of the note
+               seconds:float|None=1.0, # length of the note; None: one frame (`spectral.hop_length` samples) per point of a path
                envelope=None, # gains in dB over the note (an array, stretched to fit), or None: the corpus's mean envelope
               ) -> torch.Tensor: # `[n_bins, frames]`
-    "The spectrogram of a note made from one point: its decoded frame held under a note envelope."
-    z = self.check_latents(z).reshape(-1, self.latent_dim)
-    if len(z) != 1: raise ValueError(f"a note is made from one point; got {len(z)} (decode each, or use morph)")
-    pitch, seconds = self.check_pitch(pitch), within('seconds', seconds, 0.05, LIMITS['seconds'], 'seconds')
-    T = max(2, int(round(seconds * self.sr / self.spectral.hop_length)) + 1)
-    env = self.envelope if envelope is None else torch.as_tensor(np.asarray(envelope, np.float32))
-    if env.ndim != 1 or len(env) < 2 or not torch.isfinite(env).all(): raise ValueError("envelope must be finite gains in dB, at least 2 of them")
-    g = 10 ** (_warp(env.float().to(z.device), T) / 20)
-    return self.frame_of(z[0], pitch)[:, None] * g[None]
+    "The spectrogram of a note made from one point (its decoded frame held under a note envelope) or from a path of points."
+    z = self.check_latents(z)
+    if z.ndim > 2: raise ValueError(f"a note is made from one point or a path [T, {self.latent_dim}]; got shape {tuple(z.shape)} (decode each)")
+    if seconds is None:
+        if len(z) < 2: seconds = 1.0
+        else: return self.render_magnitudes(z, pitch, envelope=envelope)
+    seconds = within('seconds', seconds, 0.05, LIMITS['seconds'], 'seconds')
+    return self.render_magnitudes(z, pitch, max(2, int(round(seconds * self.sr / self.spectral.hop_length)) + 1), envelope)
+
 
 # %% ../nbs/07b_timbre.ipynb #0e0bbcfb
 @patch
 @torch.no_grad()
 def decode(self:TimbreSpace,
-           z, # one point `[latent_dim]` (or `[1, latent_dim]`, as `encode` gives)
+           z, # one point `[latent_dim]` (or `[1, latent_dim]`, as `encode` gives), or a path `[T, latent_dim]` the timbre follows
            pitch=60, # MIDI key (within `conditions['pitch']`; fractions allowed)
-           seconds:float=1.0, # length of the note
+           seconds:float|None=None, # length of the note; None: 1 s for a point, one frame (`spectral.hop_length` samples) per point of a path
            envelope=None, # gains in dB over the note, or None: the mean envelope of the training notes
            inversion:str='auto', # 'auto' (the learned inverter if it reads these magnitudes, else Griffin-Lim), 'inverter', 'griffin-lim'
           ) -> Sound:
-    "A note from one point of the space: decoded frame, held under an envelope, turned into sound."
+    "A note from one point of the space (decoded frame held under an envelope), or from a path of points, turned into sound."
     if inversion not in ('auto', 'inverter', 'griffin-lim'): raise ValueError(f"inversion must be 'auto', 'inverter' or 'griffin-lim', got {inversion!r}")
+    if seconds is None and self.check_latents(z).reshape(-1, self.latent_dim).shape[0] == 1: seconds = 1.0
     M = self.magnitudes(z, pitch, seconds, envelope)
-    n = int(round(seconds * self.sr))
+    n = self.spectral.hop_length * (M.shape[-1] - 1) if seconds is None else int(round(seconds * self.sr))
     inv = None if inversion == 'griffin-lim' else _inverter(self.spectral)
     if inversion == 'inverter' and inv is None: raise ValueError("the shipped inverter reads other magnitudes than this model; use inversion='griffin-lim'")
     y = inv.to_audio(M.cpu(), length=n) if inv is not None else self.spectral.griffin_lim(M.cpu(), 32)

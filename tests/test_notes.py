@@ -175,3 +175,15 @@ def test_cli_trains_and_generates_notes(tmp_path):
         r = run('generate', 'n.lp', *bad, '--out', 'bad.wav')
         assert r.returncode == 2 and words in r.stderr and 'Traceback' not in r.stderr, (bad, r.stderr)
     assert not (tmp_path / 'bad.wav').exists()
+
+
+def test_render_magnitudes_is_decode_with_gradients(model):
+    "The spectrogram `decode` plays, differentiable in z (descriptor targets measure it), one note per point."
+    from latentplay.models import can
+    assert can(model, 'magnitudes')
+    z = model.prior(2).requires_grad_()
+    M = model.render_magnitudes(z, pitch=60, instrument='Violin', style=None)
+    assert M.shape == (model.spectral.n_bins, 2 * model.frames) and torch.isfinite(M).all()
+    M.mean().backward(); assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='unknown instrument'): model.render_magnitudes(z, instrument='Kazoo')
+    with pytest.raises(ValueError, match='outside'): model.render_magnitudes(z, pitch=10)

@@ -126,3 +126,80 @@ def test_plot(model):
     fig = plot_targets(r, r, labels=['a', 'b'])
     assert len(fig.axes) == 2
     with pytest.raises(ValueError): plot_targets()
+
+
+# --- models that decode magnitudes (capability `magnitudes`): the timbre space and the note model ---
+
+@pytest.fixture(scope='module')
+def space():
+    from latentplay.models import pretrained
+    return pretrained('gm-notes-timbre')
+
+
+@pytest.fixture(scope='module')
+def notes_model():
+    from latentplay.models import pretrained
+    return pretrained('gm-techniques-notes')
+
+
+def _f0_key(sound):
+    from latentplay.features import f0_yin
+    f0, per = f0_yin(sound.audio, sound.sr)
+    return 69 + 12 * np.log2(np.median(f0[per > 0.5].numpy()) / 440)
+
+
+def test_magnitude_descriptors_match_audio(notes_model, gm_notes):
+    from latentplay.targets import magnitude_descriptors, N_FFT
+    from latentplay.features import descriptors
+    sp = notes_model.spectral
+    for s in gm_notes.filter(instrument=['Violin', 'Flute', 'Trumpet'], velocity=[85]).sounds[:6]:
+        x = torch.from_numpy(s.audio[:notes_model.length])
+        md = magnitude_descriptors(sp(x), sp, ['centroid', 'bandwidth', 'loudness'])
+        ad = descriptors(x, sp.sr, N_FFT, sp.hop_length, names=['centroid', 'bandwidth', 'loudness'])
+        on = ad['loudness'] > ad['loudness'].max() - 30
+        assert descriptor_error(md['centroid'][on], ad['centroid'][on]) < 0.05
+        assert descriptor_error(md['bandwidth'][on], ad['bandwidth'][on]) < 0.1
+        assert (md['loudness'][on] - ad['loudness'][on]).abs().median() < 1.5
+    M = sp(torch.from_numpy(gm_notes[0].audio)).requires_grad_()
+    magnitude_descriptors(M, sp, 'centroid')['centroid'].mean().backward()
+    assert torch.isfinite(M.grad).all() and M.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='choose from'): magnitude_descriptors(M, sp, ['zcr'])
+
+
+def test_timbre_path_follows_rising_brightness(space):
+    from latentplay.models import can
+    assert can(space, 'magnitudes') and not can(space, 'render')
+    rise = {'centroid': np.geomspace(600, 1600, 12)}
+    r = follow_descriptors(space, rise, seconds=1.0, conditions={'pitch': 60}, n_iter=60)
+    start = follow_descriptors(space, rise, seconds=1.0, conditions={'pitch': 60}, n_iter=0)
+    T = round(space.sr / space.spectral.hop_length)
+    assert r.z.shape == (T + 1, space.latent_dim) and len(r.sound) == T * space.spectral.hop_length
+    assert r.achieved['centroid'].shape == r.target['centroid'].shape == (T + 1,)
+    on = slice(4, -4)
+    assert np.corrcoef(np.log(r.achieved['centroid'][on]), np.log(r.target['centroid'][on]))[0, 1] > 0.9
+    assert r.error['centroid'] < min(0.12, start.error['centroid'])
+    assert np.isfinite(r.sound.audio).all() and torch.isfinite(r.z).all()
+    assert r.conditions == {'pitch': 60} and abs(_f0_key(r.sound) - 60) < 0.5      # the pitch held
+    low = follow_descriptors(space, rise, seconds=1.0, conditions={'pitch': 48}, n_iter=5)
+    assert abs(_f0_key(low.sound) - 48) < 0.5
+    with pytest.raises(ValueError, match='outside'): follow_descriptors(space, rise, seconds=1.0, conditions={'pitch': 120})
+    with pytest.raises(ValueError, match='follow_descriptors'): greedy_descriptor_path(space, rise, seconds=1.0)
+
+
+def test_note_model_follows_through_its_point(notes_model):
+    nm, cond = notes_model, dict(pitch=60, instrument='Violin', style='arco')
+    r = follow_descriptors(nm, {'loudness': -22.0, 'centroid': 1250.0}, conditions=cond, n_iter=20)
+    assert r.z.shape == (1, nm.latent_dim) and len(r.sound) == nm.length
+    assert r.target['loudness'].shape == (88,) == r.achieved['loudness'].shape
+    assert r.history[-1]['error'] <= r.history[0]['error'] and np.isfinite(r.sound.audio).all()
+    assert np.allclose(r.sound.audio, nm.decode(r.z, **cond).audio, atol=1e-5)      # decoded under the conditions
+    curve = follow_descriptors(nm, {'loudness': np.linspace(-20, -30, 10)}, conditions=cond, n_iter=2)
+    assert curve.target['loudness'][0] == -20 and curve.target['loudness'][-1] == -30
+    with pytest.raises(ValueError, match='leave seconds=None'): follow_descriptors(nm, {'loudness': -22.}, 3.0, conditions=cond)
+    with pytest.raises(ValueError, match='unknown instrument'):
+        follow_descriptors(nm, {'loudness': -22.}, conditions={**cond, 'instrument': 'Kazoo'})
+    with pytest.raises(ValueError, match='render_magnitudes'): follow_descriptors(DecodeOnly(nm), {'loudness': -22.})
+
+
+def test_conditions_refused_for_render_models(model):
+    with pytest.raises(ValueError, match='conditions='): follow_descriptors(model, SWEEP, 0.3, conditions={'pitch': 60})

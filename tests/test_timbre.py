@@ -98,7 +98,8 @@ def test_bad_input_is_refused_clearly(pair, gm_notes):
     with pytest.raises(ValueError, match='pitch must be a MIDI key'): space.decode(z, pitch=float('nan'))
     with pytest.raises(ValueError, match='NaN'): space.decode(torch.full((space.latent_dim,), float('nan')))
     with pytest.raises(ValueError, match='latents must be shaped'): space.decode(torch.zeros(3))
-    with pytest.raises(ValueError, match='one point'): space.decode(space.prior(2))
+    with pytest.raises(ValueError, match='one point or a path'): space.decode(space.prior(4).reshape(2, 2, -1))
+    assert len(space.decode(space.prior(2)).audio) == space.spectral.hop_length            # a path: one frame per point
     with pytest.raises(ValueError, match='needs at least'): space.encode(gm_notes[0].slice(0, 0.02))
     with pytest.raises(ValueError, match='silent'): space.encode(Sound(np.zeros(22050, np.float32), 22050))
     with pytest.raises(ValueError, match='inversion must be'): space.decode(z, inversion='magic')
@@ -138,3 +139,22 @@ def test_cli_trains_and_generates_timbre(tmp_path):
     assert r.returncode == 0 and (tmp_path / 'n.wav').is_file(), r.stderr
     r = run('generate', 't.lp', '--style', 'pizzicato', '--out', 'x.wav')
     assert r.returncode == 2 and 'no --style' in r.stderr and not (tmp_path / 'x.wav').exists()
+
+
+def test_paths_and_magnitudes(pair):
+    "`render_magnitudes` keeps gradients and agrees with `magnitudes`; `decode` plays a path, one frame per point."
+    from latentplay.models import can
+    space = pair[1]
+    assert can(space, 'magnitudes')
+    z = space.prior(6).requires_grad_()
+    M = space.render_magnitudes(z, pitch=60)
+    assert M.shape == (space.spectral.n_bins, 6) and torch.isfinite(M).all()
+    M.sum().backward(); assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
+    p = space.prior(1)
+    assert torch.allclose(space.magnitudes(p, 60, 0.5), space.render_magnitudes(p, 60, frames=space.magnitudes(p, 60, 0.5).shape[-1]).detach())
+    s = space.decode(z.detach(), pitch=60)
+    assert len(s.audio) == 5 * space.spectral.hop_length and np.isfinite(s.audio).all()
+    assert abs(space.decode(z.detach(), pitch=60, seconds=0.4).duration - 0.4) < 1e-3
+    assert abs(space.decode(p).duration - 1.0) < 1e-3                   # one point: a 1 s note, as before
+    with pytest.raises(ValueError, match='outside'): space.render_magnitudes(z, pitch=130)
+    with pytest.raises(ValueError, match='NaN'): space.render_magnitudes(torch.full((2, space.latent_dim), float('nan')))
