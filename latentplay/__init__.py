@@ -19,9 +19,9 @@ _API = {
               'LISTENING_PEAK', 'Level'],
     'dsp': ['stft', 'istft', 'Spectrogram', 'MelSpectrogram', 'LogMel', 'CQT', 'griffin_lim', 'mel_to_audio',
             'overlap_add', 'frame', 'grain_defaults', 'NoiseGrainSynth', 'filtered_noise', 'noise_grains',
-            'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag'],
+            'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag', 'time_stretch', 'pitch_shift'],
     'features': ['descriptors', 'describe', 'DESCRIPTORS'],
-    'corpus': ['Corpus'],
+    'corpus': ['Corpus', 'SoundStore'],
     'soundfont': ['builtin_sets', 'timbre_ratings', 'classical_mds', 'mds_stress'],
     'train': ['Budget', 'fit_loop', 'CheckpointError', 'checkpoint_info', 'train_in_background', 'TrainingJob', 'world', 'is_main'],
     'export': ['nn_tilde', 'write_nn_tilde', 'nn_tilde_info', 'Streaming'],
@@ -42,7 +42,8 @@ _API = {
             'hz_to_cents', 'midi_to_cents', 'cents_to_hz', 'DRUM_CLASSES'],
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
               'path_length', 'scale', 'bias', 'randomize', 'reverse', 'smooth', 'set_curve'],
-    'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult'],
+    'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult',
+                'magnitude_descriptors'],
     'patterns': ['Pattern', 'render_pattern', 'save_pattern', 'load_pattern', 'plot_pattern', 'HitCache', 'save_midi',
                  'load_midi'],
     'maps': ['principal_axes', 'from_axes', 'to_axes', 'sound_at', 'shape_path', 'latent_steps', 'CorpusMap', 'stroke_path',
@@ -51,11 +52,14 @@ _API = {
                 'DescriptorTarget', 'Sequencer', 'Snapshot', 'stop_all'],
     'live': ['training_monitor', 'TrainingMonitor'],
     'editors': ['path_editor', 'blend_pad', 'PathEditor', 'BlendPad', 'blend_weights', 'blend_path', 'plot_curves', 'source_path'],
+    'timbremap': ['timbre_map', 'TimbreMap', 'timbre_layout', 'TimbreLayout', 'timbre_plane', 'TimbrePlane',
+                  'plot_timbre_map', 'procrustes', 'descriptor_grid', 'morph_path', 'morph_sound', 'instrument_players',
+                  'TimbreSnapshot'],
     'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
-    'recorder': ['record', 'Recorder', 'RecordingError', 'transfer', 'Transfer', 'prepare_input', 'pitch_shift', 'time_stretch'],
+    'recorder': ['record', 'Recorder', 'RecordingError', 'transfer', 'Transfer', 'prepare_input'],
 }
 _MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'vq', 'lottery', 'mir', 'paths',
-            'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'recorder', 'oscbridge', 'demo', 'cli')
+            'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'timbremap', 'recorder', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 
 def __getattr__(name:str):
