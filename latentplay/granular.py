@@ -25,7 +25,7 @@ from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard
 from .models import LatentModel, check_latents, max_latent_steps
 
 # %% auto #0
-__all__ = ['GrainEncoder', 'GrainDecoder', 'SequenceVAE', 'GrainModel', 'loudness_matched_noise', 'GrainStream']
+__all__ = ['STREAM_STATS', 'GrainEncoder', 'GrainDecoder', 'SequenceVAE', 'GrainModel', 'loudness_matched_noise', 'GrainStream']
 
 # %% ../nbs/07_granular.ipynb #27aae2c2
 def _mlp(n_in:int, hidden:int, n_out:int, layers:int) -> nn.Sequential:
@@ -471,6 +471,7 @@ def fit(cls:GrainModel,
 # %% ../nbs/07_granular.ipynb #1b7f56d5
 def _segment_data(m:GrainModel, corpus, seconds:float):
     "Training segments `[N, L]` (silent ones dropped) and their label weights."
+    if getattr(corpus, 'streamed', False): return _streamed_segment_data(m, corpus, seconds)
     fr = corpus.segments(seconds, hop_seconds=seconds / 2, pad=True)
     keep = fr.x.abs().amax(-1) > 1e-3
     if not keep.any(): raise ValueError("every sound in the corpus is silent; there is nothing to learn")
@@ -478,6 +479,7 @@ def _segment_data(m:GrainModel, corpus, seconds:float):
 
 def _sequence_data(m:GrainModel, corpus):
     "Grain-latent sequences `[N, seq_grains, d]`: each sound's start, plus further slices of long sounds."
+    if getattr(corpus, 'streamed', False): return _streamed_sequence_data(m, corpus)
     L = (m.seq_grains - 1) * m.hop_length
     xs, owners = [], []
     for i, s in enumerate(corpus.sounds):
@@ -501,10 +503,46 @@ def _standardise_inputs(m:GrainModel, x:torch.Tensor, g:torch.Generator, dev):
     f = f.reshape(-1, m.encoder.in_mean.shape[0])
     m.encoder.in_mean.copy_(f.mean(0)); m.encoder.in_std.copy_(f.std(0).clamp_min(1e-3))
 
+# %% ../nbs/07_granular.ipynb #1678d933
+STREAM_STATS = 4096   # segments whose grain latents give the principal axes, for a corpus streamed from disk
+
+class _OnDisk:
+    "Training segments of a streamed corpus: `(sound, start)` rows, each batch read from the cache when asked for (`x[rows]`)."
+    def __init__(self, corpus, index:np.ndarray, L:int): self.corpus, self.index, self.L = corpus, index, L
+    def __len__(self): return len(self.index)
+    @property
+    def shape(self): return (len(self.index), self.L)
+    def subset(self, rows): return _OnDisk(self.corpus, self.index[np.asarray(rows)], self.L)
+    def __getitem__(self, rows) -> torch.Tensor:
+        rows = np.arange(len(self.index))[rows] if isinstance(rows, slice) else np.asarray(rows.cpu() if torch.is_tensor(rows) else rows)
+        return self.corpus.read_frames(self.index[rows.reshape(-1)], self.L)
+
+def _take(x, rows):
+    "Rows of training segments: a tensor's rows, or a streamed corpus's as another index (nothing read)."
+    return x.subset(rows) if isinstance(x, _OnDisk) else x[rows]
+
+def _streamed_segment_data(m:GrainModel, corpus, seconds:float, chunk:int=1024):
+    "`_segment_data` for a corpus on disk: the segments' index, silent ones found in one bounded pass."
+    L = int(round(seconds * corpus.sr))
+    idx = corpus.frame_index(L, int(round(seconds / 2 * corpus.sr)), pad=True)
+    keep = np.concatenate([corpus.read_frames(idx[j: j + chunk], L).abs().amax(-1).numpy() > 1e-3
+                           for j in range(0, len(idx), chunk)]) if len(idx) else np.zeros(0, bool)
+    if not keep.any(): raise ValueError("every sound in the corpus is silent; there is nothing to learn")
+    return _OnDisk(corpus, idx[keep], L), _label_weights_of(corpus, idx[keep, 0], m.labels)
+
+def _streamed_sequence_data(m:GrainModel, corpus, chunk:int=64):
+    "`_sequence_data` for a corpus on disk: the sequences' latents, `chunk` of them read and encoded at a time."
+    L = (m.seq_grains - 1) * m.hop_length
+    lengths = corpus._lengths()
+    idx = np.array([(i, st) for i, n in enumerate(lengths) for st in [0] + (list(range(L, n - L + 1, L)) if n >= 3 * L else [])], np.int64)
+    zs = torch.cat([_encode_segments(m, corpus.read_frames(idx[j: j + chunk], L)) for j in range(0, len(idx), chunk)])
+    return zs, _label_weights_of(corpus, idx[:, 0], m.labels)
+
 # %% ../nbs/07_granular.ipynb #256a45ee
 @torch.no_grad()
 def _latent_statistics(m:GrainModel, x:torch.Tensor, max_grains:int=20000):
     "Mean, principal axes and spreads of the training grains' latents, for `prior` and for sliders."
+    if isinstance(x, _OnDisk) and len(x) > STREAM_STATS: x = x.subset(torch.randperm(len(x))[:STREAM_STATS].numpy())
     z = _encode_segments(m, x).reshape(-1, m.latent_dim)
     z = z[torch.randperm(len(z))[:max_grains]]
     mean = z.mean(0)
@@ -546,7 +584,7 @@ class _Run:
         else:
             n_val = min(32, max(1, len(x) // 20)) if len(x) > 1 else 0
             vx, vw = x[perm[:n_val]], None if w is None else w[perm[:n_val]]
-            if n_val: x, w = x[perm[n_val:]], None if w is None else w[perm[n_val:]]
+            if n_val: x, w = _take(x, perm[n_val:]), None if w is None else w[perm[n_val:]]
         self.x, self.w, self.vx, self.vw = x, w, vx, vw
         if meta is None: _standardise_inputs(m, x, self.g, dev)      # a fresh model: standardise its encoder's inputs
         m.info = {'corpus': corpus.summary() if hasattr(corpus, 'summary') else {}, 'segment': o.segment_seconds, 'seed': o.seed}

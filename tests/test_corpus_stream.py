@@ -164,9 +164,12 @@ def test_a_model_trains_on_a_streamed_corpus(big, fresh_cache):
     from latentplay.granular import GrainModel
     torch.set_num_threads(1)
     c = _load(big, stream=True).filter(label=['kick', 'snare'])
-    m = GrainModel.fit(c, max_steps=2, progress=False, batch_size=4, hidden=32, latent_dim=8, n_mels=32, embed_dim=8,
-                       rnn_hidden=16, seq_seconds=0.4)
-    assert m.labels == ['kick', 'snare'] and m.info['corpus']['files'] == len(c)
+    kw = dict(max_steps=4, progress=False, batch_size=4, hidden=32, latent_dim=8, n_mels=32, embed_dim=8, rnn_hidden=16,
+              seq_seconds=0.4, validate_every=0)
+    m = GrainModel.fit(c, **kw)
+    assert c.streamed and m.labels == ['kick', 'snare'] and m.info['corpus']['files'] == len(c)
+    same = GrainModel.fit(c.in_memory(), **kw)           # batches read from disk on demand: the very same training
+    assert all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), same.state_dict().values()))
 
 
 def test_batches_read_on_demand_equal_the_segments(big, fresh_cache):
