@@ -43,7 +43,7 @@ _API = {
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
               'path_length', 'scale', 'bias', 'randomize', 'reverse', 'smooth', 'set_curve'],
     'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult',
-                'magnitude_descriptors'],
+                'magnitude_descriptors', 'code_descriptor_path'],
     'patterns': ['Pattern', 'render_pattern', 'save_pattern', 'load_pattern', 'plot_pattern', 'HitCache', 'save_midi',
                  'load_midi'],
     'maps': ['principal_axes', 'from_axes', 'to_axes', 'sound_at', 'shape_path', 'latent_steps', 'CorpusMap', 'stroke_path',

@@ -327,8 +327,8 @@ class TargetTarget(_Target):
             Route(p + '/target', 's f ...', 'a descriptor and its target values, spread over the duration; starts a search', target),
             Route(p + '/seconds', 'f', f'duration of the sound ({s.min:g} to {s.max:g} s)',
                   lambda a: dict(seconds=_nums(a, p + '/seconds', s.min, s.max)[0]), lambda: [float(w.seconds)]),
-            Route(p + '/method', 's', "the search: 'gradient' or 'greedy'",
-                  lambda a: dict(method=_method(w, _word(a, p + '/method', ('gradient', 'greedy')))), lambda: [w.method]),
+            Route(p + '/method', 's', "the search: 'gradient' or 'greedy' ('codes' for a model of code words)",
+                  lambda a: dict(method=_method(w, _word(a, p + '/method', tuple(w.method_buttons.options)))), lambda: [w.method]),
             Route(p + '/synthesize', '[i]', 'search again for the current targets (optional seed)',
                   lambda a: dict(search=(_nums(a, p + '/synthesize', 0, 2**31 - 1, (0, 1), integer=True) or [None])[0])),
         ] + _widget_routes(w)

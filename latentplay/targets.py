@@ -14,12 +14,13 @@ import torch.nn.functional as F
 from .sound import Sound
 from .features import DESCRIPTORS, descriptors, median_relative_error, _freqs, _centroid, _bandwidth, _flatness, _rolloff, _loudness, _safe_sqrt
 from .core import renamed, within, LIMITS
-from .models import check_protocol, check_latents, device_of, can, CapabilityError
+from .models import check_protocol, check_latents, device_of, can, require, CapabilityError
+from .vq import code_path
 from .maps import principal_axes
 
 # %% auto #0
 __all__ = ['TARGETABLE', 'N_FFT', 'HOLD', 'resolve_targets', 'descriptor_error', 'TargetResult', 'follow_descriptors',
-           'plot_targets', 'greedy_descriptor_path', 'magnitude_descriptors']
+           'plot_targets', 'greedy_descriptor_path', 'code_descriptor_path', 'magnitude_descriptors']
 
 # %% ../nbs/10_targets.ipynb #6bd80b9a
 TARGETABLE = {'loudness': 'dB', 'rms': 'ratio', 'centroid': 'ratio', 'bandwidth': 'ratio', 'flatness': 'ratio',
@@ -339,6 +340,25 @@ def greedy_descriptor_path(model, # any latentplay model with a time grid (`hop_
         err = float(np.mean([abs(float(cur_d[k][0]) - float(tgt[k][t])) / abs(float(tgt[k][t])) for k in names]))
         history.append(dict(iteration=t, error=err, decoder_calls=calls, seconds=time.perf_counter() - t0))
     return _finish(model, torch.stack(path), tgt, history, calls, t0, 'greedy')
+
+# %% ../nbs/10_targets.ipynb #4e4b3a6c
+def code_descriptor_path(model, # a model of code words (`code_descriptors`, such as a `VQTimbre`)
+                         targets:dict, # {descriptor: number or 1-D curve}; 'loudness' becomes the model's loudness condition
+                         seconds:float|None=None, # duration; None: the curves are given per analysis frame
+                         switch:float=0.0, # cost of changing code word between frames, in log units (0: the nearest every frame)
+                        ) -> TargetResult:
+    "Descriptor targets followed without a search: every code word measured once, the nearest picked frame by frame."
+    require(model, 'code_descriptors', why='use follow_descriptors or greedy_descriptor_path for a continuous model')
+    t0 = time.perf_counter()
+    tgt, T = resolve_targets(model, targets, seconds)
+    loud = tgt['loudness'][:T].numpy() if 'loudness' in tgt and 'loudness' in model.conditions else None
+    names = [k for k in tgt if k != 'loudness' or loud is None]
+    if not names: raise ValueError("a loudness target alone picks no code word: name a spectral descriptor too (centroid...)")
+    table = model.code_descriptors(tuple(names))
+    idx = code_path(torch.stack([table[k] for k in names], -1).cpu(), torch.stack([tgt[k][:T] for k in names], -1), switch)
+    z, cond = table['z'][idx.to(table['z'].device)], ({'loudness': loud} if loud is not None else None)
+    history = [dict(iteration=0, error=float('nan'), decoder_calls=len(table['z']), seconds=time.perf_counter() - t0)]
+    return _finish(model, z, tgt, history, len(table['z']), t0, 'codes', cond)
 
 # %% ../nbs/10_targets.ipynb #546eb3fb
 def _power(S:torch.Tensor, n_fft:int) -> torch.Tensor:

@@ -21,7 +21,7 @@ from .core import renamed, renamed_attr, within
 from .models import can, labels_of, decode_labels, check_protocol
 from .maps import principal_axes, axis_names, from_axes, to_axes, sound_at, CorpusMap, draw_sound, plot_map, point_colors, SHAPES, _log_scale
 from .notes import note_name
-from .targets import follow_descriptors, greedy_descriptor_path, plot_targets, TARGETABLE
+from .targets import follow_descriptors, greedy_descriptor_path, code_descriptor_path, plot_targets, TARGETABLE
 from .patterns import Pattern, render_pattern, save_pattern, load_pattern, plot_pattern, HitCache, DEFAULT_TRACKS
 
 # %% auto #0
@@ -1120,7 +1120,7 @@ class DescriptorTarget(_BokehWidget):
                  model, # a latentplay model (gradient search needs a differentiable `render`; others use greedy)
                  descriptor='centroid', # a descriptor, or a list of them (one panel each)
                  seconds:float=3.0, # duration of the sound
-                 method:str='gradient', # 'gradient' (follow_descriptors) or 'greedy' (the paper's baseline)
+                 method:str|None=None, # 'gradient' (follow_descriptors), 'greedy' (the paper's baseline) or 'codes' (models of code words); None: the model's best
                  n_iter:int=150, # most gradient iterations
                  width:int=520, # width of each panel in pixels
                  height:int=200, # height of each panel in pixels
@@ -1132,12 +1132,15 @@ class DescriptorTarget(_BokehWidget):
         names = [descriptor] if isinstance(descriptor, str) else list(descriptor)
         bad = [n for n in names if n not in TARGET_RANGES]
         if bad or not names: raise ValueError(f"descriptors to draw: any of {list(TARGET_RANGES)}, got {bad or names}")
-        if method not in ('gradient', 'greedy'): raise ValueError(f"method is 'gradient' or 'greedy', got {method!r}")
-        if not can(model, 'render'): method = 'greedy'
+        methods = ['gradient', 'greedy'] + (['codes'] if can(model, 'code_descriptors') else [])
+        if method is None: method = 'codes' if 'codes' in methods else 'gradient'
+        if method not in methods: raise ValueError(f"method is one of {methods} for this model, got {method!r}")
+        if method == 'gradient' and not can(model, 'render'): method = 'greedy'
         self.model, self.names, self.n_iter = check_protocol(model, 'lp.descriptor_target'), names, int(n_iter)
         self.seconds_slider = W.FloatSlider(float(seconds), min=0.5, max=10.0, step=0.5, description='seconds', continuous_update=False)
         self.seconds_slider.add_class('lp-seconds')
-        self.method_buttons = W.ToggleButtons(options=['gradient', 'greedy'], value=method, style={'button_width': '80px'})
+        self.method_buttons = W.ToggleButtons(options=methods, value=method, style={'button_width': '80px'},
+                                              tooltips=['gradient descent', "the paper's greedy walk", 'pick code words'][:len(methods)])
         self.method_buttons.add_class('lp-method')
         self.go = W.Button(description='synthesize', icon='play', button_style='primary'); self.go.add_class('lp-synth')
         self.go.on_click(lambda _: self.synthesize())
@@ -1202,11 +1205,11 @@ def set_target(self:DescriptorTarget,
 @patch
 def set(self:DescriptorTarget,
         seconds:float|None=None, # duration of the sound; the drawn targets stretch to it
-        method:str|None=None, # 'gradient' or 'greedy'
+        method:str|None=None, # 'gradient', 'greedy' or (models of code words) 'codes'
        ) -> DescriptorTarget:
     "Set the duration and the search method (the next `synthesize` uses them)."
     if method is not None:
-        if method not in self.method_buttons.options: raise ValueError(f"method is 'gradient' or 'greedy', got {method!r}")
+        if method not in self.method_buttons.options: raise ValueError(f"method is one of {list(self.method_buttons.options)} for this model, got {method!r}")
         if method == 'gradient' and not can(self.model, 'render'):
             raise ValueError("this model cannot be searched by gradient, because it has no differentiable render; use 'greedy'")
         self.method_buttons.value = method
@@ -1247,6 +1250,7 @@ def _stroke(self:DescriptorTarget, name, d):
 def _render(self:DescriptorTarget, r):
     if r['method'] == 'gradient':
         return follow_descriptors(self.model, r['targets'], r['seconds'], n_iter=self.n_iter, seed=r['seed'])
+    if r['method'] == 'codes': return code_descriptor_path(self.model, r['targets'], r['seconds'], switch=0.05)
     return greedy_descriptor_path(self.model, r['targets'], r['seconds'], seed=r['seed'])
 
 @patch

@@ -203,3 +203,20 @@ def test_note_model_follows_through_its_point(notes_model):
 
 def test_conditions_refused_for_render_models(model):
     with pytest.raises(ValueError, match='conditions='): follow_descriptors(model, SWEEP, 0.3, conditions={'pitch': 60})
+
+
+def test_code_words_follow_without_a_search():
+    "A model of code words (the shipped violin VQTimbre) follows a brightness curve by picking code words; its widget offers it."
+    import latentplay as lp
+    from latentplay.targets import code_descriptor_path
+    from latentplay.widgets import descriptor_target
+    violin = lp.pretrained('gm-violin-vq')
+    res = code_descriptor_path(violin, {'centroid': [1000, 3000]}, seconds=1.0, switch=0.05)
+    assert res.method == 'codes' and res.error['centroid'] < 0.2 and np.isfinite(res.sound.audio).all()
+    assert np.corrcoef(res.achieved['centroid'], res.target['centroid'])[0, 1] > 0.8
+    w = descriptor_target(violin, seconds=1.0, threaded=False, autoplay=False)
+    assert w.method == 'codes' and list(w.method_buttons.options) == ['gradient', 'greedy', 'codes']
+    w.set_target('centroid', [800, 2500]); w.synthesize(seed=0)
+    assert w.result.method == 'codes' and w.sound is not None
+    with pytest.raises(ValueError, match="one of \\['gradient', 'greedy'\\]"):
+        descriptor_target(lp.pretrained('gm-drums'), method='codes', threaded=False)
