@@ -448,25 +448,25 @@ def fit(cls:GrainModel,
     plan = Stages(Budget(minutes, max_steps), {'grains': ('learning the grains', stages[0]), 'sequence': ('learning the sequences', stages[1])})
     budgets = [plan.budgets['grains'], plan.budgets['sequence']]
     device, started = init_distributed(device)         # under torchrun: join the data-parallel run
-    if batch_size % world()[1]:
-        end_distributed(started)
-        raise ValueError(f"batch_size {batch_size} cannot be shared by {world()[1]} processes; make it a multiple of {world()[1]}")
-    dev = torch.device(device or 'cpu')
-    meta, tensors, finished = _read_resume(cls, checkpoint, resume)
-    if finished is not None: return finished.to(dev)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        if meta is None: m = cls(sr=corpus.sr, labels=[str(c) for c in corpus.classes] if len(corpus.classes) >= 2 else [], **config)
-        else:
-            m = cls._from_checkpoint(tensors, meta, checkpoint)
-            if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
-        attach_model(m)                               # in the background, a copy of it plays while it learns
-        run = _Run(m.to(dev).train(), corpus, valid, checkpoint, meta, tensors, dev, batch_size=batch_size,
-                   segment_seconds=segment_seconds, lr=lr, beta=beta, seq_beta=seq_beta, seed=seed, progress=progress,
-                   validate_every=validate_every, checkpoint_every=checkpoint_every, plan=plan)
-        broadcast_weights(m)                          # one start for every process
-        try: return run.run(budgets)
-        finally: end_distributed(started)
+    try:                                               # every way out leaves the process group (a process that keeps it crashes on exit)
+        if batch_size % world()[1]:
+            raise ValueError(f"batch_size {batch_size} cannot be shared by {world()[1]} processes; make it a multiple of {world()[1]}")
+        dev = torch.device(device or 'cpu')
+        meta, tensors, finished = _read_resume(cls, checkpoint, resume)
+        if finished is not None: return finished.to(dev)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            if meta is None: m = cls(sr=corpus.sr, labels=[str(c) for c in corpus.classes] if len(corpus.classes) >= 2 else [], **config)
+            else:
+                m = cls._from_checkpoint(tensors, meta, checkpoint)
+                if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
+            attach_model(m)                           # in the background, a copy of it plays while it learns
+            run = _Run(m.to(dev).train(), corpus, valid, checkpoint, meta, tensors, dev, batch_size=batch_size,
+                       segment_seconds=segment_seconds, lr=lr, beta=beta, seq_beta=seq_beta, seed=seed, progress=progress,
+                       validate_every=validate_every, checkpoint_every=checkpoint_every, plan=plan)
+            broadcast_weights(m)                      # one start for every process
+            return run.run(budgets)
+    finally: end_distributed(started)
 
 # %% ../nbs/07_granular.ipynb #1b7f56d5
 def _segment_data(m:GrainModel, corpus, seconds:float):

@@ -288,6 +288,19 @@ def check_latents(self:LatentModel, z) -> torch.Tensor:
     "Latents as a tensor of the right size, or a clear error (see `check_latents`)."
     return check_latents(self, z)
 
+def _slerp(A:torch.Tensor, B:torch.Tensor, t:torch.Tensor) -> torch.Tensor:
+    "Spherical interpolation of latent points `A`, `B` `[..., 1, d]` at `t` `[n, 1]`; straight where the angle is undefined (`paths.slerp`, timbre morphs)."
+    na, nb = A.norm(dim=-1, keepdim=True), B.norm(dim=-1, keepdim=True)
+    den = na * nb
+    ok = den > 1e-20
+    cos = (A * B).sum(-1, keepdim=True) / torch.where(ok, den, torch.ones_like(den))
+    flat = ~ok | (cos.abs() > 1 - 1e-6)                       # a zero point, or (anti)parallel points
+    om = torch.acos(torch.where(flat, torch.zeros_like(cos), cos).clamp(-1, 1))   # safe: no inf gradient
+    s = torch.sin(om)
+    sph = torch.sin((1 - t) * om) / s * A + torch.sin(t * om) / s * B
+    return torch.where(flat, (1 - t) * A + t * B, sph)
+
+
 # %% ../nbs/06_models.ipynb #fa84f96f
 @patch
 def label_weights(self:LatentModel,

@@ -468,15 +468,15 @@ def fit(cls:NoteModel,
     if fader_loss not in ('max', 'uniform'): raise ValueError(f"fader_loss must be 'max' or 'uniform', got {fader_loss!r}")
     plan = Stages(Budget(minutes, max_steps), {'notes': ('learning the notes', 1.0)})
     device, started = init_distributed(device)
-    if batch_size % world()[1]:
-        end_distributed(started)
-        raise ValueError(f"batch_size {batch_size} cannot be shared by {world()[1]} processes; make it a multiple of {world()[1]}")
-    dev = torch.device(device or 'cpu')
-    meta, tensors, finished = _read_resume(cls, checkpoint, resume)
-    if finished is not None: return finished.to(dev)
-    try: return _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, batch_size=batch_size, lr=lr,
-                     mmd_weight=mmd_weight, fader=fader, fader_warmup=fader_warmup, fader_loss=fader_loss, critic_steps=critic_steps, seed=seed, progress=progress,
-                     validate_every=validate_every, checkpoint_every=checkpoint_every)
+    try:                                              # every way out leaves the process group (a process that keeps it crashes on exit)
+        if batch_size % world()[1]:
+            raise ValueError(f"batch_size {batch_size} cannot be shared by {world()[1]} processes; make it a multiple of {world()[1]}")
+        dev = torch.device(device or 'cpu')
+        meta, tensors, finished = _read_resume(cls, checkpoint, resume)
+        if finished is not None: return finished.to(dev)
+        return _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, batch_size=batch_size, lr=lr,
+                    mmd_weight=mmd_weight, fader=fader, fader_warmup=fader_warmup, fader_loss=fader_loss, critic_steps=critic_steps, seed=seed,
+                    progress=progress, validate_every=validate_every, checkpoint_every=checkpoint_every)
     finally: end_distributed(started)
 
 # %% ../nbs/07c_notes.ipynb #e5bc33ef

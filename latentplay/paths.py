@@ -10,6 +10,7 @@ import math, operator
 import numpy as np
 import torch
 from .core import renamed
+from .models import _slerp
 
 # %% auto #0
 __all__ = ['MAX_STEPS', 'MAX_VALUES', 'MAX_AMOUNT', 'interpolate', 'line', 'slerp', 'circle', 'spiral', 'random_walk',
@@ -86,18 +87,6 @@ def _same_dim(a:torch.Tensor, b:torch.Tensor, na:str, nb:str):
         raise ValueError(f"the batch shapes of {na} {tuple(a.shape)} and {nb} {tuple(b.shape)} do not match")
 
 # %% ../nbs/09_paths.ipynb #b5363952
-def _slerp(A:torch.Tensor, B:torch.Tensor, t:torch.Tensor) -> torch.Tensor:
-    "Spherical interpolation of `A`, `B` `[..., 1, d]` at `t` `[n, 1]`; straight where the angle is undefined."
-    na, nb = A.norm(dim=-1, keepdim=True), B.norm(dim=-1, keepdim=True)
-    den = na * nb
-    ok = den > 1e-20
-    cos = (A * B).sum(-1, keepdim=True) / torch.where(ok, den, torch.ones_like(den))
-    flat = ~ok | (cos.abs() > 1 - 1e-6)                       # a zero point, or (anti)parallel points
-    om = torch.acos(torch.where(flat, torch.zeros_like(cos), cos).clamp(-1, 1))   # safe: no inf gradient
-    s = torch.sin(om)
-    sph = torch.sin((1 - t) * om) / s * A + torch.sin(t * om) / s * B
-    return torch.where(flat, (1 - t) * A + t * B, sph)
-
 def interpolate(a, # start point `[d]` (or a batch `[..., d]`)
                 b, # end point, same size
                 t, # position(s) between them: a number or a 1-D sequence, in [0, 1] (0 is `a`, 1 is `b`)

@@ -16,7 +16,7 @@ from .core import LIMITS, within
 from .sound import Sound
 from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients, broadcast_weights,
                     init_distributed, end_distributed, attach_model, train_in_background)
-from .models import LatentModel, check_latents
+from .models import LatentModel, check_latents, _slerp
 from .spectral import Spectral, DEFAULT_SPECTRAL
 
 # %% auto #0
@@ -524,10 +524,7 @@ def generate(self:TimbreSpace,
 # %% ../nbs/07b_timbre.ipynb #8399aa1b
 def _between(A, B, t, spherical:bool):
     "Points a fraction `t` `[n, 1]` of the way from `A` to `B`: straight, or along the great circle (as `latentplay.paths.slerp`)."
-    cos = (A @ B) / (A.norm() * B.norm()).clamp_min(1e-20)
-    if not spherical or A.norm() < 1e-10 or B.norm() < 1e-10 or cos.abs() > 1 - 1e-6: return (1 - t) * A + t * B
-    om = torch.acos(cos.clamp(-1, 1))
-    return (torch.sin((1 - t) * om) * A + torch.sin(t * om) * B) / torch.sin(om)
+    return _slerp(A[None], B[None], t) if spherical else (1 - t) * A + t * B
 
 @patch
 @torch.no_grad()

@@ -557,15 +557,15 @@ def fit(cls:VQTimbre,
     within('commitment', commitment, 0, 1e3); within('segment_seconds', segment_seconds, 0.05, 60, 's')
     plan = Stages(Budget(minutes, max_steps), {'codes': ('learning the code words', 1.0)})
     device, started = init_distributed(device)
-    if batch_size % world()[1]:
-        end_distributed(started)
-        raise ValueError(f"batch_size {batch_size} cannot be shared by {world()[1]} processes; make it a multiple of {world()[1]}")
-    dev = torch.device(device or 'cpu')
-    meta, tensors, finished = read_resume(cls, checkpoint, resume, lambda tr: isinstance(tr.get('optim'), dict))
-    if finished is not None: return finished.to(dev)
-    try: return _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, batch_size=batch_size, lr=lr,
-                     segment_seconds=segment_seconds, commitment=commitment, restarts=restarts, seed=seed, progress=progress,
-                     validate_every=validate_every, checkpoint_every=checkpoint_every)
+    try:                                              # every way out leaves the process group (a process that keeps it crashes on exit)
+        if batch_size % world()[1]:
+            raise ValueError(f"batch_size {batch_size} cannot be shared by {world()[1]} processes; make it a multiple of {world()[1]}")
+        dev = torch.device(device or 'cpu')
+        meta, tensors, finished = read_resume(cls, checkpoint, resume, lambda tr: isinstance(tr.get('optim'), dict))
+        if finished is not None: return finished.to(dev)
+        return _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, batch_size=batch_size, lr=lr,
+                    segment_seconds=segment_seconds, commitment=commitment, restarts=restarts, seed=seed, progress=progress,
+                    validate_every=validate_every, checkpoint_every=checkpoint_every)
     finally: end_distributed(started)
 
 # %% ../nbs/07d_vq.ipynb #e7fcde7c

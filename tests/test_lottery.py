@@ -245,7 +245,7 @@ def test_bad_input_is_refused_clearly(tiny, kicks, drums):
         trim(tiny, Corpus([s.resample(16000) for s in kicks.sounds[:2]], 16000))
     with pytest.raises(ValueError, match='corpus is empty'): trim(tiny, kicks[:0])
     with pytest.raises(ValueError, match='cannot be reached'): trim(tiny, kicks, keep=0.01)
-    with pytest.raises(TypeError, match="trim does not know how to trim a ProtocolOnly; it trims \\['grains'\\]"):
+    with pytest.raises(TypeError, match="trim does not know how to trim a ProtocolOnly; it trims \\['grains'"):   # (and the kinds registered so far)
         trim(ProtocolOnly(drums), kicks)
 
 
