@@ -30,7 +30,7 @@ SCRIPT = textwrap.dedent('''
                        hidden=32, latent_dim=4, n_mels=16, embed_dim=4, rnn_hidden=16, seq_seconds=0.3, progress=False)
     out = {'rank': rank, 'world': int(os.environ.get('WORLD_SIZE', '1')),
            'losses': [[h['stage'], h['step'], h['loss']] for h in m.history if 'loss' in h]}
-    print('RESULT ' + json.dumps(out), flush=True)
+    with open(f'result-{rank}.json', 'w') as f: json.dump(out, f)    # one file per process: their stdout lines can interleave
 ''')
 
 
@@ -39,9 +39,10 @@ def _run(tmp, nproc, *args):
     script.write_text(SCRIPT)
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
     head = [sys.executable] if nproc == 1 else [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}']
+    for f in tmp.glob('result-*.json'): f.unlink()
     r = subprocess.run([*head, str(script), *map(str, args)], capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=tmp)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
-    res = [json.loads(l[7:]) for l in r.stdout.splitlines() if l.startswith('RESULT ')]
+    res = [json.loads(f.read_text()) for f in tmp.glob('result-*.json')]
     assert len(res) == nproc, r.stdout[-2000:]
     return sorted(res, key=lambda d: d['rank'])
 
