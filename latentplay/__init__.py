@@ -23,7 +23,8 @@ _API = {
     'features': ['descriptors', 'describe', 'DESCRIPTORS'],
     'corpus': ['Corpus', 'SoundStore'],
     'soundfont': ['builtin_sets', 'timbre_ratings', 'classical_mds', 'mds_stress'],
-    'train': ['Budget', 'fit_loop', 'CheckpointError', 'checkpoint_info', 'train_in_background', 'TrainingJob', 'world', 'is_main'],
+    'train': ['Budget', 'fit_loop', 'CheckpointError', 'checkpoint_info', 'train_in_background', 'TrainingJob', 'world', 'is_main',
+              'data_parallel'],
     'export': ['nn_tilde', 'write_nn_tilde', 'nn_tilde_info', 'Streaming'],
     'models': ['LatentModel', 'load_model', 'pretrained', 'pretrained_names', 'ModelProtocol', 'capabilities', 'can',
                'require', 'CapabilityError', 'ProtocolOnly'],
@@ -58,6 +59,8 @@ _API = {
     'oscbridge': ['osc', 'OSCBridge', 'OSCError'],
     'recorder': ['record', 'Recorder', 'RecordingError', 'transfer', 'Transfer', 'prepare_input'],
 }
+
+# %% ../nbs/99_api.ipynb #0ceabcf9
 _MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'vq', 'lottery', 'mir', 'paths',
             'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'timbremap', 'recorder', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}

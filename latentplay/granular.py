@@ -20,7 +20,7 @@ from .dsp import (mel_filterbank, frame, upsample, MultiScaleSpectralLoss, lsd, 
                             NOISE_TABLE, grain_defaults, exp_sigmoid, PostFIR, fir_overlap_save)   # the last four lived here before
 from .features import rms
 from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients, broadcast_weights,
-                              init_distributed, end_distributed, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError,
+                              data_parallel, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError,
                               attach_model, train_in_background)
 from .models import LatentModel, check_latents, max_latent_steps
 
@@ -447,10 +447,7 @@ def fit(cls:GrainModel,
     if len(stages) != 2: raise ValueError(f"stages must be two shares (grains, sequence), got {stages!r}")
     plan = Stages(Budget(minutes, max_steps), {'grains': ('learning the grains', stages[0]), 'sequence': ('learning the sequences', stages[1])})
     budgets = [plan.budgets['grains'], plan.budgets['sequence']]
-    device, started = init_distributed(device)         # under torchrun: join the data-parallel run
-    try:                                               # every way out leaves the process group (a process that keeps it crashes on exit)
-        if batch_size % world()[1]:
-            raise ValueError(f"batch_size {batch_size} cannot be shared by {world()[1]} processes; make it a multiple of {world()[1]}")
+    with data_parallel(device, batch_size) as device:  # under torchrun: join the data-parallel run (and leave it, however it ends)
         dev = torch.device(device or 'cpu')
         meta, tensors, finished = _read_resume(cls, checkpoint, resume)
         if finished is not None: return finished.to(dev)
@@ -466,7 +463,6 @@ def fit(cls:GrainModel,
                        validate_every=validate_every, checkpoint_every=checkpoint_every, plan=plan)
             broadcast_weights(m)                      # one start for every process
             return run.run(budgets)
-    finally: end_distributed(started)
 
 # %% ../nbs/07_granular.ipynb #1b7f56d5
 def _segment_data(m:GrainModel, corpus, seconds:float):

@@ -6,7 +6,7 @@ Docs: https://latentplay.github.io/latentplay/mir.html.md"""
 
 # %% ../nbs/18b_mir.ipynb #a7c7efa7
 from __future__ import annotations
-import functools, math, time, warnings
+import math, time, warnings
 from pathlib import Path
 import numpy as np
 import torch

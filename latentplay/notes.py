@@ -17,8 +17,8 @@ from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
 from .dsp import lsd, sc
-from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients, broadcast_weights,
-                              init_distributed, end_distributed, optimizer_tensors, load_optimizer_tensors, read_checkpoint,
+from .train import (Budget, Stages, fit_loop, read_resume, is_main, shard, average_gradients, broadcast_weights,
+                              data_parallel, optimizer_tensors, load_optimizer_tensors, read_checkpoint,
                               CheckpointError, attach_model, train_in_background)
 from .models import LatentModel, check_latents, load_model
 from .spectral import Spectral, DEFAULT_SPECTRAL
@@ -467,17 +467,13 @@ def fit(cls:NoteModel,
     within('fader_warmup', fader_warmup, 0, 1); within('critic_steps', critic_steps, 1, 100, integer=True)
     if fader_loss not in ('max', 'uniform'): raise ValueError(f"fader_loss must be 'max' or 'uniform', got {fader_loss!r}")
     plan = Stages(Budget(minutes, max_steps), {'notes': ('learning the notes', 1.0)})
-    device, started = init_distributed(device)
-    try:                                              # every way out leaves the process group (a process that keeps it crashes on exit)
-        if batch_size % world()[1]:
-            raise ValueError(f"batch_size {batch_size} cannot be shared by {world()[1]} processes; make it a multiple of {world()[1]}")
+    with data_parallel(device, batch_size) as device:
         dev = torch.device(device or 'cpu')
         meta, tensors, finished = _read_resume(cls, checkpoint, resume)
         if finished is not None: return finished.to(dev)
         return _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, batch_size=batch_size, lr=lr,
                     mmd_weight=mmd_weight, fader=fader, fader_warmup=fader_warmup, fader_loss=fader_loss, critic_steps=critic_steps, seed=seed,
                     progress=progress, validate_every=validate_every, checkpoint_every=checkpoint_every)
-    finally: end_distributed(started)
 
 # %% ../nbs/07c_notes.ipynb #e5bc33ef
 def _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, **o):

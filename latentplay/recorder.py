@@ -6,7 +6,7 @@ Docs: https://latentplay.github.io/latentplay/recorder.html.md"""
 
 # %% ../nbs/15c_recorder.ipynb #1175987f
 from __future__ import annotations
-import math, sys, threading
+import sys, threading
 from pathlib import Path
 import numpy as np
 import ipywidgets as W
@@ -17,7 +17,6 @@ from fastcore.basics import patch
 from .core import within
 from .sound import Sound
 import html
-import torch
 from .dsp import pitch_shift
 from .models import require
 from .notes import note_name

@@ -14,8 +14,8 @@ from torch import nn
 from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
-from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients, broadcast_weights,
-                    init_distributed, end_distributed, attach_model, train_in_background)
+from .train import (Budget, Stages, fit_loop, read_resume, is_main, shard, average_gradients, broadcast_weights,
+                    data_parallel, attach_model, train_in_background)
 from .models import LatentModel, check_latents, _slerp
 from .spectral import Spectral, DEFAULT_SPECTRAL
 
@@ -289,9 +289,7 @@ def fit(cls:TimbreSpace,
     finished = read_resume(cls, checkpoint, resume)[2]
     if finished is not None: return finished                  # a finished model; an interrupted run trains anew
     instruments, rated, r = _check_notes(corpus, instruments, regularise)
-    device, started = init_distributed(device)
-    try:
-        if per_instrument % world()[1]: raise ValueError(f"per_instrument {per_instrument} must be a multiple of the {world()[1]} processes")
+    with data_parallel(device, per_instrument, 'per_instrument') as device:
         tr, te = split_notes(corpus, instruments, holdout)
         pitches = [corpus[i].meta['pitch'] for i in tr]
         with torch.random.fork_rng(devices=[]):
@@ -317,7 +315,6 @@ def fit(cls:TimbreSpace,
         _record_training(m, corpus, te, history, plan, regularised=bool(regularise), alpha=alpha, sigma=sigma)
         if checkpoint is not None and is_main(): m.save(checkpoint)
         return m.to(dev)
-    finally: end_distributed(started)
 
 # %% ../nbs/07b_timbre.ipynb #b24c68fc
 @torch.no_grad()

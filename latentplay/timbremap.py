@@ -519,7 +519,6 @@ def set(self:TimbreMap,
         replay:bool=True, # play the last gesture again with the new settings
        ) -> TimbreMap:
     "Set the controls from a script (checked first: a bad value changes nothing); the last gesture plays again with them."
-    lo, hi = self.pitch_slider.min, self.pitch_slider.max
     p = None if pitch is None else round(self.model.check_pitch(pitch))
     s = None if seconds is None else within('seconds', seconds, 0.1, 4.0, 's')
     n = None if steps is None else within('steps', steps, 2, 16, 'notes', integer=True)

@@ -6,7 +6,7 @@ Docs: https://latentplay.github.io/latentplay/train.html.md"""
 
 # %% ../nbs/05_train.ipynb #2d5375c0
 from __future__ import annotations
-import atexit, copy, functools, inspect, json, math, tempfile, threading, time, traceback, warnings, weakref
+import atexit, contextlib, copy, functools, inspect, json, math, tempfile, threading, time, traceback, warnings, weakref
 from pathlib import Path
 from fastcore.basics import patch_to
 from .core import within
@@ -15,8 +15,9 @@ from .sound import atomic_write, open_regular
 # %% auto #0
 __all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint', 'read_resume',
            'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'duration_words', 'Stages', 'world', 'is_main',
-           'init_distributed', 'end_distributed', 'shard', 'average_gradients', 'broadcast_weights', 'current_job',
-           'fit_loop', 'playable_copy', 'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background']
+           'init_distributed', 'end_distributed', 'data_parallel', 'shard', 'average_gradients', 'broadcast_weights',
+           'current_job', 'fit_loop', 'playable_copy', 'copy_weights', 'TrainingJob', 'attach_model',
+           'train_in_background']
 
 # %% ../nbs/05_train.ipynb #19ea2920
 FORMAT = 1   # version of the checkpoint layout written by this latentplay
@@ -284,6 +285,20 @@ def end_distributed(started:bool):
     "Leave the process group, if `init_distributed` started it."
     d = _dist()
     if started and d is not None: d.barrier(); d.destroy_process_group()
+
+@contextlib.contextmanager
+def data_parallel(device:str|None=None, # the device asked for ('cpu', 'cuda'...)
+                  batch_size:int|None=None, # the global batch, which every process must share equally
+                  what:str='batch_size', # its name, for the error
+                 ):
+    "A fit's data-parallel run: join it, check the batch can be shared, and leave it however the fit ends (a process that keeps the group crashes on exit)."
+    device, started = init_distributed(device)
+    try:
+        n = world()[1]
+        if batch_size is not None and batch_size % n:
+            raise ValueError(f"{what} {batch_size} cannot be shared by {n} processes; make it a multiple of {n}")
+        yield device
+    finally: end_distributed(started)
 
 # %% ../nbs/05_train.ipynb #796f4cc4
 def shard(x, # a global batch: a tensor (or anything sliceable) whose first axis is the batch

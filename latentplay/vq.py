@@ -6,7 +6,6 @@ Docs: https://latentplay.github.io/latentplay/vq.html.md"""
 
 # %% ../nbs/07d_vq.ipynb #695315b7
 from __future__ import annotations
-import math, numbers, warnings
 from types import SimpleNamespace
 import numpy as np
 import torch
@@ -19,9 +18,9 @@ from .dsp import (frame, upsample, mel_filterbank, MultiScaleSpectralLoss, Noise
                             grain_defaults, lsd, sc)
 from .features import a_weighting, descriptors, DESCRIPTORS
 from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients,
-                              broadcast_weights, init_distributed, end_distributed, optimizer_tensors,
+                              broadcast_weights, data_parallel, optimizer_tensors,
                               load_optimizer_tensors, attach_model, train_in_background)
-from .models import LatentModel, check_latents, max_latent_steps
+from .models import LatentModel, max_latent_steps
 
 # %% auto #0
 __all__ = ['SILENT_DB', 'SOUNDING_DB', 'Codebook', 'perplexity', 'usage', 'a_loudness', 'FrameAnalysis', 'VQTimbre', 'code_path']
@@ -556,17 +555,13 @@ def fit(cls:VQTimbre,
     if not len(corpus): raise ValueError("the corpus is empty; load some sounds of one timbre first")
     within('commitment', commitment, 0, 1e3); within('segment_seconds', segment_seconds, 0.05, 60, 's')
     plan = Stages(Budget(minutes, max_steps), {'codes': ('learning the code words', 1.0)})
-    device, started = init_distributed(device)
-    try:                                              # every way out leaves the process group (a process that keeps it crashes on exit)
-        if batch_size % world()[1]:
-            raise ValueError(f"batch_size {batch_size} cannot be shared by {world()[1]} processes; make it a multiple of {world()[1]}")
+    with data_parallel(device, batch_size) as device:
         dev = torch.device(device or 'cpu')
         meta, tensors, finished = read_resume(cls, checkpoint, resume, lambda tr: isinstance(tr.get('optim'), dict))
         if finished is not None: return finished.to(dev)
         return _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, batch_size=batch_size, lr=lr,
                     segment_seconds=segment_seconds, commitment=commitment, restarts=restarts, seed=seed, progress=progress,
                     validate_every=validate_every, checkpoint_every=checkpoint_every)
-    finally: end_distributed(started)
 
 # %% ../nbs/07d_vq.ipynb #e7fcde7c
 def _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, **o):
