@@ -17,7 +17,7 @@ from fastcore.meta import delegates
 from .core import within
 from .sound import Sound, concat, audio_bytes, atomic_write
 from .soundfont import timbre_ratings, classical_mds
-from .models import check_protocol, CapabilityError
+from .models import check_protocol, CapabilityError, LatentModel
 from .timbre import TimbreSpace, DESCRIPTORS, frame_descriptors, perceptual_fit
 from .notes import note_name
 from .paths import interpolate, _real
@@ -53,7 +53,7 @@ class TimbrePlane:
 def _space(model, tool:str='lp.timbre_map') -> TimbreSpace:
     "The model, if it is a timbre space (it places instruments); else a clear error."
     check_protocol(model, tool)
-    if not isinstance(model, TimbreSpace):
+    if not (isinstance(model, LatentModel) and model.kind == TimbreSpace.kind):   # by kind: a page being built may define the class anew
         raise CapabilityError(f"this {type(model).__name__} cannot place instruments on a timbre map, because it is no timbre space; "
                               "use lp.TimbreSpace (e.g. lp.pretrained('gm-notes-timbre')), or lp.latent_map for a map of any model")
     return model
