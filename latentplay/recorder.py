@@ -35,7 +35,7 @@ if anywidget is not None:
         "The browser side: record button, level meter and clock around `MediaRecorder` (latentplay/static/recorder.js)."
         _esm, _css = (_STATIC / 'recorder.js').read_text(), (_STATIC / 'recorder.css').read_text()
         state = traitlets.Unicode('idle').tag(sync=True)      # 'idle', 'recording' or 'decoding' (set by the browser)
-        message = traitlets.Unicode('').tag(sync=True)        # the last word from the browser (an error, "2.3 s recorded")
+        message = traitlets.Unicode('').tag(sync=True)        # the last word: the kernel's ("take 2: 2.3 s recorded") or the browser's error
         seconds = traitlets.Float(30.0).tag(sync=True)        # a take stops by itself after this long
 else: RecorderView = None
 
@@ -92,6 +92,7 @@ def _receive(self:Recorder, content, buffers=()) -> Sound|None:
     if self.sr is not None and s.sr != self.sr: s = s.resample(self.sr)
     if self.trim and s.peak > 0: s = s.trim()
     s.meta['take'] = len(self.takes) + 1
+    self.view.message = f"take {s.meta['take']}: {s.duration:.1f} s recorded"   # the kernel's word, set before the take is seen
     with self._arrived:
         self.takes.append(s); self.error = None
         self._arrived.notify_all()

@@ -59,8 +59,8 @@ def test_record_button_sends_the_microphone_to_the_kernel(lab, page):
     shot(page, 'recording', '.lp-record')
     button.click()
     page.wait_for_function("() => document.querySelector('.lp-rec-button').textContent.includes('record')", timeout=30_000)
-    for _ in range(60):                                   # the take arrives moments after the page has decoded it
-        if nb.py('len(rec.takes)') >= 1: break
+    for _ in range(60):                                   # the take arrives moments after the page has decoded it;
+        if nb.py('len(got)') >= 1: break                  # on_take is the last thing the kernel does with it
         page.wait_for_timeout(500)
     dur, sr, n_got, peak, msg = nb.py('[rec.sound.duration, rec.sound.sr, len(got), rec.sound.peak, rec.view.message]')
     assert n_got == 1 and sr == 22050, (n_got, sr)

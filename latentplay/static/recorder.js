@@ -109,7 +109,7 @@ function render({ model, el }) {
         for (let i = 0; i < n; i++) mono[i] += d[i] / audio.numberOfChannels;
       }
       model.send({ type: 'take', sr: audio.sampleRate, samples: n, seconds, mime }, undefined, [mono.buffer]);
-      setState('idle', fmt(n / audio.sampleRate) + ' recorded');
+      setState('idle');                                  // the kernel says what arrived (take n: d s recorded)
     } catch (e) {
       fail('the recording could not be decoded: ' + (e && e.message ? e.message : e));
     }
