@@ -13,12 +13,12 @@ from .sound import Sound, concat, mix, thumbnail_png
 from .dsp import stft, griffin_lim, filtered_noise, lsd, sc
 from .features import describe
 from .corpus import Corpus
-from .models import pretrained
+from .models import pretrained, pretrained_names, can
 from .paths import circle, spiral
 
 # %% auto #0
 __all__ = ['TOUR', 'BEAT', 'orchestra_tour', 'drum_loop', 'texture_collage', 'phase_and_noise', 'neural_granular',
-           'timbre_models', 'render_demo']
+           'timbre_models', 'voice_phrase', 'voice_transfers', 'render_demo']
 
 # %% ../nbs/90_demo.ipynb #9d62fbc8
 TOUR = ['Flute', 'Oboe', 'EnglishHorn', 'Clarinet', 'Bassoon', 'Saxophone', 'FrenchHorn', 'Trumpet', 'Trombone',
@@ -120,6 +120,28 @@ def timbre_models(gap:float=0.12, # seconds of silence between notes
     return dict(flute_to_oboe=concat([x for n in walk for x in (n.fade(0.01, 0.1), rest(space.sr))]),
                 violin_trumpet=concat([x for n in asked for x in (n.fade(0.01, 0.1), rest(notes.sr))]))
 
+# %% ../nbs/90_demo.ipynb #02b9432e
+def voice_phrase(voice:Corpus, # the built-in `gm-voice` corpus
+                 pitches=(55, 59, 62, 60, 64), # MIDI keys of the phrase (G3 B3 D4 C4 E4)
+                 length:float=0.45, # seconds per note
+                ) -> Sound:
+    "A short sung phrase: one 'oohs' note per pitch, joined with short cross-fades."
+    oohs = voice.filter(label='oohs')
+    parts = [min(oohs, key=lambda s: (abs(s.meta['pitch'] - p), -s.meta['velocity'])).slice(0, length).fade(0.02, 0.06) for p in pitches]
+    return concat(parts, crossfade=0.03).normalize(0.8)
+
+def voice_transfers(phrase:Sound, # what to sing into the models
+                    target:str='Violin', # the instrument to ask for, where a model has an `instrument` condition
+                   ) -> dict: # `{model name: Sound}`
+    "The phrase through every shipped model that can `transfer` (asked for `target` where a model plays many instruments)."
+    out = {}
+    for name in pretrained_names():
+        m = pretrained(name)
+        if not can(m, 'transfer'): continue
+        ask = {'instrument': target} if target in (m.conditions.get('instrument') or ()) else {}
+        out[name] = m.transfer(phrase.resample(m.sr) if phrase.sr != m.sr else phrase, **ask).normalize(0.8)
+    return out
+
 # %% ../nbs/90_demo.ipynb #5c0b6b87
 def _section(out:Path, key:str, title:str, text:str, s:Sound, extra:str='') -> str:
     wav = s.save(out / f"{key}.wav")
@@ -144,6 +166,7 @@ def _sections(out:Path, notes, drums, textures) -> tuple[list, dict, dict]:
     trumpet = min(notes.filter(instrument='Trumpet'), key=lambda s: abs(s.meta['pitch'] - 60))
     ng = neural_granular(loop, trumpet.slice(0, 1.2))
     tm = timbre_models()
+    phrase = voice_phrase(Corpus.builtin('gm-voice', sr=notes.sr, progress=False))
     sections = [
         _section(out, 'orchestra_tour', 'An orchestra tour', 'Middle C on twelve instruments of the built-in gm-notes corpus.', orchestra_tour(notes)),
         _section(out, 'drum_loop', 'A drum loop', 'Two bars at 100 BPM mixed from built-in gm-drums hits (kick, snare, hi-hat).', loop),
@@ -163,6 +186,10 @@ def _sections(out:Path, notes, drums, textures) -> tuple[list, dict, dict]:
         _section(out, 'flute_to_oboe', 'From a flute to an oboe', 'Five C5 notes on a straight line through the perceptual timbre space, from the flute\'s place to the oboe\'s.', tm['flute_to_oboe']),
         _section(out, 'violin_trumpet', 'Notes asked for by name', 'A C4 from the note model: violin (arco); then 70% violin and 30% trumpet, pizzicato; then pushed towards the trumpet (weight 1.2).', tm['violin_trumpet']),
     ]
+    sections.append(_section(out, 'voice', 'A voice', 'A phrase sung on "ooh" (five notes of the built-in gm-voice corpus): the input of the next sections.', phrase))
+    for name, s in voice_transfers(phrase).items():
+        sections.append(_section(out, f'voice_{name}', f'The voice through {name}', 'The same phrase, its melody and dynamics kept, in the timbre of the model '
+                                 f'{name} (for a model of many instruments, the violin asked for by name).', s))
     return sections, pn, ng
 
 # %% ../nbs/90_demo.ipynb #84903da0

@@ -20,11 +20,11 @@ import html
 from .dsp import pitch_shift
 from .models import require
 from .notes import note_name
-from .widgets import Player, Snapshot, _Widget
+from .widgets import Player, Snapshot, _Widget, _ChoicePicker, _is_number_condition
 
 # %% auto #0
-__all__ = ['MAX_RECORD_SECONDS', 'RecordingError', 'take_from_message', 'Recorder', 'prepare_input', 'Transfer', 'transfer',
-           'record']
+__all__ = ['MAX_RECORD_SECONDS', 'RecordingError', 'take_from_message', 'Recorder', 'prepare_input', 'transfer_pickers',
+           'Transfer', 'transfer', 'record']
 
 # %% ../nbs/15c_recorder.ipynb #2f529dfa
 _STATIC = Path(__import__('latentplay').__file__).parent / 'static'
@@ -169,6 +169,14 @@ def prepare_input(sound:Sound, # the input
     peak = float(np.abs(a).max()) if len(a) else 0.0
     return s._new(np.nan_to_num(a / peak if peak > 1 else a).astype(np.float32))
 
+# %% ../nbs/15c_recorder.ipynb #6853e5a9
+def transfer_pickers(model, # a model that can `transfer`
+                     on_change=None, # called after each change
+                    ) -> dict: # `{name: picker}`
+    "A menu (with mixtures) for each named condition of `model.transfer`: instrument, style... Pitch and loudness come from the input."
+    return {n: _ChoicePicker(n, v, v[0], on_change, most=2.0) for n, v in model.conditions.items()
+            if n != 'label' and len(v) and not _is_number_condition(v)}
+
 # %% ../nbs/15c_recorder.ipynb #21c3172a
 class Transfer(_Widget):
     "Your sound through a model's timbre: an input (recording, corpus sound or any sound), gain, pitch shift, A/B players."
@@ -191,12 +199,21 @@ class Transfer(_Widget):
         self.input_player = Player(name='input')
         self.ab = W.ToggleButtons(options=[('A: input', 'A'), ('B: output', 'B')], value='B', tooltips=['play what goes in', 'play what comes out'])
         for w, c in ((self.pick, 'lp-input'), (self.gain_slider, 'lp-gain'), (self.shift_slider, 'lp-shift'), (self.ab, 'lp-ab')): w.add_class(c)
-        self.source, self.conditions, self._quiet = None, {}, False
+        self.source, self._quiet = None, True
+        self.pickers = transfer_pickers(model, on_change=self._picked)    # instrument, style...: what the output becomes
+        self.conditions = {n: p.value for n, p in self.pickers.items()}
+        self._quiet = False
         self._wire()
         if source is None and self.sounds: source = self.sounds[0]
         if source is not None: self.set(source=source)
 
 # %% ../nbs/15c_recorder.ipynb #67de7791
+@patch
+def _picked(self:Transfer, _=None):
+    "A picker moved: the output becomes what the pickers say."
+    self.conditions.update({n: p.value for n, p in self.pickers.items()})
+    if not self._quiet: self._guard(self._changed)
+
 @patch
 def _wire(self:Transfer):
     "Lay out the controls and connect them."
@@ -205,7 +222,7 @@ def _wire(self:Transfer):
     self.ab.observe(lambda c: self._guard(lambda: self.listen(c['new'])), 'value')
     a = W.VBox([W.HTML('<b>A</b> what goes in'), self.input_player]); a.add_class('lp-a')
     b = W.VBox([W.HTML('<b>B</b> what comes out'), self.player]); b.add_class('lp-b')
-    self.children = [self.recorder.view, W.HBox([self.pick, self.gain_slider, self.shift_slider]), self.ab,
+    self.children = [self.recorder.view, W.HBox([self.pick, self.gain_slider, self.shift_slider]), W.HBox(list(self.pickers.values())), self.ab,
                      W.HBox([a, b]), self.status, self.tools]
 
 @patch
@@ -228,12 +245,16 @@ def set(self:Transfer,
     if unknown: raise ValueError(f"this {type(self.model).__name__} takes no condition {unknown[0]!r}; it takes {list(self.model.conditions)}")
     if gain_db is not None: within('gain_db', gain_db, self.gain_slider.min, self.gain_slider.max, unit='dB')
     if semitones is not None: within('semitones', semitones, self.shift_slider.min, self.shift_slider.max)
+    for k, v in conditions.items():
+        if k in self.pickers: self.pickers[k].check(v)             # a name the model does not know: nothing changes
     self.conditions.update(conditions)
     if source is not None: self.source = source
     self._quiet = True                               # one render for the whole change, not one per slider moved
     try:
         if gain_db is not None: self.gain_slider.value = float(gain_db)
         if semitones is not None: self.shift_slider.value = float(semitones)
+        for k, v in conditions.items():
+            if k in self.pickers: self.pickers[k].value = v
     finally: self._quiet = False
     self._changed()
     return self
