@@ -14,8 +14,8 @@ from .dsp import as_tensor, check_audio, common_sr, stft, frame
 
 # %% auto #0
 __all__ = ['DESCRIPTORS', 'magnitude', 'spectral_centroid', 'spectral_bandwidth', 'spectral_flatness', 'spectral_rolloff',
-           'a_weighting', 'rms', 'loudness', 'zero_crossing_rate', 'f0_yin', 'descriptors', 'describe',
-           'median_relative_error']
+           'a_weighting', 'rms', 'loudness', 'loudness_curve', 'zero_crossing_rate', 'f0_yin', 'descriptors',
+           'describe', 'median_relative_error']
 
 # %% ../nbs/02_features.ipynb #13af5662
 DESCRIPTORS = {
@@ -150,6 +150,22 @@ def loudness(x, # audio `[..., samples]`
     "A-weighted loudness per frame in dB (a full-scale 1 kHz sine reads -3 dB)."
     sr = common_sr(x, sr=sr) or 22050
     return _loudness(magnitude(x, n_fft, hop_length), sr, n_fft, floor_db)
+
+# %% ../nbs/02_features.ipynb #1f4dfb84
+def loudness_curve(loudness, # dB re full scale per frame: a number, a 1-D curve (array, list, tensor; resampled to `T`), or None
+                   T:int, # frames wanted
+                   default:torch.Tensor|float=-30.0, # the level for None (a model's typical loudness)
+                   device=None, # where the curve goes
+                  ) -> torch.Tensor: # `[T]` dB
+    "A loudness argument as one value per frame (dB re full scale, as `loudness` measures), or a clear error."
+    if loudness is None: return torch.as_tensor(default, dtype=torch.float32, device=device).reshape(-1)[:1].expand(T).clone()
+    l = torch.as_tensor(np.asarray(loudness.detach().cpu() if torch.is_tensor(loudness) else loudness, dtype=np.float32))
+    if l.ndim > 1 or l.numel() == 0: raise ValueError(f"loudness must be a number or a 1-D curve in dB, got shape {tuple(l.shape)}")
+    if not torch.isfinite(l).all(): raise ValueError("the loudness curve holds NaN or infinite values")
+    if (l > 20).any(): raise ValueError(f"loudness is in dB re full scale (e.g. -40 quiet, -10 loud), got up to {float(l.max()):g}")
+    if l.ndim == 0 or len(l) == 1: return l.reshape(1).expand(T).clone().to(device)
+    if len(l) != T: l = F.interpolate(l[None, None], size=T, mode='linear', align_corners=True)[0, 0]
+    return l.to(device)
 
 # %% ../nbs/02_features.ipynb #8173e781
 def zero_crossing_rate(x, # audio `[..., samples]`
