@@ -17,8 +17,8 @@ from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
 from .dsp import lsd, sc
-from .train import (Budget, Stages, fit_loop, read_resume, is_main, shard, average_gradients, broadcast_weights,
-                              data_parallel, optimizer_tensors, load_optimizer_tensors, read_checkpoint,
+from .train import (Budget, Stages, fit_loop, read_resume, shard, average_gradients, broadcast_weights,
+                              data_parallel, run_writer, resume_optimizers, saved_optimizers, read_checkpoint,
                               CheckpointError, attach_model, train_in_background)
 from .models import LatentModel, check_latents, load_model
 from .spectral import Spectral, DEFAULT_SPECTRAL
@@ -357,9 +357,8 @@ class _NoteRun:
         self.g = torch.Generator().manual_seed(o.seed + (self.state or {}).get('step', 0))
         self.ae = [p for mod in (m.encoder, m.decoder) for p in mod.parameters()]
         self.opt, self.opt_d = torch.optim.Adam(self.ae, o.lr), torch.optim.Adam(m.critic.parameters(), o.lr)
-        if self.state is not None:
-            load_optimizer_tensors(self.opt, tensors, tr['optim'], 'optim')
-            load_optimizer_tensors(self.opt_d, tensors, tr['optim_d'], 'optim_d')
+        self.optimizers = {'optim': self.opt, 'optim_d': self.opt_d}
+        if self.state is not None: resume_optimizers(self.optimizers, tensors, tr)
         m.info = {'corpus': corpus.summary() if hasattr(corpus, 'summary') else {}, 'seed': o.seed, 'fader': o.fader,
                   'mmd_weight': o.mmd_weight}
 
@@ -415,24 +414,12 @@ def validate(self:_NoteRun) -> dict:
 @patch
 def saver(self:_NoteRun, final:bool=False):
     "A writer of the model and, unless `final`, of what resuming needs (loop state, both optimizers); rank 0 writes."
-    def write(state):
-        if self.checkpoint is None or not is_main(): return
-        self.m.info['history'] = (self.history + list(state['history']))[-300:]
-        if final: return self.m.save(self.checkpoint, extra_meta={'training': None})
-        (t1, j1), (t2, j2) = optimizer_tensors(self.opt, 'optim'), optimizer_tensors(self.opt_d, 'optim_d')
-        tr = {'state': {'step': state['step'], 'seconds': state['seconds'], 'history': state['history'][-300:]},
-              'history': self.history[-300:], 'optim': j1, 'optim_d': j2}
-        self.m.save(self.checkpoint, extra_tensors={**t1, **t2}, extra_meta={'training': tr})
-    return write
+    return run_writer(self.m, self.checkpoint, self.history, self.optimizers, final)
 
 # %% ../nbs/07c_notes.ipynb #4044d739
-def _check_training(tr:dict) -> bool:
-    "Whether the note model's parts of a saved training state (both optimizers) have the shape `_NoteRun.saver` writes."
-    return all(isinstance(tr.get(k), dict) for k in ('optim', 'optim_d'))
-
 def _read_resume(cls, checkpoint, resume:bool):
-    "`train.read_resume` with the note model's training-state check."
-    return read_resume(cls, checkpoint, resume, _check_training)
+    "`train.read_resume` with the note model's training-state check (both optimizers saved)."
+    return read_resume(cls, checkpoint, resume, saved_optimizers('optim', 'optim_d'))
 
 # %% ../nbs/07c_notes.ipynb #d245f1fe
 @patch(cls_method=True)

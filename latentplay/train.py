@@ -16,8 +16,8 @@ from .sound import atomic_write, open_regular
 __all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint', 'read_resume',
            'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'duration_words', 'Stages', 'world', 'is_main',
            'init_distributed', 'end_distributed', 'data_parallel', 'shard', 'average_gradients', 'broadcast_weights',
-           'current_job', 'fit_loop', 'playable_copy', 'copy_weights', 'TrainingJob', 'attach_model',
-           'train_in_background']
+           'current_job', 'fit_loop', 'run_writer', 'resume_optimizers', 'saved_optimizers', 'playable_copy',
+           'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background']
 
 # %% ../nbs/05_train.ipynb #19ea2920
 FORMAT = 1   # version of the checkpoint layout written by this latentplay
@@ -429,6 +429,38 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
     if validate is not None and not state['interrupted'] and main: val()
     if checkpoint is not None and main: checkpoint(state)
     return state
+
+# %% ../nbs/05_train.ipynb #3c7f2125
+def run_writer(model, # what is trained: has `info` and `save(path, extra_tensors=, extra_meta=)`
+               checkpoint, # the run's file (None: write nothing)
+               history:list, # the history of earlier runs resumed from
+               optimizers:dict, # `{name: optimizer}`, e.g. `{'optim': opt, 'optim_d': critic_opt}`
+               final:bool=False, # the finished model only (no training state: `resume` then returns it)
+               keep:int=300, # history entries kept in the file
+              ):
+    "A `fit_loop` checkpoint writer for a one-stage run: the model and, unless `final`, the loop state and each optimizer."
+    def write(state):
+        if checkpoint is None or not is_main(): return
+        model.info['history'] = (list(history) + list(state['history']))[-keep:]
+        if final: return model.save(checkpoint, extra_meta={'training': None})
+        tensors, tr = {}, {'state': {'step': state['step'], 'seconds': state['seconds'], 'history': state['history'][-keep:]},
+                           'history': list(history)[-keep:]}
+        for name, opt in optimizers.items():
+            t, tr[name] = optimizer_tensors(opt, name); tensors.update(t)
+        model.save(checkpoint, extra_tensors=tensors, extra_meta={'training': tr})
+    return write
+
+def resume_optimizers(optimizers:dict, # `{name: optimizer}`, as given to `run_writer`
+                      tensors:dict, # the checkpoint's tensors (from `read_resume`)
+                      training:dict, # its training state (`meta['training']`)
+                     ) -> dict: # the loop state to pass to `fit_loop(start=...)`
+    "Restore each optimizer that `run_writer` saved; the loop state to continue from."
+    for name, opt in optimizers.items(): load_optimizer_tensors(opt, tensors, training[name], name)
+    return training['state']
+
+def saved_optimizers(*names): # the optimizers' names, as given to `run_writer`
+    "A `read_resume` check: the saved training state holds each named optimizer."
+    return lambda tr: all(isinstance(tr.get(k), dict) for k in names)
 
 # %% ../nbs/05_train.ipynb #7de2ea85
 _LOCKS = weakref.WeakKeyDictionary()      # a playable copy -> the lock its methods take
