@@ -15,7 +15,7 @@ from .dsp import as_tensor, check_audio, common_sr, stft, frame
 # %% auto #0
 __all__ = ['DESCRIPTORS', 'magnitude', 'spectral_centroid', 'spectral_bandwidth', 'spectral_flatness', 'spectral_rolloff',
            'a_weighting', 'rms', 'loudness', 'loudness_curve', 'zero_crossing_rate', 'f0_yin', 'descriptors',
-           'describe', 'median_relative_error']
+           'describe', 'median_relative_error', 'transfer_measures']
 
 # %% ../nbs/02_features.ipynb #13af5662
 DESCRIPTORS = {
@@ -288,3 +288,24 @@ def median_relative_error(achieved, # measured values `[frames]`
     if mask is not None: keep &= np.asarray(mask).ravel()[:n]
     if not keep.any(): return float('nan')
     return float(np.median(np.abs(a[keep] - t[keep]) / np.abs(t[keep])))
+
+# %% ../nbs/02_features.ipynb #af042052
+def transfer_measures(source, # what went in (a `Sound`, or samples at `sr`)
+                      output, # what came out, at the same rate
+                      sr:int|None=None, # sample rate; taken from the Sounds
+                      voiced:float=0.5, # periodicity above which a frame counts as pitched
+                      sounding_db:float=40.0, # loudness frames within this many dB of the input's loudest count
+                     ) -> dict:
+    "How far an output kept its input's melody and dynamics: f0 error (cents) and loudness correlation and offset (dB)."
+    sr = common_sr(source, output, sr=sr) or 22050
+    fi, pi = f0_yin(source, sr); fo, po = f0_yin(output, sr)
+    n = min(fi.shape[-1], fo.shape[-1])
+    both = (pi[..., :n] > voiced) & (po[..., :n] > voiced) & (fi[..., :n] > 0) & (fo[..., :n] > 0)
+    cents = (1200 * torch.log2(fo[..., :n][both] / fi[..., :n][both])).abs()
+    li, lo = loudness(source, sr), loudness(output, sr)
+    n = min(li.shape[-1], lo.shape[-1]); li, lo = li[..., :n].double(), lo[..., :n].double()
+    on = li > li.max() - sounding_db
+    a, b = li[on] - li[on].mean(), lo[on] - lo[on].mean()
+    corr = float((a * b).sum() / (a.norm() * b.norm())) if on.sum() > 2 and a.norm() > 0 and b.norm() > 0 else float('nan')
+    return {'f0_error_cents': float(cents.median()) if len(cents) else float('nan'), 'pitched_frames': int(both.sum()),
+            'loudness_correlation': corr, 'loudness_offset_db': float((lo[on] - li[on]).median()) if on.any() else float('nan')}
