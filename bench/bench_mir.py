@@ -2,12 +2,15 @@
 
 Each model is trained on 80% of its built-in corpus, then trimmed by lottery rounds down to `--keep` (default 0.1) with
 `lp.trim`; every round's model is measured, so one trim gives the whole curve of accuracy against the fraction kept.
-Prints JSON: per model, the full model, every round, and the rounds nearest to 50%, 20% and 10% side by side.
+Prints JSON: per model, the full model, every round, and the rounds nearest to 50%, 20% and 10% side by side; and
+under `shipped`, the six shipped models (`pretrained_mir`: each task full and `-small`) measured side by side.
 
     python bench/bench_mir.py                      # all three (about 12 minutes on one thread)
     python bench/bench_mir.py --model instrument   # one of instrument | pitch | onsets
     python bench/bench_mir.py --quick              # tiny budgets: checks that it runs
     python bench/bench_mir.py --model instrument --masked   # also the classic masked ticket at --keep, beside
+    python bench/bench_mir.py --shipped            # only the shipped models (latentplay/pretrained/mir), full and
+                                                   # trimmed side by side: accuracy, parameters, size, latency (a minute)
     python bench/bench_mir.py --latency DIR        # one-thread latency of every MIR checkpoint in DIR (a bench run
                                                    # leaves its models in the folder printed as `checkpoints`), full
                                                    # and trimmed measured in turn, 60 times each: medians side by side
@@ -22,7 +25,7 @@ warnings.filterwarnings('ignore')
 
 from latentplay.corpus import Corpus
 from latentplay.lottery import trim
-from latentplay.mir import InstrumentClassifier, PitchEstimator, OnsetDetector, drum_loop
+from latentplay.mir import InstrumentClassifier, PitchEstimator, OnsetDetector, drum_loop, pretrained_mir, pretrained_mir_names
 
 SETUPS = {  # name: (class, corpus, fit options, trim steps)
     'instrument': (InstrumentClassifier, 'gm-notes', dict(minutes=1.0), 1000),
@@ -100,6 +103,39 @@ def latencies(folder:Path, repeats:int=60) -> dict:
     for r in rows.values(): r['predict_speedup'], r['net_speedup'] = round(big['predict_ms'] / r['predict_ms'], 2), round(big['net_ms'] / r['net_ms'], 2)
     return dict(sorted(rows.items(), key=lambda kv: -kv[1]['parameters']))
 
+SHIPPED = {'instrument': ('gm-instrument', 'gm-notes'), 'pitch': ('gm-pitch', 'gm-notes'), 'onsets': ('gm-onsets', 'gm-drums')}
+
+def shipped(repeats:int=60) -> dict:
+    "The shipped MIR models, each task's full and `-small` model side by side: held-out score, parameters, file size, one-thread latency."
+    have, out = pretrained_mir_names(), {}
+    for task, (name, corpus) in SHIPPED.items():
+        if name not in have or name + '-small' not in have: continue
+        test = Corpus.builtin(corpus, progress=False).split(test=0.2, seed=0)[1]          # the split the models never heard
+        ms = {k: pretrained_mir(n) for k, n in (('full', name), ('small', name + '-small'))}
+        probe = drum_loop(test, seed=3)[0] if task == 'onsets' else test[7]               # a 2 s loop / a 1 s note
+        x = ms['full'].examples(test)['x'][:87 if task == 'pitch' else 1]                  # the network's input for it
+        times = {k: {'predict': [], 'net': []} for k in ms}
+        with torch.no_grad():
+            for m in ms.values(): m.predict(probe); m(x)
+            for _ in range(repeats):                    # in turn: a drifting load hits both alike
+                for k, m in ms.items():
+                    t = time.perf_counter(); m.predict(probe); times[k]['predict'].append(time.perf_counter() - t)
+                    t = time.perf_counter(); m(x); times[k]['net'].append(time.perf_counter() - t)
+        rows = {}
+        for k, m in ms.items():
+            r = m.evaluate(test, loops=100) if task == 'onsets' else m.evaluate(test)
+            rows[k] = {'name': Path(m.source).stem, 'metric': m.metric, 'score': round(r['score'], 4), 'n': r['n'],
+                       'parameters': sum(p.numel() for p in m.parameters()), 'widths': m.widths,
+                       'checkpoint_bytes': Path(m.source).stat().st_size,
+                       'predict_ms': round(1000 * statistics.median(times[k]['predict']), 3),
+                       'net_ms': round(1000 * statistics.median(times[k]['net']), 3)}
+        f, s = rows['full'], rows['small']
+        out[task] = {**rows, 'side_by_side': {'kept': round(s['parameters'] / f['parameters'], 4), 'score_change': round(s['score'] - f['score'], 4),
+                                              'size_ratio': round(f['checkpoint_bytes'] / s['checkpoint_bytes'], 2),
+                                              'predict_speedup': round(f['predict_ms'] / s['predict_ms'], 2),
+                                              'net_speedup': round(f['net_ms'] / s['net_ms'], 2)}}
+    return out
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--model', choices=list(SETUPS), action='append', help='the model(s) to measure (default all)')
@@ -108,9 +144,12 @@ if __name__ == '__main__':
     ap.add_argument('--criterion', default='information')
     ap.add_argument('--selection', default='local')
     ap.add_argument('--masked', action='store_true', help='also trim by masking (the classic lottery ticket) at --keep')
+    ap.add_argument('--shipped', action='store_true', help='only the shipped models, full and trimmed side by side')
     ap.add_argument('--latency', type=Path, default=None, help='measure the latency of the checkpoints in this folder only')
     a = ap.parse_args()
     if a.latency is not None:
         print(json.dumps({'threads': torch.get_num_threads(), 'latency': latencies(a.latency)}, indent=1)); raise SystemExit
+    if a.shipped:
+        print(json.dumps({'threads': torch.get_num_threads(), 'shipped': shipped()}, indent=1)); raise SystemExit
     res = {n: bench(n, a.quick, a.keep, a.criterion, a.selection, a.masked) for n in (a.model or list(SETUPS))}
-    print(json.dumps({'threads': torch.get_num_threads(), 'quick': a.quick, 'models': res}, indent=1))
+    print(json.dumps({'threads': torch.get_num_threads(), 'quick': a.quick, 'models': res, 'shipped': shipped(10 if a.quick else 60)}, indent=1))

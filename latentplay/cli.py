@@ -266,11 +266,21 @@ def _train_mir(cls, c, a, out):
                        'steps': m.info.get('steps'), 'minutes': round(m.info.get('minutes', 0), 2),
                        'held_out': m.info['held_out'], 'parameters': sum(p.numel() for p in m.parameters())}))
 
+def _mir_model_arg(text:str):
+    "A MIR model file, or the name of a shipped MIR model (`gm-instrument-small`, `pretrained:gm-pitch`); an existing file wins."
+    from pathlib import Path
+    from latentplay.mir import pretrained_mir, pretrained_mir_names
+    name = text.split(':', 1)[1] if text.startswith('pretrained:') else text
+    if name in pretrained_mir_names() and not Path(text).exists(): return pretrained_mir(name)
+    if not text.startswith('pretrained:') and not Path(text).exists():
+        raise ValueError(f"no model file {text}; give a MIR model file (.lp) or a shipped MIR model: {', '.join(pretrained_mir_names())}")
+    return _model_arg(text)          # a file, or pretrained:NAME of a synthesis model (refused below with its kind)
+
 def _mir(a):
     "What a MIR model hears in a sound file: an instrument, a pitch track, or drum onsets."
     import numpy as np
     from latentplay.sound import load
-    m = _model_arg(a.model)
+    m = _mir_model_arg(a.model)
     if m.kind not in ('mir-instrument', 'mir-pitch', 'mir-onsets'):
         raise ValueError(f"{a.model} holds a '{m.kind}' model; `latentplay mir` runs instrument, pitch and onset models "
                          "(train one with latentplay train builtin:gm-notes --model instrument)")
@@ -286,7 +296,8 @@ def _mir(a):
 def _mir_command(sub, k):
     "The `mir` command: run a small MIR model on a sound file."
     t = sub.add_parser('mir', help='what a MIR model (instrument, pitch, onsets) hears in a sound file, as JSON')
-    t.add_argument('model', help='a MIR model file (.lp), from latentplay train --model instrument|pitch|onsets')
+    t.add_argument('model', help='a MIR model file (.lp, from latentplay train --model instrument|pitch|onsets) or a shipped '
+                                 'one: gm-instrument, gm-pitch, gm-onsets, each also -small (trimmed to a tenth)')
     t.add_argument('sound', help='the sound file to analyse (never changed)')
     t.add_argument('--hop-length', type=_number('--hop-length', 1, 1 << 20, 'samples', integer=True), default=256,
                    help='pitch models: samples between frames (default 256)')

@@ -23,7 +23,7 @@ from .lottery import Units, chain_units, register_engine
 # %% auto #0
 __all__ = ['N_BINS', 'CENTS_PER_BIN', 'LOWEST_MIDI', 'DRUM_CLASSES', 'MIRError', 'MIRModel', 'InstrumentClassifier',
            'hz_to_cents', 'cents_to_hz', 'midi_to_cents', 'PitchEstimator', 'drum_loop', 'OnsetDetector',
-           'onset_f_measure']
+           'onset_f_measure', 'pretrained_mir_names', 'pretrained_mir']
 
 # %% ../nbs/18b_mir.ipynb #118858c8
 class MIRError(ValueError):
@@ -67,10 +67,12 @@ def _widths(widths, n:int) -> list:
 def save(self:MIRModel,
          path, # destination file, conventionally `*.lp`
          extra_meta:dict|None=None, # more header entries (`trim` keeps its state there)
+         half:bool=False, # store weights as float16 (half the size; loaded back as float32), as the shipped models are
         ) -> Path:
     "Write the model to one checkpoint file, atomically (safetensors tensors + a JSON header; no pickle)."
     meta = {'kind': self.kind, 'config': self.config(), 'sr': self.sr, 'labels': list(self.labels), 'info': self.info, **(extra_meta or {})}
-    return write_checkpoint(path, {'model.' + k: v for k, v in self.state_dict().items()}, meta)
+    sd = {'model.' + k: v.half() if half and v.is_floating_point() else v for k, v in self.state_dict().items()}
+    return write_checkpoint(path, sd, meta)
 
 @patch(cls_method=True)
 def _from_checkpoint(cls:MIRModel, tensors:dict, meta:dict, path='the checkpoint') -> MIRModel:
@@ -528,3 +530,26 @@ class _MIREngine:
         return m
 
 for _cls in (InstrumentClassifier, PitchEstimator, OnsetDetector): register_engine(_cls.kind, _MIREngine(), _cls)
+
+# %% ../nbs/18b_mir.ipynb #723c873d
+def _mir_dir() -> Path:
+    from latentplay.models import _pretrained_dir
+    return _pretrained_dir() / 'mir'
+
+def pretrained_mir_names() -> list[str]:
+    "Names of the MIR models shipped with this installation: 'gm-instrument', 'gm-pitch', 'gm-onsets', each with a '-small' twin."
+    return sorted(p.stem for p in _mir_dir().glob('*.lp'))
+
+def pretrained_mir(name:str='gm-instrument-small', # a name from `pretrained_mir_names()`; '-small': trimmed to a tenth of the parameters
+                  ) -> MIRModel:
+    "A small MIR model shipped with latentplay (trained by `scripts/train_mir.py`), opened without running code from the file."
+    have = pretrained_mir_names()
+    if not isinstance(name, str) or name not in have:
+        raise MIRError(f"no shipped MIR model {name!r}; shipped: {', '.join(have) or 'none (run scripts/train_mir.py)'}")
+    path = _mir_dir() / f'{name}.lp'
+    tensors, meta = read_checkpoint(path)
+    cls = KINDS.get(meta.get('kind'))
+    if not (isinstance(cls, type) and issubclass(cls, MIRModel)): raise CheckpointError(f"{path} holds a '{meta.get('kind')}' model, not a MIR model")
+    m = cls._from_checkpoint(tensors, meta, path)
+    m.source = str(path)
+    return m

@@ -1,15 +1,16 @@
 """The small MIR models (issue 12, §3): each trains on a tiny budget and beats chance on held-out data, predicts
 sensible values, survives a save/load round trip, and is trimmed by the lottery engine into a smaller model that
-still predicts; bad input gets a clear message."""
-import warnings
+still predicts; the shipped models (full and trimmed to a tenth) load as safe files and answer right on held-out
+sounds; bad input gets a clear message."""
+import json, warnings
 import numpy as np
 import pytest
 import torch
 
 from latentplay.lottery import trim
 from latentplay.models import load_model
-from latentplay.mir import (InstrumentClassifier, PitchEstimator, OnsetDetector, MIRError, drum_loop, onset_f_measure,
-                            midi_to_cents, cents_to_hz)
+from latentplay.mir import (InstrumentClassifier, PitchEstimator, OnsetDetector, MIRError, MIRModel, drum_loop, onset_f_measure,
+                            midi_to_cents, cents_to_hz, hz_to_cents, pretrained_mir, pretrained_mir_names)
 
 torch.set_num_threads(1)
 count = lambda m: sum(p.numel() for p in m.parameters())
@@ -142,3 +143,84 @@ def test_cli_trains_and_runs_a_mir_model(tmp_path, notes):
     assert said['instrument'] in out['labels'] and abs(sum(said['probabilities'].values())) <= 1.0001
     r = run('mir', 'pretrained:gm-drums', 'n.wav')
     assert r.returncode == 2 and 'mir' in r.stderr, r.stderr
+
+
+SHIPPED = ['gm-instrument', 'gm-instrument-small', 'gm-onsets', 'gm-onsets-small', 'gm-pitch', 'gm-pitch-small']
+
+@pytest.fixture(scope='module')
+def shipped(): return {n: pretrained_mir(n) for n in SHIPPED}
+
+
+def test_shipped_models_are_safe_files(shipped):
+    "Each shipped file is safetensors (a JSON header and raw float16 tensors: nothing in it runs) and opens as its MIR kind."
+    assert pretrained_mir_names() == SHIPPED
+    kinds = {'instrument': InstrumentClassifier, 'pitch': PitchEstimator, 'onsets': OnsetDetector}
+    for name, m in shipped.items():
+        raw = open(m.source, 'rb').read()
+        n = int.from_bytes(raw[:8], 'little')
+        header = json.loads(raw[8:8 + n])
+        assert {v['dtype'] for k, v in header.items() if k != '__metadata__'} <= {'F16', 'I64'}
+        assert json.loads(header['__metadata__']['latentplay'])['kind'] == m.kind
+        assert type(m) is kinds[name.split('-')[1]] and isinstance(m, MIRModel) and not m.training
+        assert m.info['held_out']['n'] > 0 and 0 < m.info['held_out'][m.metric] <= 1
+
+
+def test_trimmed_models_are_really_smaller(shipped):
+    import os
+    for task in ('instrument', 'pitch', 'onsets'):
+        full, small = shipped[f'gm-{task}'], shipped[f'gm-{task}-small']
+        assert count(small) <= 0.11 * count(full)                                  # a tenth of the parameters
+        assert all(a < b for a, b in zip(small.widths, full.widths))             # whole units removed, not masked
+        assert os.path.getsize(small.source) < os.path.getsize(full.source) / 5
+        assert small.info['trim']['settings']['keep'] == 0.1 and small.config()['sr'] == full.config()['sr']
+
+
+def test_shipped_instrument_models_name_held_out_notes(shipped, notes):
+    "Both classifiers name the held-out flute notes (never heard in training) and most of a few other instruments."
+    flute = [s for s in notes[1] if s.meta['instrument'] == 'Flute'][:4]
+    others = [s for s in notes[1] if s.meta['instrument'] in ('Trumpet', 'Violin', 'Piano', 'Marimba')][::4]
+    for name in ('gm-instrument', 'gm-instrument-small'):
+        m = shipped[name]
+        assert [m.predict(s) for s in flute] == ['Flute'] * 4, name
+        assert np.mean([m.predict(s) == s.meta['instrument'] for s in others]) >= 0.75, name
+
+
+def test_shipped_pitch_models_within_50_cents(shipped, notes):
+    "The median pitch over a held-out note's sustain lies within 50 cents of its MIDI pitch, for both pitch models."
+    some = [next(s for s in notes[1] if s.meta['instrument'] == i) for i in ('Flute', 'Cello', 'Clarinet', 'Trumpet', 'Violin', 'Piano')]
+    for name in ('gm-pitch', 'gm-pitch-small'):
+        m = shipped[name]
+        for s in some:
+            t = m.predict(s, hop_length=512)
+            held = (t['time'] > 0.1) & (t['time'] < 0.7)
+            err = abs(hz_to_cents(np.median(t['f0'][held])) - midi_to_cents(s.meta['pitch']))
+            assert err <= 50, (name, s.meta, err)
+
+
+def test_shipped_onset_models_find_a_loops_hits(shipped, drums):
+    "On six loops mixed from held-out hits, both detectors find the kicks, snares and hi-hats within 50 ms (F-measure per class)."
+    loops = [drum_loop(drums[1], seed=seed) for seed in range(3, 9)]
+    for name in ('gm-onsets', 'gm-onsets-small'):
+        m = shipped[name]
+        found = [m.predict(loop) for loop, _ in loops]
+        for k in m.labels:                                   # the loops end to end, 10 s apart
+            ref = np.concatenate([truth[k] + 10 * i for i, (_, truth) in enumerate(loops)])
+            est = np.concatenate([f[k] + 10 * i for i, f in enumerate(found)])
+            assert onset_f_measure(ref, est)[0] >= 0.8, (name, k)
+
+
+def test_pretrained_mir_names_what_ships():
+    for bad in ('nope', '../gm-drums', 'gm-drums', 3):
+        with pytest.raises(MIRError, match=r"no shipped MIR model .*; shipped: gm-instrument, gm-instrument-small, gm-onsets"):
+            pretrained_mir(bad)
+
+
+def test_cli_runs_a_shipped_mir_model(tmp_path, notes):
+    import json, subprocess, sys
+    notes[1].sounds[0].save(tmp_path / 'n.wav')
+    run = lambda *a: subprocess.run([sys.executable, '-m', 'latentplay.cli', *map(str, a)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    r = run('mir', 'gm-instrument-small', 'n.wav')
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)['kind'] == 'mir-instrument'
+    r = run('mir', 'gm-nope', 'n.wav')
+    assert r.returncode == 2 and 'gm-instrument-small' in r.stderr, r.stderr
