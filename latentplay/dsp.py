@@ -18,7 +18,7 @@ __all__ = ['NOISE_TABLE', 'as_tensor', 'check_audio', 'common_sr', 'stft', 'istf
            'mel_filterbank', 'power_to_db', 'amplitude_to_db', 'MelSpectrogram', 'LogMel', 'frame', 'overlap_add',
            'griffin_lim', 'nnls', 'mel_to_audio', 'time_stretch', 'pitch_shift', 'CQT', 'icqt', 'filtered_noise',
            'noise_grains', 'exp_sigmoid', 'fir_overlap_save', 'PostFIR', 'grain_defaults', 'NoiseGrainSynth',
-           'upsample', 'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag']
+           'upsample', 'harmonic_synth', 'HarmonicNoiseSynth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag']
 
 # %% ../nbs/01_dsp.ipynb #8826eb41
 def as_tensor(x, # a `Sound`, a numpy array, a torch tensor or a sequence of samples
@@ -696,20 +696,24 @@ def upsample(x:torch.Tensor, # frame-rate controls `[..., n_frames]`
             ) -> torch.Tensor: # `[..., n_frames * hop_length]`
     "Linear interpolation of frame-rate controls to audio rate; frame `t` sits at sample `t * hop_length`."
     x = torch.as_tensor(x).float()
-    n = x.shape[-1]
-    pos = torch.arange(n * hop_length, device=x.device, dtype=torch.float32) / hop_length
-    i0 = pos.floor().long().clamp_max(n - 1)
-    i1 = (i0 + 1).clamp_max(n - 1)
-    frac = pos - i0
-    return x[..., i0] * (1 - frac) + x[..., i1] * frac
+    return (x[..., None] + _glide(x)[..., None] * _ramp(hop_length, x.device)).flatten(-2)
+
+def _glide(x:torch.Tensor) -> torch.Tensor:
+    "Per frame, the change to the next frame (0 for the last, which is held): `[..., n_frames]`."
+    return torch.cat([x[..., 1:] - x[..., :-1], torch.zeros_like(x[..., :1])], -1)
+
+def _ramp(hop_length:int, device) -> torch.Tensor: return torch.arange(hop_length, device=device, dtype=torch.float32) / hop_length
 
 def harmonic_synth(f0:torch.Tensor, # fundamental frequency per frame in Hz `[..., n_frames]`
                    amplitudes:torch.Tensor, # overall amplitude per frame `[..., n_frames]`
                    harmonic_distribution:torch.Tensor, # weights of harmonics 1..H per frame `[..., n_frames, H]`, >= 0
                    sr:int=22050, # sample rate in Hz
                    hop_length:int=256, # samples per frame
-                  ) -> torch.Tensor: # audio `[..., n_frames * hop_length]`
-    "Additive synthesis of harmonic partials, anti-aliased (partials at or above Nyquist are removed)."
+                   phase:torch.Tensor|float|None=None, # phase of the fundamental at sample 0, in cycles `[...]` (a previous block's end); default 0
+                   length:int|None=None, # samples to return (default `n_frames * hop_length`; cut or zero-padded)
+                   return_phase:bool=False, # also return the phase at sample `length`: the next block's `phase`
+                  ): # audio `[..., length]` (and the phase `[...]`, float64 cycles, with `return_phase`)
+    "Additive synthesis of harmonic partials, anti-aliased (partials at or above Nyquist are removed); phase carried across blocks."
     f0, amp, dist = (torch.as_tensor(v).float() for v in (f0, amplitudes, harmonic_distribution))
     if dist.ndim < 2 or dist.shape[:-1] != f0.shape or amp.shape != f0.shape or f0.shape[-1] == 0:
         raise ValueError(f"shapes must be f0/amplitudes [..., T] and harmonic_distribution [..., T, H]; got "
@@ -720,11 +724,155 @@ def harmonic_synth(f0:torch.Tensor, # fundamental frequency per frame in Hz `[..
     dist = dist.clamp_min(0) * (k * f0[..., None] < sr / 2)
     dist = dist / dist.sum(-1, keepdim=True).clamp_min(1e-7)
     f0_up, amp_up = upsample(f0, hop_length), upsample(amp, hop_length)
-    dist_up = upsample(dist.transpose(-1, -2), hop_length)                         # [..., H, samples]
-    dist_up = dist_up * (k[:, None] * f0_up[..., None, :] < sr / 2)
-    cycles = torch.cumsum(f0_up.double() / sr, dim=-1) - f0_up[..., :1].double() / sr  # phase 0 at sample 0
-    phase = 2 * math.pi * torch.remainder(k.double()[:, None] * cycles[..., None, :], 1.0)
-    return amp_up * (dist_up * torch.sin(phase).float()).sum(-2)
+    step = f0_up.double() / sr
+    cycles = torch.cumsum(step, dim=-1) - step[..., :1]                             # phase 0 at sample 0...
+    if phase is not None: cycles = cycles + torch.as_tensor(phase, dtype=torch.float64, device=f0.device)[..., None]   # ...or the one given
+    theta = (2 * math.pi) * torch.remainder(cycles, 1.0).float()   # the fundamental's phase, summed in double, wrapped
+    y = amp_up * _harmonic_sum(theta, f0_up, dist, sr / 2, hop_length)
+    N = y.shape[-1]
+    n = N if length is None else int(length)
+    y = y[..., :n] if n <= N else F.pad(y, (0, n - N))
+    if not return_phase: return y
+    end = cycles[..., n] if n < N else cycles[..., -1] + (n - N + 1) * step[..., -1]   # phase at sample n (the last frame held)
+    return y, torch.remainder(end, 1.0)
+
+# %% ../nbs/01_dsp.ipynb #cb148501
+def _harmonic_sum(theta:torch.Tensor, # the fundamental's phase `[..., N]` (radians)
+                  f0_up:torch.Tensor, # its frequency `[..., N]`, Hz
+                  dist:torch.Tensor, # weights per frame `[..., T, H]`, `N = T * hop`
+                  nyquist:float, hop:int) -> torch.Tensor: # `[..., N]`
+    "`sum_k dist_k sin(k theta)`, weights interpolated between frames, partials at or above Nyquist silenced sample by sample."
+    T, H = dist.shape[-2:]
+    ramp, d, dd = _ramp(hop, dist.device), dist, _glide(dist.transpose(-1, -2)).transpose(-1, -2)
+    s_prev, s, c2 = torch.zeros_like(theta), torch.sin(theta), 2 * torch.cos(theta)
+    lo, hi, grad = float(f0_up.detach().min()), float(f0_up.detach().max()), torch.is_grad_enabled()
+    acc0 = acc1 = theta.new_zeros(theta.shape).unflatten(-1, (T, hop))
+    if not grad: acc1 = acc1.clone()
+    for k in range(1, H + 1):               # sin(k theta) by the Chebyshev recurrence, re-seeded exactly every 16 partials
+        if lo * k >= nyquist: break                                              # this partial and all above: above Nyquist
+        if k > 1 and k % 16 == 1: s_prev, s = torch.sin((k - 1) * theta), torch.sin(k * theta)
+        sk = (s if hi * k < nyquist else torch.where(f0_up * k < nyquist, s, torch.zeros_like(s))).unflatten(-1, (T, hop))
+        if grad:
+            acc0, acc1 = acc0 + sk * d[..., k - 1, None], acc1 + sk * dd[..., k - 1, None]
+            s_prev, s = s, c2 * s - s_prev
+        else:                                                                    # the same, in place
+            acc0.addcmul_(sk, d[..., k - 1, None]); acc1.addcmul_(sk, dd[..., k - 1, None])
+            s_prev, s = s, s_prev.neg_().addcmul_(c2, s)
+    return (acc0 + acc1 * ramp).flatten(-2)
+
+# %% ../nbs/01_dsp.ipynb #7301eb5a
+def _hold_voiced(f0:torch.Tensor):
+    "f0 `[..., T]` with unvoiced frames (0, negative, NaN) replaced by the previous voiced frame's (the first voiced one before it), and the voicing."
+    voiced = torch.isfinite(f0) & (f0 > 0)
+    T = f0.shape[-1]
+    ar = torch.arange(T, device=f0.device).expand(f0.shape)
+    last = torch.where(voiced, ar, torch.full_like(ar, -1)).cummax(-1).values
+    first = torch.where(voiced, ar, torch.full_like(ar, T - 1)).amin(-1, keepdim=True)
+    held = torch.where(voiced, f0, torch.zeros_like(f0)).gather(-1, torch.where(last >= 0, last, first.expand(last.shape)))
+    return held * voiced.any(-1, keepdim=True), voiced
+
+class HarmonicNoiseSynth(NoiseGrainSynth):
+    "DDSP's harmonic-plus-noise processor: harmonics of a given f0, phase continuous, beside `NoiseGrainSynth`'s noise grains."
+    def __init__(self,
+                 sr:int=22050, # sample rate in Hz (harmonics at or above `sr / 2` are removed)
+                 frame_length:int=2048, # samples per noise grain; a noise control frame has `frame_length // 2 + 1` magnitudes
+                 hop_length:int=512, # samples per control frame
+                 n_harmonics:int=48, # harmonics 1..n_harmonics of f0
+                 max_magnitude:float=10.0, # upper bound of a noise magnitude and of the harmonic amplitude
+                 fir_channels:int=5, fir_kernel:int=65, # the learnable post-filter (on harmonics and noise together)
+                 n_noise:int=NOISE_TABLE, noise_seed:int=20200804, # the fixed noise table
+                ):
+        super().__init__(frame_length, hop_length, max_magnitude, fir_channels, fir_kernel, n_noise, noise_seed)
+        if not 0 < int(sr) <= 384000: raise ValueError(f"sr must be a sample rate in Hz, got {sr}")
+        if not 1 <= int(n_harmonics) <= 1024: raise ValueError(f"n_harmonics must be in 1..1024, got {n_harmonics}")
+        self.sr, self.n_harmonics = int(sr), int(n_harmonics)
+
+    def forward(self, noise:torch.Tensor, f0:torch.Tensor, amplitude:torch.Tensor, distribution:torch.Tensor, seed:int=0):
+        "Network outputs (noise `[..., T, n_bins]`, amplitude `[..., T]`, distribution `[..., T, n_harmonics]`) and f0 `[..., T]` to audio."
+        a, d = self.harmonic_controls(f0, amplitude, distribution)
+        return self.get_signal(self.get_controls(noise), seed, f0=f0, amplitude=a, distribution=d)
+
+    def __repr__(self):
+        return (f"HarmonicNoiseSynth(sr={self.sr}, n_harmonics={self.n_harmonics}, frame_length={self.frame_length}, "
+                f"hop_length={self.hop_length}, max_magnitude={self.max_magnitude:g})")
+
+# %% ../nbs/01_dsp.ipynb #40bf5952
+def _check_harmonic(f0, amplitude, distribution, n_harmonics:int):
+    "f0, amplitude `[..., T]` and distribution `[..., T, n_harmonics]` as float tensors, or a clear error."
+    f0, a, d = (torch.as_tensor(v).float() for v in (f0, amplitude, distribution))
+    if f0.ndim < 1 or f0.shape[-1] == 0 or a.shape != f0.shape or d.shape != (*f0.shape, n_harmonics):
+        raise ValueError(f"expected f0 and amplitude [..., T] and distribution [..., T, {n_harmonics}], got "
+                         f"{tuple(f0.shape)}, {tuple(a.shape)} and {tuple(d.shape)}")
+    if not (torch.isfinite(a).all() and torch.isfinite(d).all()): raise ValueError("amplitude or distribution contains NaN or infinite values")
+    if torch.isinf(f0).any(): raise ValueError("f0 contains infinite values (use 0 or NaN for unvoiced frames)")
+    return f0, a, d
+
+@patch
+def harmonic_controls(self:HarmonicNoiseSynth,
+                      f0:torch.Tensor, # Hz per frame `[..., T]`; 0 or NaN: unvoiced
+                      amplitude:torch.Tensor, # network output `[..., T]`, unbounded
+                      distribution:torch.Tensor, # network output `[..., T, n_harmonics]`, unbounded
+                     ) -> tuple[torch.Tensor, torch.Tensor]: # amplitude `[..., T]` (0 where unvoiced), distribution `[..., T, n_harmonics]` (sums to 1)
+    "Bounded harmonic controls: `exp_sigmoid` amplitude, zero on unvoiced frames; distribution normalised over the harmonics below Nyquist."
+    f0, a, d = _check_harmonic(f0, amplitude, distribution, self.n_harmonics)
+    held, voiced = _hold_voiced(f0)
+    k = torch.arange(1, self.n_harmonics + 1, device=d.device, dtype=torch.float32)
+    d = exp_sigmoid(d, 1.0) * (k * held[..., None] < self.sr / 2)
+    return exp_sigmoid(a, self.max_magnitude) * voiced, d / d.sum(-1, keepdim=True).clamp_min(1e-7)
+
+# %% ../nbs/01_dsp.ipynb #96c4d5e9
+@patch
+def harmonic_signal(self:HarmonicNoiseSynth,
+                    f0:torch.Tensor, # Hz per frame `[..., T]`; 0 or NaN: unvoiced (silent, never NaN)
+                    amplitude:torch.Tensor, # harmonic amplitude per frame `[..., T]`, >= 0 (as `harmonic_controls` gives)
+                    distribution:torch.Tensor, # weights of harmonics 1..n_harmonics `[..., T, n_harmonics]`, >= 0
+                    length:int|None=None, # samples (default `T * hop_length`)
+                    phase:torch.Tensor|None=None, # the fundamental's phase at sample 0, in cycles `[...]` (a previous block's end)
+                    block:int|None=None, # frames rendered at a time (bounds memory; the same result)
+                   ) -> tuple[torch.Tensor, torch.Tensor]: # audio `[..., length]`, phase at sample `length` `[...]`
+    "The harmonics alone, phase continuous; unvoiced frames fade out at the pitch they had."
+    f0, a, d = _check_harmonic(f0, amplitude, distribution, self.n_harmonics)
+    f0, voiced = _hold_voiced(f0)
+    a = a * voiced
+    T, H = f0.shape[-1], self.hop_length
+    n = T * H if length is None else int(length)
+    if block is None or T <= block: return harmonic_synth(f0, a, d, self.sr, H, phase, n, return_phase=True)
+    out = []
+    for b0 in range(0, T, block):            # each block with one frame past its end, and the phase the last one ended on
+        b1 = min(T, b0 + block)
+        y, phase = harmonic_synth(f0[..., b0:b1 + 1], a[..., b0:b1 + 1], d[..., b0:b1 + 1, :], self.sr, H, phase,
+                                  (b1 - b0) * H, return_phase=True)
+        out.append(y)
+    y = torch.cat(out, -1)
+    if n > T * H: phase = None if phase is None else torch.remainder(phase + (n - T * H) * f0[..., -1].double() / self.sr, 1.0)
+    return (y[..., :n] if n <= T * H else F.pad(y, (0, n - T * H))), phase
+
+# %% ../nbs/01_dsp.ipynb #cad40711
+@patch
+def get_signal(self:HarmonicNoiseSynth,
+               controls:torch.Tensor, # noise filter magnitudes `[..., T, n_bins]`, >= 0 (zeros: no noise)
+               seed:int=0, # noise offset
+               length:int|None=None, # samples of output (default `T * hop_length`)
+               block:int|None=None, # frames rendered at a time (bounds memory; the same result)
+               post:bool=True, # apply the learned post-filter
+               f0:torch.Tensor|None=None, # Hz per frame `[..., T]` (0 or NaN: unvoiced); None: noise only
+               amplitude:torch.Tensor|None=None, distribution:torch.Tensor|None=None, # harmonic controls (`harmonic_controls`)
+               phase:torch.Tensor|None=None, # the fundamental's phase at sample 0 (cycles; a previous block's end)
+               return_phase:bool=False, # also return the phase at sample `length`
+              ):
+    "Audio from controls: harmonics of `f0` plus noise grains, post-filtered (with `f0=None`, exactly `NoiseGrainSynth.get_signal`)."
+    T = controls.shape[-2]
+    y = NoiseGrainSynth.get_signal(self, controls, seed, length=T * self.hop_length, block=block, post=False)
+    if f0 is not None:
+        if amplitude is None or distribution is None: raise ValueError("give amplitude and distribution with f0 (see harmonic_controls)")
+        if torch.as_tensor(f0).shape != controls.shape[:-1]:
+            raise ValueError(f"f0 {tuple(torch.as_tensor(f0).shape)} does not match the noise controls' frames {tuple(controls.shape[:-1])}")
+        h, phase = self.harmonic_signal(f0, amplitude, distribution, T * self.hop_length, phase, block)
+        y = y + h.to(y.device)
+    if post: y = self.post(y)
+    n = T * self.hop_length if length is None else int(length)
+    y = y[..., :n] if y.shape[-1] >= n else F.pad(y, (0, n - y.shape[-1]))
+    return (y, phase) if return_phase else y
 
 # %% ../nbs/01_dsp.ipynb #51e89e31
 def _magnitude(X:torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""`VQTimbre`: one model per timbre (a violin, a voice) that hears any sound frame by frame, names each frame's colour with one of a few hundred code words of that timbre, and plays the code words back as filtered noise at the input's own loudness: timbre transfer, and sounds drawn from a brightness curve with the timbre's own colours.
+"""`VQTimbre`: one model per timbre (a violin, a voice) that hears any sound frame by frame, names each frame's colour with one of a few hundred code words of that timbre, and plays the code words back as filtered noise (optionally with harmonics of the input's own pitch) at the input's own loudness: timbre transfer, and sounds drawn from a brightness curve with the timbre's own colours.
 
 Docs: https://latentplay.github.io/latentplay/vq.html.md"""
 
@@ -14,16 +14,18 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
-from .dsp import (frame, upsample, mel_filterbank, MultiScaleSpectralLoss, NoiseGrainSynth, NOISE_TABLE,
+import math
+from .dsp import (frame, upsample, mel_filterbank, MultiScaleSpectralLoss, NoiseGrainSynth, HarmonicNoiseSynth, NOISE_TABLE,
                             grain_defaults, lsd, sc)
-from .features import a_weighting, descriptors, DESCRIPTORS
+from .features import a_weighting, descriptors, DESCRIPTORS, f0_yin
 from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients,
                               broadcast_weights, data_parallel, optimizer_tensors,
                               load_optimizer_tensors, attach_model, train_in_background)
 from .models import LatentModel, max_latent_steps
 
 # %% auto #0
-__all__ = ['SILENT_DB', 'SOUNDING_DB', 'Codebook', 'perplexity', 'usage', 'a_loudness', 'FrameAnalysis', 'VQTimbre', 'code_path']
+__all__ = ['SILENT_DB', 'SOUNDING_DB', 'VOICED', 'ENVELOPE', 'Codebook', 'perplexity', 'usage', 'a_loudness', 'FrameAnalysis',
+           'VQTimbre', 'code_path']
 
 # %% ../nbs/07d_vq.ipynb #1c08a826
 class Codebook(nn.Module):
@@ -130,6 +132,7 @@ def usage(idx:torch.Tensor, n_codes:int) -> float:
 
 # %% ../nbs/07d_vq.ipynb #2977961b
 SILENT_DB = -100.0   # loudness of digital silence (the floor of `features.loudness`): such frames are silent in the output
+SOUNDING_DB = -80.0  # frames quieter than this neither train the codebook nor count in its statistics (nor are pitched)
 
 def _a_weights(sr:int, frame_length:int) -> torch.Tensor:
     "Per-bin weights turning a Hann-windowed magnitude spectrum into A-weighted power, as `features.loudness` does."
@@ -167,12 +170,14 @@ def _mlp(n_in:int, hidden:int, n_out:int, layers:int) -> nn.Sequential:
     for a, b in zip(dims[:-1], dims[1:]): mods += [nn.Linear(a, b), nn.LayerNorm(b), nn.LeakyReLU(0.2)]
     return nn.Sequential(*mods, nn.Linear(dims[-1], n_out))
 
+# %% ../nbs/07d_vq.ipynb #18f98c77
 class VQTimbre(LatentModel):
     "One timbre as a codebook of frame colours: encoder -> nearest code word -> decoder's noise filter, at the input's loudness."
     kind = 'vq'
     sizes = {**LatentModel.sizes, 'frame_length': (64, LIMITS['frame_length'], 'samples', True), 'n_codes': (2, 16384, 'codes', True),
              'hidden': 'width', 'n_mels': 'width', 'fir_channels': (1, 256, '', True), 'fir_kernel': 'frame_length',
-             'max_magnitude': (0, 1e6, '', False), 'decay': (0, 1, '', False), 'dead': (0, 1, '', False)}
+             'max_magnitude': (0, 1e6, '', False), 'decay': (0, 1, '', False), 'dead': (0, 1, '', False),
+             'n_harmonics': (1, 1024, 'harmonics', True)}
 
     def __init__(self,
                  sr:int=22050, # audio rate of the model
@@ -186,8 +191,11 @@ class VQTimbre(LatentModel):
                  dead:float=0.1, # a code word used less than this share of the average is restarted
                  fir_channels:int=5, fir_kernel:int=65, # the processor's post-filter
                  max_magnitude:float=10.0, # upper bound of a filter magnitude before the loudness gain
+                 decoder:str='noise', # 'noise': filtered noise only (the paper); 'harmonic': harmonics of the input's f0 beside the noise
+                 n_harmonics:int=48, # harmonics of the harmonic decoder
                 ):
         self.check_config(locals())
+        if decoder not in ('noise', 'harmonic'): raise ValueError(f"decoder must be 'noise' or 'harmonic', got {decoder!r}")
         super().__init__()
         self.sr, self.latent_dim = int(sr), int(latent_dim)
         self.frame_length, self.hop_length = grain_defaults(self.sr, frame_length, hop_length, max_hop=0.5)
@@ -195,14 +203,19 @@ class VQTimbre(LatentModel):
         if n_mels > nb: raise ValueError(f"n_mels must be at most {nb} (the frequency bins of a {W}-sample frame), got {n_mels}")
         self._cfg = dict(sr=self.sr, frame_length=W, hop_length=self.hop_length, latent_dim=self.latent_dim, n_codes=int(n_codes),
                          hidden=int(hidden), n_mels=int(n_mels), decay=float(decay), dead=float(dead), fir_channels=int(fir_channels),
-                         fir_kernel=int(fir_kernel), max_magnitude=float(max_magnitude))
+                         fir_kernel=int(fir_kernel), max_magnitude=float(max_magnitude), decoder=decoder, n_harmonics=int(n_harmonics))
         self.analysis = FrameAnalysis(self.sr, W, self.hop_length, n_mels)
         self.encoder = _mlp(n_mels, hidden, self.latent_dim, 2)
         self.codebook = Codebook(n_codes, self.latent_dim, decay, dead)
-        self.decoder = _mlp(self.latent_dim, hidden, nb, 3)
-        self.synth = NoiseGrainSynth(W, self.hop_length, max_magnitude, fir_channels, fir_kernel)
-        for k, v in dict(in_mean=torch.zeros(n_mels), in_std=torch.ones(n_mels), typical_loudness=torch.tensor(-30.0)).items():
-            self.register_buffer(k, v)
+        self.harmonic = decoder == 'harmonic'
+        self.decoder = _mlp(self.latent_dim, hidden, nb + (1 + ENVELOPE if self.harmonic else 0), 3)
+        if self.harmonic:
+            self.synth = HarmonicNoiseSynth(self.sr, W, self.hop_length, n_harmonics, max_magnitude, fir_channels, fir_kernel)
+            with torch.no_grad(): self.decoder[-1].bias[:nb] -= 2.0; self.decoder[-1].bias[nb] += 2.0   # start mostly harmonic
+        else: self.synth = NoiseGrainSynth(W, self.hop_length, max_magnitude, fir_channels, fir_kernel)
+        bufs = dict(in_mean=torch.zeros(n_mels), in_std=torch.ones(n_mels), typical_loudness=torch.tensor(-30.0))
+        if self.harmonic: bufs.update(typical_pitch=torch.tensor(60.0), pitch_range=torch.tensor([36.0, 96.0]))   # MIDI
+        for k, v in bufs.items(): self.register_buffer(k, v)
         self._table = {}                              # descriptors of the code words, measured once (see `code_descriptors`)
 
     def config(self) -> dict: return dict(self._cfg)
@@ -212,13 +225,15 @@ class VQTimbre(LatentModel):
 # %% ../nbs/07d_vq.ipynb #c8accb27
 @patch(as_prop=True)
 def conditions(self:VQTimbre) -> dict:
-    "`loudness`: the range in dB that `decode` accepts per frame (A-weighted, as `lp.features.loudness`)."
-    return {'loudness': (SILENT_DB, 0.0)}
+    "`loudness`: the range in dB that `decode` accepts per frame (A-weighted, as `lp.features.loudness`); `pitch` (MIDI) for the harmonic decoder."
+    return {'loudness': (SILENT_DB, 0.0), **self.decode_conditions}
 
 @patch(as_prop=True)
 def decode_conditions(self:VQTimbre) -> dict:
-    "Loudness changes the level of what `decode` makes, not its colour; tools that offer label pickers offer nothing here."
-    return {}
+    "The harmonic decoder's `pitch` (MIDI, the range of the training notes: the pickers' slider); loudness changes the level only."
+    if not self.harmonic: return {}
+    lo, hi = (float(v) for v in self.pitch_range)
+    return {'pitch': (lo, hi)}
 
 # %% ../nbs/07d_vq.ipynb #581e18e9
 @patch
@@ -227,18 +242,28 @@ def _frames_of(self:VQTimbre, x:torch.Tensor):
     loud, colour = self.analysis(x)
     return loud, (colour - self.in_mean) / self.in_std
 
+VOICED = 0.5   # frames whose YIN periodicity is below this are unvoiced: no harmonics, noise only
+
 @patch
-def _encode_audio(self:VQTimbre, x:torch.Tensor, block:int=1 << 18):
-    "Code indices `[T]` and loudness `[T]` of audio `[n]`, a block of samples at a time (bounded memory)."
-    H, idx, loud = self.hop_length, [], []
+def _pitch(self:VQTimbre, x:torch.Tensor, loud:torch.Tensor) -> torch.Tensor:
+    "f0 in Hz of each frame `[..., T]` of audio `[..., n]` (`f0_yin` on the model's own frames), NaN where unvoiced or not sounding."
+    f0, per = f0_yin(x, self.sr, self.frame_length, self.hop_length, fmin=50.0, fmax=min(2000.0, self.sr / 4))
+    return torch.where((per >= VOICED) & (loud > SOUNDING_DB), f0, torch.full_like(f0, float('nan')))
+
+@patch
+def _encode_audio(self:VQTimbre, x:torch.Tensor, block:int=1 << 18, pitch:bool=False):
+    "Code indices `[T]`, loudness `[T]` (and with `pitch`, f0 `[T]`) of audio `[n]`, a block of samples at a time (bounded memory)."
+    H, idx, loud, f0 = self.hop_length, [], [], []
     for s in range(0, len(x) // H + 1, block // H):               # frames s.. of the whole, centred on s * H
-        seg = x[max(0, s * H - self.frame_length // 2): (s + block // H) * H + self.frame_length // 2]
-        l, c = self._frames_of(F.pad(seg, (max(0, self.frame_length // 2 - s * H), 0)))
+        seg = F.pad(x[max(0, s * H - self.frame_length // 2): (s + block // H) * H + self.frame_length // 2],
+                    (max(0, self.frame_length // 2 - s * H), 0))
+        lb, c = self._frames_of(seg)
         off = self.frame_length // 2 // H
         n = min(block // H, len(x) // H + 1 - s)
-        l, c = l[off: off + n], c[off: off + n]
+        l, c = lb[off: off + n], c[off: off + n]
         idx.append(self.codebook.nearest(self.encoder(c))); loud.append(l)
-    return torch.cat(idx), torch.cat(loud)
+        if pitch: f0.append(self._pitch(seg, lb)[off: off + n])
+    return (torch.cat(idx), torch.cat(loud)) + ((torch.cat(f0),) if pitch else ())
 
 # %% ../nbs/07d_vq.ipynb #15517dbd
 @patch
@@ -263,12 +288,39 @@ def loudness(self:VQTimbre, sound) -> torch.Tensor:
 
 # %% ../nbs/07d_vq.ipynb #fdf156e8
 @patch
-def _gained(self:VQTimbre, ctl:torch.Tensor, loud:torch.Tensor) -> torch.Tensor:
-    "Filters `[..., T, bins]` scaled so that each frame's A-weighted loudness is `loud [..., T]` dB; silent frames to 0."
-    own = a_loudness(ctl * self._level, self.analysis.aw)                  # the loudness this filter renders at
+def _gained(self:VQTimbre, ctl:torch.Tensor, loud:torch.Tensor, amp=None, dist=None, f0=None):
+    "Filters `[..., T, bins]` (and harmonic amplitudes `[..., T]`) scaled so that each frame's A-weighted loudness is `loud [..., T]` dB; silent frames to 0."
+    if amp is None: own = a_loudness(ctl * self._level, self.analysis.aw)   # the loudness this filter renders at
+    else:                                          # harmonic k, amplitude a_k at k f0, adds a_k^2 / 2 times its A-weight
+        k = torch.arange(1, dist.shape[-1] + 1, device=dist.device)
+        w = 10 ** (a_weighting(torch.nan_to_num(f0, nan=0.0)[..., None].cpu() * k.cpu()).to(dist.device) / 10)
+        p = (ctl * self._level).pow(2).mul(self.analysis.aw).sum(-1) + amp.pow(2) * (dist.pow(2) * w).sum(-1) / 2
+        own = 10 * torch.log10(p.clamp_min(10 ** (SILENT_DB / 10)))
     gain = 10 ** ((loud - own) / 20) * (loud > SILENT_DB + 1e-3)
-    return ctl * gain[..., None]
+    return ctl * gain[..., None] if amp is None else (ctl * gain[..., None], amp * gain)
 
+# %% ../nbs/07d_vq.ipynb #bcf855c0
+ENVELOPE = 96   # points of the harmonic decoder's spectral envelope, evenly spaced on the mel scale from 0 Hz to Nyquist
+
+def _envelope_at(env:torch.Tensor, f:torch.Tensor, sr:int) -> torch.Tensor:
+    "Values of envelopes `[..., T, E]` (points evenly spaced in mels up to `sr / 2`) at frequencies `f [..., T, K]` Hz, linearly interpolated."
+    E = env.shape[-1]
+    pos = (torch.log1p(f / 700) / math.log1p(sr / 2 / 700) * (E - 1)).clamp(0, E - 1)
+    i0 = pos.floor().long().clamp_max(E - 2)
+    fr = pos - i0
+    return env.gather(-1, i0) * (1 - fr) + env.gather(-1, i0 + 1) * fr
+
+@patch
+def _controls(self:VQTimbre, z:torch.Tensor, f0:torch.Tensor|None=None):
+    "Code words `[..., T, latent_dim]` -> noise filters `[..., T, bins]`, and for the harmonic decoder (given f0 `[..., T]`) amplitude and distribution."
+    out, nb = self.decoder(z), self.frame_length // 2 + 1
+    noise = self.synth.get_controls(out[..., :nb])
+    if not self.harmonic: return noise, None, None
+    k = torch.arange(1, self.synth.n_harmonics + 1, device=z.device, dtype=torch.float32)
+    raw = _envelope_at(out[..., nb + 1:], torch.nan_to_num(f0, nan=0.0).clamp_min(0)[..., None] * k, self.sr)   # the envelope at each harmonic
+    return (noise, *self.synth.harmonic_controls(f0, out[..., nb], raw))
+
+# %% ../nbs/07d_vq.ipynb #8e8df13c
 @patch(as_prop=True)
 def _level(self:VQTimbre) -> torch.Tensor:
     """Expected Hann-windowed magnitude of the rendering of a unit filter: the noise grains' spectra are those of the
@@ -283,17 +335,39 @@ def render(self:VQTimbre,
            loudness:torch.Tensor|None=None, # dB per frame `[..., T]` (default: the training sounds' median)
            seed:int=0, # noise offset
            length:int|None=None, # samples of output (default `T * hop_length`)
+           f0:torch.Tensor|None=None, # harmonic decoder: Hz per frame `[..., T]` (NaN or 0: unvoiced, noise only); default `typical_pitch`
           ) -> torch.Tensor: # audio `[..., length]` (differentiable)
-    "Code words and loudness to audio, differentiably: decoder -> filter -> loudness gain -> noise grains -> post-filter."
+    "Code words and loudness to audio, differentiably: decoder -> filter (and harmonics of f0) -> loudness gain -> processor."
     if loudness is None: loudness = self.typical_loudness.expand(z.shape[:-1])
-    ctl = self._gained(self.synth.get_controls(self.decoder(z)), loudness)
-    y = self.synth.get_signal(ctl, seed, length=length, block=4096)
+    if not self.harmonic:
+        y = self.synth.get_signal(self._gained(self._controls(z)[0], loudness), seed, length=length, block=4096)
+    else:
+        f0 = (_hz(self.typical_pitch) if f0 is None else torch.as_tensor(f0, dtype=torch.float32, device=z.device)).expand(z.shape[:-1])
+        ctl, amp, dist = self._controls(z, f0)
+        ctl, amp = self._gained(ctl, loudness, amp, dist, f0)
+        y = self.synth.get_signal(ctl, seed, length=length, block=4096, f0=f0, amplitude=amp, distribution=dist)
     silent = loudness <= SILENT_DB + 1e-3
     if not silent.any(): return y
     gate = upsample((~silent).float(), self.hop_length)                     # the post-filter's offset stays out of silence
     return y * F.pad(gate, (0, max(0, y.shape[-1] - gate.shape[-1])))[..., :y.shape[-1]]
 
 # %% ../nbs/07d_vq.ipynb #9ff35048
+def _hz(midi): return 440.0 * 2 ** ((midi - 69) / 12)
+
+@patch
+def _pitch_curve(self:VQTimbre, pitch, T:int) -> torch.Tensor:
+    "`pitch` (MIDI) as f0 `[T]` in Hz: None (the training median), a number, or a curve (resampled to `T` frames), or a clear error."
+    if pitch is None: return _hz(self.typical_pitch).expand(T).clone() if self.harmonic else None
+    if not self.harmonic: raise ValueError("this VQTimbre has the noise decoder, which takes no pitch; train one with decoder='harmonic'")
+    p = torch.as_tensor(np.asarray(pitch.detach().cpu() if torch.is_tensor(pitch) else pitch, dtype=np.float32))
+    if p.ndim > 1 or p.numel() == 0: raise ValueError(f"pitch must be a MIDI number (60 is C4) or a 1-D curve of them, got shape {tuple(p.shape)}")
+    if not torch.isfinite(p).all() or (p < 0).any() or (p > 127).any():
+        raise ValueError(f"pitch must be MIDI numbers from 0 to 127 (60 is C4), got {pitch!r}"[:200])
+    if p.ndim == 0 or len(p) == 1: p = p.reshape(1).expand(T)
+    elif len(p) != T: p = F.interpolate(p[None, None], size=T, mode='linear', align_corners=True)[0, 0]
+    return _hz(p).to(self.device)
+
+# %% ../nbs/07d_vq.ipynb #bac6329b
 @patch
 def _loudness_curve(self:VQTimbre, loudness, T:int) -> torch.Tensor:
     "`loudness` as `[T]` dB: None (the training median), a number, or a curve (resampled to `T` frames), or a clear error."
@@ -314,13 +388,16 @@ def decode(self:VQTimbre,
            quantize:bool=True, # snap each point to its nearest code word first
            seed:int=0, # noise seed
            length:int|None=None, # samples of output (default `T * hop_length`)
+           pitch=None, # harmonic decoder: MIDI pitch, a number or a curve (None: the training notes' median); the noise decoder takes none
           ) -> Sound:
-    "Play a path of code words at a loudness; any point can be heard (`quantize=False`: between code words)."
+    "Play a path of code words at a loudness (and pitch); any point can be heard (`quantize=False`: between code words)."
     z = self.check_latents(z)
     if z.ndim > 2: raise ValueError(f"decode() takes one path [T, {self.latent_dim}]; use render() for batches")
     if length is not None: length = within('length', length, 1, int(LIMITS['seconds'] * self.sr), 'samples', integer=True)
+    if z.ndim == 1: z = z[None]
+    f0 = self._pitch_curve(pitch, len(z))
     if quantize: z = self.codebook.embed[self.codebook.nearest(z)]
-    return self._sound(self.render(z, self._loudness_curve(loudness, len(z)), seed, length))
+    return self._sound(self.render(z, self._loudness_curve(loudness, len(z)), seed, length, f0=f0))
 
 @patch
 def _sound(self:VQTimbre, y:torch.Tensor) -> Sound:
@@ -348,12 +425,12 @@ def transfer(self:VQTimbre,
              seed:int=0, # noise seed
              loudness_shift:float=0.0, # dB added to the input's loudness
             ) -> Sound:
-    "The sound played with this timbre's code words at its own loudness, the same length."
+    "The sound played with this timbre's code words at its own loudness (and, with the harmonic decoder, its own f0), the same length."
     x = self.check_sound(sound)
-    idx, loud = self._encode_audio(x)
     within('loudness_shift', loudness_shift, -100, 40, 'dB')
+    idx, loud, *f0 = self._encode_audio(x, pitch=self.harmonic)
     loud = torch.where(loud > SILENT_DB + 1e-3, loud + float(loudness_shift), loud).clamp(max=20)
-    return self._sound(self.render(self.codebook.embed[idx], loud, seed, length=len(x)))
+    return self._sound(self.render(self.codebook.embed[idx], loud, seed, length=len(x), f0=f0[0] if f0 else None))
 
 @patch
 def resynthesize(self:VQTimbre, sound, seed:int=0) -> Sound:
@@ -412,6 +489,7 @@ def follow(self:VQTimbre,
            loudness=None, # dB per frame, when the targets do not name it (None: the training median)
            switch:float=0.0, # cost of changing code word, in log units (0.1 holds a colour through small wiggles)
            seed:int=0, # noise seed
+           pitch=None, # harmonic decoder: MIDI pitch, a number or a curve (None: the training median)
           ) -> Sound: # the sound; `sound.meta['codes']` holds the code words picked
     "A sound made only of this timbre's code words, following descriptor target curves (picked directly, no search)."
     targets = dict(target) if isinstance(target, dict) else {descriptor: target}
@@ -429,19 +507,32 @@ def follow(self:VQTimbre,
     if not at: raise ValueError("a loudness target alone needs no code words: name a spectral descriptor too (e.g. centroid)")
     table = self.code_descriptors(tuple(at))
     idx = code_path(torch.stack([table[k] for k in at], -1), torch.tensor(np.stack(list(at.values()), -1)), switch)
-    out = self.decode(table['z'][idx.to(self.device)], loudness=loud, seed=seed, quantize=False)
+    out = self.decode(table['z'][idx.to(self.device)], loudness=loud, seed=seed, quantize=False, pitch=pitch)
     out.meta['codes'] = idx.tolist()
     return out
 
 # %% ../nbs/07d_vq.ipynb #961ca886
-SOUNDING_DB = -80.0    # frames quieter than this neither train the codebook nor count in its statistics
-
 def _segments(corpus, seconds:float) -> torch.Tensor:
     "Training segments `[N, L]` of the corpus (silent ones dropped)."
     fr = corpus.segments(seconds, hop_seconds=seconds / 2, pad=True)
     keep = fr.x.abs().amax(-1) > 1e-3
     if not keep.any(): raise ValueError("every sound in the corpus is silent; there is nothing to learn")
     return fr.x[keep]
+
+@torch.no_grad()
+def _pitches(m:VQTimbre, x:torch.Tensor, chunk:int=128) -> torch.Tensor:
+    "f0 `[N, T]` of segments `[N, L]` (NaN where unvoiced), a chunk at a time."
+    return torch.cat([m._pitch(c, m.analysis(c)[0]) for c in x.to(m.device).split(chunk)]) if len(x) else x.new_zeros(0, 1)
+
+@torch.no_grad()
+def _pitch_stats(m:VQTimbre, x:torch.Tensor):
+    "The training notes' median pitch and range (MIDI, 2nd to 98th percentile of the voiced frames): `decode`'s default and the pickers' range."
+    f = _pitches(m, x[::max(1, len(x) // 512)])
+    f = f[torch.isfinite(f)]
+    if not len(f): return                                      # nothing pitched: keep the defaults (C4, C2..C7)
+    midi = 69 + 12 * torch.log2(f / 440)
+    m.typical_pitch.fill_(float(midi.median().round()))
+    m.pitch_range.copy_(torch.stack([midi.quantile(0.02).floor(), midi.quantile(0.98).ceil()]).clamp(0, 127))
 
 @torch.no_grad()
 def _start(m:VQTimbre, x:torch.Tensor, g:torch.Generator, batch_size:int):
@@ -451,6 +542,7 @@ def _start(m:VQTimbre, x:torch.Tensor, g:torch.Generator, batch_size:int):
     c = colour[on]
     m.in_mean.copy_(c.mean(0)); m.in_std.copy_(c.std(0).clamp_min(1e-3))
     m.typical_loudness.copy_(loud[on].median())
+    if m.harmonic: _pitch_stats(m, x)
     m.codebook.kmeans_init(m.encoder((c - m.in_mean) / m.in_std), g=g, frames=float(batch_size * on.float().sum(-1).mean()))
 
 # %% ../nbs/07d_vq.ipynb #c688d2e0
@@ -466,6 +558,7 @@ class _VQRun:
             nv = min(32, max(1, len(x) // 20)) if len(x) > 1 else 0
             vx, x = x[perm[:nv]], x[perm[nv:]] if nv else x
         self.x, self.vx, self.L = x, vx, x.shape[-1]
+        self.f0, self.vf0 = (_pitches(m, x).cpu(), _pitches(m, vx).cpu()) if m.harmonic else (None, None)   # tracked once
         self.history, self.state = list(tr.get('history', [])), tr.get('state')
         self.g = torch.Generator().manual_seed(o.seed + (self.state or {}).get('step', 0))
         if meta is None: _start(m, x, torch.Generator().manual_seed(o.seed), o.batch_size)
@@ -482,11 +575,13 @@ def _decay(p:float) -> float: return 1.0 if p < 0.6 else 1.0 - 0.9 * (p - 0.6) /
 def step(self:_VQRun, i:int, p:float) -> dict:
     "One step on a random batch of segments (each process its share): spectral loss + commitment; then restarts."
     m, o, dev = self.m, self.o, self.dev
-    xb = self.x[shard(torch.randint(len(self.x), (o.batch_size,), generator=self.g))].to(dev)
+    pick = shard(torch.randint(len(self.x), (o.batch_size,), generator=self.g))
+    xb = self.x[pick].to(dev)
     loud, colour = m._frames_of(xb)
     on = loud > SOUNDING_DB
     zq, idx, commit = m.codebook(m.encoder(colour), on)
-    y = m.render(zq, loud, seed=int(torch.randint(NOISE_TABLE, (1,), generator=self.g)), length=self.L)
+    y = m.render(zq, loud, seed=int(torch.randint(NOISE_TABLE, (1,), generator=self.g)), length=self.L,
+                 f0=None if self.f0 is None else self.f0[pick].to(dev))
     rec = self.mss(y, xb)
     loss = rec + o.commitment * commit
     for pg in self.opt.param_groups: pg['lr'] = o.lr * _decay(p)
@@ -507,7 +602,7 @@ def validate(self:_VQRun) -> dict:
         vx = self.vx.to(self.dev)
         loud, colour = m._frames_of(vx)
         idx = m.codebook.nearest(m.encoder(colour))
-        y = m.render(m.codebook.embed[idx], loud, length=self.L).cpu()
+        y = m.render(m.codebook.embed[idx], loud, length=self.L, f0=None if self.vf0 is None else self.vf0.to(self.dev)).cpu()
         on = (loud > SOUNDING_DB).cpu()
         return {'lsd': lsd(self.vx, y).mean().item(), 'sc': sc(self.vx, y).mean().item(),
                 'perplexity': perplexity(idx.cpu()[on], m.n_codes), 'usage': usage(idx.cpu()[on], m.n_codes)}

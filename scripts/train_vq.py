@@ -3,6 +3,8 @@ corpus's own held-out tenth left out, as bench/bench_vq.py splits them), the way
 re-runnable, the same seed and steps give the same model on the same machine.
 
     nice -n 10 python scripts/train_vq.py --half --out latentplay/pretrained/gm-violin-vq.lp   # the shipped one
+    nice -n 10 python scripts/train_vq.py --half --decoder harmonic --out build/violin-harmonic.lp
+    nice -n 10 python scripts/train_vq.py --half --instrument Flute --out latentplay/pretrained/gm-flute-vq.lp
     python scripts/train_vq.py --out build/violin.lp [--steps 600] [--device cuda]
     torchrun --nproc_per_node 2 scripts/train_vq.py --out ...        (data-parallel: the same model, faster)
 
@@ -29,18 +31,20 @@ def main():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--half', action='store_true', help='store the weights as float16')
+    ap.add_argument('--decoder', default='noise', choices=['noise', 'harmonic'], help="'noise' (default) or 'harmonic' (harmonics of the input's f0 beside the noise)")
+    ap.add_argument('--instrument', default='Violin', help='the instrument of gm-notes/gm-techniques to learn (default Violin)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    train, held, *_ = violins()
+    train, held, *_ = violins(a.instrument)
     t0 = time.perf_counter()
     m = VQTimbre.fit(train, max_steps=a.steps, valid=held, device=a.device, seed=a.seed, n_codes=a.n_codes,
-                     progress=is_main(), validate_every=60)
+                     decoder=a.decoder, progress=is_main(), validate_every=60)
     if not is_main(): return
     m = m.cpu().eval()
     m.save(a.out, half=a.half)
     pairs = [(s, m.resynthesize(s)) for s in held.sounds]
     idx = torch.cat([m.codes(s) for s in held.sounds])
-    print(json.dumps({'model': a.out, 'steps': a.steps, 'minutes': round((time.perf_counter() - t0) / 60, 2),
+    print(json.dumps({'model': a.out, 'instrument': a.instrument, 'decoder': a.decoder, 'steps': a.steps, 'minutes': round((time.perf_counter() - t0) / 60, 2),
                       'train_notes': len(train), 'held_notes': len(held),
                       'held_lsd': round(float(np.median([float(lsd(x, y)) for x, y in pairs])), 3),
                       'held_sc': round(float(np.median([float(sc(x, y)) for x, y in pairs])), 3),

@@ -229,6 +229,59 @@ def test_harmonic_synth():
     assert torch.allclose(upsample(torch.tensor([0., 2.]), 2), torch.tensor([0., 1., 2., 2.]))
 
 
+def test_harmonic_synth_phase_carries_across_blocks():
+    g = torch.Generator().manual_seed(0)
+    f0 = 100 + 900 * torch.rand(3, 50, generator=g)                       # a batch of jumpy pitch curves
+    amp, dist = torch.rand(3, 50, generator=g), torch.rand(3, 50, 30, generator=g)
+    whole = harmonic_synth(f0, amp, dist, SR, 64)
+    parts, phase = [], None
+    for b0, b1 in ((0, 7), (7, 8), (8, 31), (31, 50)):                    # uneven blocks, one frame past each end
+        y, phase = harmonic_synth(f0[:, b0:b1 + 1], amp[:, b0:b1 + 1], dist[:, b0:b1 + 1], SR, 64, phase=phase,
+                                  length=(b1 - b0) * 64, return_phase=True)
+        parts.append(y)
+    assert torch.allclose(torch.cat(parts, -1), whole, atol=1e-4)
+    assert phase.shape == (3,) and phase.dtype == torch.float64 and ((0 <= phase) & (phase < 1)).all()
+    # harmonics 1..48 by the recurrence equal sin(k theta) computed directly
+    t = torch.arange(4096, dtype=torch.float64) / SR
+    ref = (sum(torch.sin(2 * math.pi * k * 97.0 * t) for k in range(1, 49)) / 48).float()
+    assert torch.allclose(harmonic_synth(torch.full((16,), 97.), torch.ones(16), torch.ones(16, 48), SR, 256), ref, atol=1e-4)
+
+
+def test_harmonic_noise_synth():
+    from latentplay.dsp import HarmonicNoiseSynth, NoiseGrainSynth
+    hs = HarmonicNoiseSynth(SR, 1024, 256, n_harmonics=40)
+    T = 60
+    f0 = torch.cat([torch.full((20,), float('nan')), torch.linspace(200, 800, 30), torch.zeros(10)])   # unvoiced, a glide, unvoiced
+    noise = hs.get_controls(torch.randn(T, hs.n_bins))
+    amp, dist = hs.harmonic_controls(f0, torch.randn(T), torch.randn(T, 40))
+    assert (amp[:20] == 0).all() and (amp[50:] == 0).all() and (amp[20:50] > 0).all()          # unvoiced: no harmonics
+    assert torch.allclose(dist.sum(-1), torch.ones(T), atol=1e-5)
+    with torch.no_grad():
+        y = hs.get_signal(noise, f0=f0, amplitude=amp, distribution=dist, post=False)
+        assert y.shape == (T * 256,) and torch.isfinite(y).all()
+        assert torch.allclose(hs.get_signal(noise, f0=f0, amplitude=amp, distribution=dist, post=False, block=9), y, atol=1e-4)
+        h1, p = hs.harmonic_signal(f0[:36], amp[:36], dist[:36], length=35 * 256)
+        h2, _ = hs.harmonic_signal(f0[35:], amp[35:], dist[35:], phase=p)
+        assert torch.allclose(torch.cat([h1, h2]), hs.harmonic_signal(f0, amp, dist)[0], atol=1e-4)   # streamed = one piece
+        noise_only = NoiseGrainSynth(1024, 256).get_signal(noise, post=False)
+        assert torch.allclose(hs.get_signal(noise, post=False), noise_only)                  # f0=None: the noise processor
+        assert torch.allclose(y[:19 * 256], noise_only[:19 * 256], atol=1e-6)               # unvoiced frames: noise alone
+        top = hs.harmonic_signal(torch.full((40,), 5000.), torch.ones(40), torch.ones(40, 40))[0].numpy()
+        S = np.abs(np.fft.rfft(top * np.hanning(len(top))))
+        assert S[np.fft.rfftfreq(len(top), 1 / SR) > 10500].max() < 1e-3 * S.max()          # 5 and 10 kHz only
+        assert hs.get_signal(torch.zeros(8, hs.n_bins), f0=torch.full((8,), 300.), amplitude=torch.zeros(8),
+                             distribution=torch.ones(8, 40)).abs().max() == 0                 # zero amplitude: silence
+    for bad, msg in ((lambda: hs.harmonic_signal(f0, amp, dist[:, :3]), 'distribution'),
+                     (lambda: hs.harmonic_signal(f0[:5], amp, dist), 'expected f0'),
+                     (lambda: hs.get_signal(noise[:10], f0=f0, amplitude=amp, distribution=dist), 'does not match'),
+                     (lambda: hs.harmonic_signal(torch.full((T,), float('inf')), amp, dist), 'infinite'),
+                     (lambda: HarmonicNoiseSynth(n_harmonics=0), 'n_harmonics')):
+        with pytest.raises(ValueError, match=msg): bad()
+    raw = [torch.zeros(2, 8, hs.n_bins, requires_grad=True), torch.zeros(2, 8, requires_grad=True), torch.zeros(2, 8, 40, requires_grad=True)]
+    hs(raw[0], torch.full((2, 8), 300.), raw[1], raw[2]).pow(2).mean().backward()
+    assert all(torch.isfinite(r.grad).all() and r.grad.abs().sum() > 0 for r in raw)
+
+
 # ---- loss and metrics ------------------------------------------------------------------------------------------------
 def test_multiscale_loss(notes):
     x = torch.stack([as_tensor(notes['cello'][:8192]), as_tensor(notes['flute'][:8192])])

@@ -1,5 +1,6 @@
 "VQTimbre (latentplay.vq): the codebook, loudness outside the code, transfer, following descriptors, files, the protocol, bad input."
 import math, warnings
+from pathlib import Path
 import latentplay as lp
 import numpy as np
 import pytest
@@ -201,3 +202,91 @@ def test_cli_transfer(model, flute, tmp_path):
     r = run('transfer', 'pretrained:gm-drums', 'in.wav', 'y.wav')
     assert r.returncode == 2 and 'cannot transfer' in r.stderr and not (tmp_path / 'y.wav').exists(), r.stderr
     assert hashlib.sha256((tmp_path / 'in.wav').read_bytes()).hexdigest() == before
+
+
+# ---- the harmonic decoder ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope='module')
+def harmonic(violins):
+    torch.set_num_threads(1)
+    return VQTimbre.fit(violins, max_steps=24, batch_size=8, segment_seconds=0.25, n_codes=32, hidden=32, dead=0.2,
+                        decoder='harmonic', progress=False, validate_every=0)
+
+
+def _f0_near(sound, hz):
+    "Median f0 of the voiced frames, searched near `hz` (no octave errors)."
+    from latentplay.features import f0_yin
+    f, p = f0_yin(sound, fmin=0.7 * hz, fmax=1.4 * hz)
+    return float(f[p > 0.5].median())
+
+
+def test_harmonic_decoder_follows_the_input_pitch_and_loudness(harmonic, flute):
+    h = [x for x in harmonic.history if 'loss' in x]
+    assert len(h) == 24 and all(math.isfinite(x['loss']) for x in h) and harmonic.config()['decoder'] == 'harmonic'
+    assert 55 <= float(harmonic.typical_pitch) <= 90 and harmonic.decode_conditions == {'pitch': tuple(float(v) for v in harmonic.pitch_range)}
+    assert harmonic.conditions == {'loudness': (SILENT_DB, 0.0), **harmonic.decode_conditions}
+    out = harmonic.transfer(flute)
+    assert len(out) == len(flute) and np.isfinite(out.audio).all()
+    hz = 440 * 2 ** ((72 - 69) / 12)
+    assert abs(1200 * math.log2(_f0_near(out, hz) / _f0_near(flute, hz))) < 20          # the flute's pitch, in cents
+    lf, lo = measured_loudness(flute), measured_loudness(out)
+    on = lf > lf.max() - 40
+    assert np.corrcoef(lf[on], lo[on])[0, 1] > 0.9 and abs(float((lo[on] - lf[on]).median())) < 2
+    z = harmonic.prior(30)
+    for p in (55, 67):
+        hz = 440 * 2 ** ((p - 69) / 12)
+        s = harmonic.decode(z, pitch=p, loudness=-25)
+        assert abs(1200 * math.log2(_f0_near(s, hz) / hz)) < 20 and abs(float(measured_loudness(s)[3:-3].median()) + 25) < 2
+    assert np.isfinite(harmonic.decode(z, pitch=np.linspace(50, 70, 30)).audio).all()
+    snd = harmonic.follow(np.geomspace(600, 3000, 20), 'centroid', pitch=60)
+    assert len(snd) == 20 * harmonic.hop_length and np.isfinite(snd.audio).all()
+
+
+def test_harmonic_decoder_unpitched_input(harmonic):
+    noise = Sound(0.1 * np.random.default_rng(0).uniform(-1, 1, 22050).astype(np.float32), 22050)
+    _, _, f0 = harmonic._encode_audio(torch.from_numpy(noise.audio), pitch=True)
+    assert torch.isnan(f0).all()                                                      # nothing voiced...
+    out = harmonic.transfer(noise)
+    assert np.isfinite(out.audio).all() and out.rms > 0                               # ...noise only, never NaN
+    assert not harmonic.transfer(Sound(np.zeros(4000, np.float32), 22050)).audio.any()   # silence in, silence out
+    z = harmonic.prior(12)
+    loud = torch.full((12,), -30.0)
+    half = torch.tensor([float('nan')] * 6 + [220.0] * 6)                             # half unvoiced
+    y = harmonic.render(z, loud, f0=half)
+    assert torch.isfinite(y).all()
+    assert torch.allclose(y[..., :3 * harmonic.hop_length], harmonic.render(z, loud, f0=torch.full((12,), float("nan")))[..., :3 * harmonic.hop_length], atol=1e-5)   # unvoiced frames: the noise alone
+
+
+def test_harmonic_files_widgets_and_old_checkpoints(harmonic, flute, tmp_path):
+    p = harmonic.save(tmp_path / 'h.lp')
+    back = load_model(p)
+    assert back.config() == harmonic.config() and np.array_equal(back.transfer(flute).audio, harmonic.transfer(flute).audio)
+    assert float(back.typical_pitch) == float(harmonic.typical_pitch)
+    check_protocol(harmonic)
+    old = read_checkpoint(Path(lp.__file__).parent / 'pretrained' / 'gm-violin-vq.lp')[1]['config']
+    cfg = {k: v for k, v in old.items() if k not in ('decoder', 'n_harmonics')}      # as a file written before the option
+    assert VQTimbre(**cfg).config()['decoder'] == 'noise'
+    from latentplay.widgets import sliders
+    w = sliders(harmonic, n_axes=2, threaded=False, autoplay=False, pitch=64).set(coords=[0.5, 0.0], seconds=0.5)
+    assert 'pitch' in w.pickers and np.isfinite(w.sound.audio).all()
+    hz = 440 * 2 ** ((64 - 69) / 12)
+    assert abs(1200 * math.log2(_f0_near(w.sound, hz) / hz)) < 30                   # the picker's pitch reaches decode
+    with pytest.raises(ValueError, match='takes no pitch'):
+        VQTimbre(n_codes=4, hidden=8).decode(torch.zeros(3, 16), pitch=60)
+    with pytest.raises(ValueError, match='MIDI numbers'): harmonic.decode(harmonic.prior(3), pitch=float('nan'))
+    with pytest.raises(ValueError, match="decoder must be 'noise' or 'harmonic'"): VQTimbre(decoder='additive')
+
+
+@pytest.mark.parametrize('name', ['gm-violin-vq', 'gm-flute-vq'])
+def test_shipped_timbres_play_a_voice_at_its_pitch(name):
+    "The shipped VQ timbres (harmonic decoders) turn a sampled voice into the instrument at the voice's own pitch and loudness."
+    from latentplay.models import pretrained, pretrained_names
+    if name not in pretrained_names(): pytest.skip(f'{name} is not shipped in this checkout')
+    m = pretrained(name)
+    assert m.config()['decoder'] == 'harmonic' and 'pitch' in m.decode_conditions
+    voice = Corpus.builtin('gm-notes', progress=False).filter(instrument='Choir')[0]
+    out = m.transfer(voice)
+    hz = 440 * 2 ** ((float(voice.meta['pitch']) - 69) / 12)
+    assert abs(1200 * math.log2(_f0_near(out, hz) / _f0_near(voice, hz))) < 20
+    lv, lo = measured_loudness(voice), measured_loudness(out)
+    on = lv > lv.max() - 40
+    assert np.corrcoef(lv[on], lo[on])[0, 1] > 0.95
