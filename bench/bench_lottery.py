@@ -1,17 +1,27 @@
-"""Lottery trimming of the shipped drum model: held-out quality against the fraction removed, per criterion and
-selection, beside size, checkpoint bytes, multiply-adds, resident memory and one-thread decode speed (full vs trimmed).
+"""Lottery trimming of the shipped drum model: full curves of held-out quality against the fraction removed, for every
+criterion and for local and global selection, each round with its parameters, checkpoint bytes, multiply-adds (decoder,
+per frame, and FLOPs per output sample), one-thread decode latency and (at the end of each run, or every round with
+`--memory-every-round`) resident memory; the masked ticket beside trimming (same quality, no speed-up); and the full
+model retrained for the same steps (the fair control for "trimmed models beat the full one").
 
-Prints one JSON object. `--quick` runs a short version (a few minutes on 2 cores): fewer test hits, fewer steps.
-Run it niced: `nice -n 10 .venv/bin/python bench/bench_lottery.py --quick`.
+Prints one JSON object (and a line per finished run on stderr). One thread. Run it niced:
+    nice -n 10 .venv/bin/python bench/bench_lottery.py --quick            # a small sweep: ~10-20 min on 2 shared cores
+    nice -n 10 .venv/bin/python bench/bench_lottery.py --steps 1500        # the full sweep: hours on 2 cores
+    nice -n 10 .venv/bin/python bench/bench_lottery.py --runs information:local:continue:trim --steps 1500 --out small.lp
 Goal (issue 12): 90% of the parameters removed, held-out lsd at most 5% worse, decoding at least 4x faster."""
-import argparse, json, statistics, subprocess, sys, tempfile, time, warnings
+import argparse, copy, json, statistics, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 import torch
 
 torch.set_num_threads(1)
 import latentplay as lp
 from latentplay.dsp import lsd
-from latentplay.lottery import trim, count_macs
+from latentplay.lottery import trim, count_macs, CRITERIA, ENGINES
+from latentplay.train import Budget
+
+# embedded budgets of SYSTEMS.md section 4 (FLOPs per output sample, storage bytes, memory bytes): drawn on the plots
+BUDGETS = {'arduino': {'flops_per_sample': (160e3, 320e3), 'storage_bytes': (128e3, 256e3), 'memory_bytes': (8e3, 16e3)},
+           'raspberry-pi': {'flops_per_sample': (41e6, 53e6), 'storage_bytes': (256e6, 1e9), 'memory_bytes': (512e6, 1e9)}}
 
 
 def held_out(m, sounds) -> float:
@@ -43,55 +53,104 @@ def resident_mb(path) -> float:
     return float(subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.split()[-1])
 
 
-def sizes(m, tmp:Path, name:str) -> dict:
-    path = m.save(tmp / f'{name}.lp')
-    return {'parameters': sum(p.numel() for p in m.parameters()),
-            'nonzero_parameters': int(sum((p != 0).sum() for p in m.parameters())),
-            'checkpoint_bytes': path.stat().st_size,
-            'decoder_macs_per_frame': count_macs(m.decoder), 'encoder_macs_per_grain': count_macs(m.encoder),
-            'sequence_macs_per_step': count_macs(m.sequence), 'resident_mb': round(resident_mb(path), 1), 'widths': m.widths}
+def sizes(m, tmp:Path, name:str, memory:bool=True) -> dict:
+    "Parameters (all, non-zero), checkpoint bytes (float32 and float16), multiply-adds, FLOPs per output sample, memory."
+    path, half = m.save(tmp / f'{name}.lp'), m.save(tmp / f'{name}-half.lp', half=True)
+    dec = count_macs(m.decoder)
+    out = {'parameters': sum(p.numel() for p in m.parameters()),
+           'nonzero_parameters': int(sum((p != 0).sum() for p in m.parameters())),
+           'checkpoint_bytes': path.stat().st_size, 'checkpoint_bytes_half': half.stat().st_size,
+           'decoder_macs_per_frame': dec, 'decoder_flops_per_sample': round(2 * dec / m.hop_length, 1),
+           'encoder_macs_per_grain': count_macs(m.encoder), 'sequence_macs_per_step': count_macs(m.sequence), 'widths': m.widths}
+    if memory: out['resident_mb'] = round(resident_mb(path), 1)
+    return out
+
+
+def control(full, train, hits, steps:int, seed:int=0) -> float:
+    "Held-out lsd of the full model retrained for `steps` with the very retraining the trim rounds use (the fair control)."
+    m = ENGINES['grains'].retrain(copy.deepcopy(full), train, Budget(None, steps), seed, False, {'validate_every': 1e9}).eval()
+    return held_out(m, hits)
+
+
+def run_one(full, train, hits, tmp, crit, sel, rewind, kind, a):
+    "One trim, measured after every round."
+    key = f"{crit}-{sel}-{rewind}" + ('-masked' if kind == 'masked' else '')
+    curve, t0 = [], time.time()
+    def on_round(r, m):
+        pt = {'round': r, 'lsd': held_out(m, hits), **sizes(m, tmp, f'{key}-{r}', memory=a.memory_every_round)}
+        pt.update(decode_ms({'m': m}, reps=5)['m'])
+        curve.append(pt)
+    parts = tuple(p for p in a.parts.split(',') if p)
+    if crit == 'norm': parts = tuple(p for p in parts if p != 'sequence')      # the sequence LSTMs have no norm to rank by
+    m = trim(full, train, keep=a.keep, criterion=crit, selection=sel, physical=kind != 'masked', max_steps=a.steps, rate=a.rate,
+             rewind={'rewind': True, 'reinit': False, 'continue': 'continue'}[rewind], parts=parts, progress=False,
+             validate_every=1e9, on_round=on_round)
+    P = sum(p.numel() for p in full.parameters())
+    for pt, h in zip(curve, m.info['trim']['history']):
+        pt['removed'] = round(1 - h['fraction'], 4)                                   # of the trimmed parts
+        pt['removed_of_model'] = round(1 - pt['nonzero_parameters'] / P, 4)           # of the whole model
+    return key, m, {'points': curve, 'parts': list(parts), 'minutes': round((time.time() - t0) / 60, 2)}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--quick', action='store_true', help='a short run: 13 test hits, few steps per round')
+    ap.add_argument('--quick', action='store_true', help='a small sweep: 13 test hits, 120 steps per trim, 40%% of the units per round')
     ap.add_argument('--keep', type=float, default=0.1)
-    ap.add_argument('--steps', type=int, default=None, help='retraining steps per trim (all rounds together)')
-    ap.add_argument('--runs', default='information:global:rewind:trim,information:local:continue:trim,magnitude:local:continue:trim,'
-                    'information:local:continue:masked', help='criterion:selection:rewind|reinit|continue:trim|masked, comma-separated')
+    ap.add_argument('--steps', type=int, default=None, help='retraining steps per trim, all rounds together (default 1500; quick 120)')
+    ap.add_argument('--rate', type=float, default=None, help='share of the units removed per round (default 0.2; quick 0.4)')
+    ap.add_argument('--parts', default='encoder,decoder,sequence', help="parts trimmed (default all; 'norm' leaves out the sequence, which has no norms)")
+    ap.add_argument('--criteria', default=','.join(CRITERIA), help='criteria swept (default all)')
+    ap.add_argument('--selections', default='local,global')
+    ap.add_argument('--rewind', default='continue', choices=('continue', 'rewind', 'reinit'))
+    ap.add_argument('--runs', default=None, help='instead of the sweep: criterion:selection:rewind|reinit|continue:trim|masked, comma-separated')
+    ap.add_argument('--no-masked', action='store_true', help='skip the masked ticket beside the first trim')
+    ap.add_argument('--no-control', action='store_true', help='skip the full model retrained for the same steps')
+    ap.add_argument('--memory-every-round', action='store_true', help='resident memory after every round (a fresh process each: slower)')
     ap.add_argument('--out', default=None, help='also save the best trimmed model here')
     a = ap.parse_args()
+    a.steps = a.steps or (120 if a.quick else 1500)
+    a.rate = a.rate or (0.4 if a.quick else 0.2)
     warnings.simplefilter('ignore')
     c = lp.Corpus.builtin('gm-drums', progress=False)
     train, test = c.split(test=0.1, seed=0)                 # the shipped model's own split: `test` was never seen
     hits = test.sounds[::6] if a.quick else test.sounds
-    steps = a.steps or (150 if a.quick else 1500)
     full = lp.pretrained('gm-drums')
     tmp = Path(tempfile.mkdtemp())
-    out = {'model': 'gm-drums', 'keep': a.keep, 'test_hits': len(hits), 'retrain_steps_per_trim': steps, 'threads': 1,
+    t0 = time.time()
+    out = {'model': 'gm-drums', 'keep': a.keep, 'test_hits': len(hits), 'retrain_steps_per_trim': a.steps, 'rate': a.rate,
+           'parts': a.parts, 'threads': 1, 'budgets': BUDGETS,
            'full': {'lsd': held_out(full, hits), **sizes(full, tmp, 'full')}, 'curves': {}}
-    runs = [r.split(':') for r in a.runs.split(',')]
+    runs = ([r.split(':') for r in a.runs.split(',')] if a.runs else
+            [[cr, se, a.rewind, 'trim'] for cr in a.criteria.split(',') for se in a.selections.split(',')])
+    if not a.runs and not a.no_masked: runs.insert(1, [runs[0][0], runs[0][1], runs[0][2], 'masked'])
     last = {}
     for crit, sel, rewind, kind in runs:
-        key = f"{crit}-{sel}-{rewind}" + ('-masked' if kind == 'masked' else '')
-        curve, t0 = [], time.time()
-        def on_round(r, m):
-            curve.append({'round': r, 'lsd': held_out(m, hits), 'parameters': int(sum((p != 0).sum() for p in m.parameters()))})
-        m = trim(full, train, keep=a.keep, criterion=crit, selection=sel, physical=kind != 'masked', max_steps=steps,
-                 rewind={'rewind': True, 'reinit': False, 'continue': 'continue'}[rewind], progress=False, validate_every=1e9,
-                 on_round=on_round)
-        for pt, h in zip(curve, m.info['trim']['history']): pt['removed'] = round(1 - h['fraction'], 4)   # of the trimmed parts
-        out['curves'][key] = {'points': curve, 'minutes': round((time.time() - t0) / 60, 2)}
-        last[key] = m
-        print(key, json.dumps(curve[-1]), file=sys.stderr, flush=True)
+        try: key, m, curve = run_one(full, train, hits, tmp, crit, sel, rewind, kind, a)
+        except ValueError as e:                              # a criterion this model's parts cannot support: say so, go on
+            out['curves'][f"{crit}-{sel}-{rewind}"] = {'refused': str(e)}; print(crit, sel, 'refused:', e, file=sys.stderr); continue
+        out['curves'][key], last[key] = curve, m
+        if kind != 'masked': curve['final_resident_mb'] = sizes(m, tmp, key + '-final')['resident_mb']
+        print(key, json.dumps({k: v for k, v in curve['points'][-1].items() if k != 'widths'}), f"{curve['minutes']} min", file=sys.stderr, flush=True)
+        print('curve', json.dumps({key: curve}, default=float), file=sys.stderr, flush=True)      # kept even if the sweep is cut short
+    if not a.no_control:
+        out['control_lsd'] = control(full, train, hits, a.steps)
+        print('control', out['control_lsd'], file=sys.stderr, flush=True)
     physical = [k for k in last if not k.endswith('-masked')]
-    best = last[min(physical, key=lambda k: out['curves'][k]['points'][-1]['lsd'])]
-    out['trimmed'] = {'run': min(physical, key=lambda k: out['curves'][k]['points'][-1]['lsd']), 'lsd': held_out(best, hits), **sizes(best, tmp, 'trimmed')}
+    best_key = min(physical, key=lambda k: out['curves'][k]['points'][-1]['lsd'])
+    best = last[best_key]
+    out['trimmed'] = {'run': best_key, 'lsd': out['curves'][best_key]['points'][-1]['lsd'], **sizes(best, tmp, 'trimmed')}
     models = {'full': full, 'trimmed': best}
     masked = [k for k in last if k.endswith('-masked')]
     if masked:
-        out['masked'] = {'run': masked[0], 'lsd': held_out(last[masked[0]], hits), **sizes(last[masked[0]], tmp, 'masked')}
-        models['masked'] = last[masked[0]]
+        mk = masked[0]
+        out['masked'] = {'run': mk, 'lsd': out['curves'][mk]['points'][-1]['lsd'], **sizes(last[mk], tmp, 'masked')}
+        models['masked'] = last[mk]
+        twin = mk[:-len('-masked')]
+        if twin in out['curves'] and 'points' in out['curves'][twin]:       # round by round: masked vs trimmed, same non-zero count
+            out['masked_vs_trimmed'] = [{'round': p['round'], 'removed': p['removed'], 'lsd_masked': p['lsd'], 'lsd_trimmed': q['lsd'],
+                                         'decode_ms_masked': p['decode_ms'], 'decode_ms_trimmed': q['decode_ms'],
+                                         'checkpoint_bytes_masked': p['checkpoint_bytes'], 'checkpoint_bytes_trimmed': q['checkpoint_bytes']}
+                                        for p, q in zip(out['curves'][mk]['points'], out['curves'][twin]['points'])]
     for k, v in decode_ms(models).items(): out[k].update(v)
     f, t = out['full'], out['trimmed']
     out['ratios'] = {'parameters_removed': 1 - t['parameters'] / f['parameters'], 'lsd_change': t['lsd'] / f['lsd'] - 1,
@@ -100,7 +159,10 @@ def main():
                      **({'masked_decode_speedup': f['decode_ms'] / out['masked']['decode_ms']} if 'masked' in out else {})}
     out['goal'] = {'90%_removed': out['ratios']['parameters_removed'] >= 0.9, 'lsd_within_5%': out['ratios']['lsd_change'] <= 0.05,
                    'decode_4x': out['ratios']['decode_speedup'] >= 4}
-    out['better_than_full'] = {k: [p['removed'] for p in c['points'] if p['lsd'] < f['lsd']] for k, c in out['curves'].items()}
+    ref = min(f['lsd'], out.get('control_lsd', f['lsd']))
+    out['better_than_full'] = {k: [p['removed'] for p in v['points'] if p['lsd'] < f['lsd']] for k, v in out['curves'].items() if 'points' in v}
+    out['better_than_control'] = {k: [p['removed'] for p in v['points'] if p['lsd'] < ref] for k, v in out['curves'].items() if 'points' in v}
+    out['minutes'] = round((time.time() - t0) / 60, 1)
     if a.out: best.save(a.out); out['saved'] = a.out
     print(json.dumps(out, indent=1, default=float))
 

@@ -17,8 +17,9 @@ from .train import Budget, Stages, read_checkpoint
 from .models import LatentModel
 
 # %% auto #0
-__all__ = ['CRITERIA', 'SELECTIONS', 'ENGINES', 'Units', 'chain_units', 'remove_units', 'mask_units', 'count_macs',
-           'mutual_information', 'CriterionError', 'unit_scores', 'select_units', 'register_engine', 'trim']
+__all__ = ['CRITERIA', 'SELECTIONS', 'ENGINES', 'Units', 'Each', 'Shared', 'chain_units', 'remove_units', 'mask_units',
+           'count_macs', 'mutual_information', 'CriterionError', 'unit_scores', 'select_units', 'register_engine',
+           'trim']
 
 # %% ../nbs/18_lottery.ipynb #3464a359
 _RNNS = (nn.LSTM, nn.GRU, nn.RNN)
@@ -29,25 +30,55 @@ _NORMS = (nn.LayerNorm, nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm)
 class Units:
     "A layer's units and every tensor slice that belongs to them: removing unit `i` removes it everywhere at once."
     name: str # how the layer is called in reports, e.g. 'decoder.2'
-    producers: list # modules whose outputs are these units: `Linear`/`Conv1d` (rows) or `LSTM`/`GRU` (hidden units, every gate)
-    consumers: list = field(default_factory=list) # modules reading them: a module, or `(module, blocks)` when it reads `blocks` copies side by side
-    norms: list = field(default_factory=list) # `LayerNorm`/`BatchNorm` over these units
+    producers: list # modules whose outputs are these units: `Linear`/`Conv1d` (rows), `LSTM`/`GRU` (hidden units, every gate), or `Each(linear, per)`
+    consumers: list = field(default_factory=list) # modules reading them: a module, `(module, blocks)` when it reads `blocks` copies side by side, or `Each(linear, per)`
+    norms: list = field(default_factory=list) # `LayerNorm`/`BatchNorm`/`GroupNorm` over these units
     probe: nn.Module|None = None # the module whose output holds the units after their nonlinearity (default: the producer)
     protected: bool = False # never shrinks (a latent head, an output)
+    shared: list = field(default_factory=list) # `Shared` layers holding a row per unit for several groups (FiLM's gamma and beta)
+    probe_input: bool = False # the units are the probe's *input* (when the nonlinearity is no module: the next layer reads them)
+    output: nn.Module|None = None # the module whose output is the network's output for these units ('information-output')
 
     @property
     def width(self) -> int: return _width(self.producers[0])
 
     @property
-    def source(self) -> nn.Module: return self.probe if self.probe is not None else self.producers[0]
+    def source(self) -> nn.Module: return self.probe if self.probe is not None else _module(self.producers[0])
+
+@dataclass(eq=False)
+class Each:
+    "A Linear whose rows (as a producer) or columns (as a consumer) hold `per` consecutive values per unit: a flattened `[units, positions]`."
+    module: nn.Linear
+    per: int # values per unit
+
+@dataclass(eq=False)
+class Shared:
+    "A Linear whose rows are blocks of per-unit values for several groups, side by side (a FiLM generator: a gamma and a beta block per layer)."
+    module: nn.Linear
+    layout: list # the group owning each block of rows, in order, e.g. `['conv0', 'conv0', 'conv1', 'conv1']`
+
+    def rows(self, idx:dict, widths:dict) -> torch.Tensor:
+        "The rows that stay when each group keeps units `idx[name]` (all of a group not in `idx`), blocks laid out by `widths`."
+        out, at = [], 0
+        for name in self.layout:
+            out.append(at + (idx[name] if name in idx else torch.arange(widths[name]))); at += widths[name]
+        if at != self.module.out_features: raise ValueError(f"the layout {self.layout} does not tile the {self.module.out_features} rows of its Linear")
+        return torch.cat(out)
+
+def _module(m) -> nn.Module: return m.module if isinstance(m, Each) else m
 
 def _width(m) -> int:
+    if isinstance(m, Each): return m.module.out_features // m.per
     if isinstance(m, nn.Linear): return m.out_features
     if isinstance(m, nn.Conv1d): return m.out_channels
     if isinstance(m, _RNNS): return m.hidden_size
     raise TypeError(f"lottery cannot trim the outputs of a {type(m).__name__}: it knows Linear, Conv1d, LSTM, GRU and RNN")
 
 def _blocks(c) -> tuple: return c if isinstance(c, tuple) else (c, 1)
+
+def _rows_each(idx:torch.Tensor, per:int) -> torch.Tensor:
+    "Rows (or columns) `idx * per + j`, j < per: every value of units `idx` in a flattened `[units, positions]`."
+    return (idx[:, None] * per + torch.arange(per)).flatten()
 
 # %% ../nbs/18_lottery.ipynb #e0201ef0
 def chain_units(net:nn.Sequential, # a plain chain: Linear/Conv1d layers, norms, activations, dropout
@@ -64,6 +95,7 @@ def chain_units(net:nn.Sequential, # a plain chain: Linear/Conv1d layers, norms,
             if cur is not None: cur.probe = m                        # an activation, dropout: the units after it
         else: raise TypeError(f"chain_units cannot follow units through a {type(m).__name__} (layer {prefix}{i}); "
                               "describe its units with `Units` by hand")
+    for g in groups: g.output = cur.producers[0] if cur is not None else None     # the chain's output layer
     return groups
 
 # %% ../nbs/18_lottery.ipynb #1de94b9d
@@ -88,6 +120,7 @@ def _gates(m) -> int: return {nn.LSTM: 4, nn.GRU: 3}.get(type(m), 1)
 # %% ../nbs/18_lottery.ipynb #9c59be6e
 def _cut_out(m:nn.Module, idx:torch.Tensor):
     "Keep only output units `idx` of `m`: rows of a Linear/Conv1d, hidden units (every gate, every direction) of an RNN."
+    if isinstance(m, Each): m, idx = m.module, _rows_each(idx, m.per)
     if isinstance(m, (nn.Linear, nn.Conv1d)):
         if isinstance(m, nn.Conv1d) and m.groups != 1: raise TypeError("lottery trims Conv1d layers with groups=1 only")
         _set(m, 'weight', m.weight[idx])
@@ -107,9 +140,10 @@ def _cut_out(m:nn.Module, idx:torch.Tensor):
 # %% ../nbs/18_lottery.ipynb #6bb08a3c
 def _cut_in(m:nn.Module, idx:torch.Tensor, blocks:int=1):
     "Keep only inputs `idx` of `m` (in each of its `blocks` input blocks): columns of a Linear/Conv1d, inputs of an RNN."
-    if isinstance(m, (nn.Linear, nn.Conv1d)):
+    if isinstance(m, (nn.Linear, nn.Conv1d, Each)):
+        m, cols = (m.module, _rows_each(idx, m.per)) if isinstance(m, Each) else (m, None)
         n = m.in_features if isinstance(m, nn.Linear) else m.in_channels
-        cols = _spread(idx, blocks, n // blocks)
+        cols = _spread(idx, blocks, n // blocks) if cols is None else cols
         _set(m, 'weight', m.weight[:, cols])
         if isinstance(m, nn.Linear): m.in_features = len(cols)
         else: m.in_channels = len(cols)
@@ -121,7 +155,7 @@ def _cut_in(m:nn.Module, idx:torch.Tensor, blocks:int=1):
     else: raise TypeError(f"lottery cannot trim the inputs of a {type(m).__name__}: it knows Linear, Conv1d, LSTM, GRU and RNN")
 
 def _cut_norm(m:nn.Module, idx:torch.Tensor):
-    "Keep only features `idx` of a LayerNorm (over the last dimension) or a BatchNorm."
+    "Keep only features `idx` of a LayerNorm (over the last dimension), a BatchNorm or a GroupNorm (a multiple of its groups)."
     if isinstance(m, nn.LayerNorm):
         if len(m.normalized_shape) != 1: raise TypeError("lottery trims LayerNorms over the last dimension only")
         m.normalized_shape = (len(idx),)
@@ -129,7 +163,10 @@ def _cut_norm(m:nn.Module, idx:torch.Tensor):
         for b in ('running_mean', 'running_var'):
             if getattr(m, b) is not None: _set(m, b, getattr(m, b)[idx])
         m.num_features = len(idx)
-    else: raise TypeError(f"lottery cannot trim a {type(m).__name__}: it knows LayerNorm and BatchNorm")
+    elif isinstance(m, nn.GroupNorm):
+        if len(idx) % m.num_groups: raise ValueError(f"a GroupNorm of {m.num_groups} groups keeps a multiple of {m.num_groups} channels, not {len(idx)}")
+        m.num_channels = len(idx)                            # the channels regroup: retraining adapts them
+    else: raise TypeError(f"lottery cannot trim a {type(m).__name__}: it knows LayerNorm, BatchNorm and GroupNorm")
     for p in ('weight', 'bias'):
         if getattr(m, p, None) is not None: _set(m, p, getattr(m, p)[idx])
 
@@ -145,16 +182,20 @@ def remove_units(groups:list, # the `Units` of a network (they name its modules:
                 ):
     "Physically remove every unit not in `keep`: rows, columns, gate blocks and norm entries go; the layers get smaller."
     by_name = {g.name: g for g in groups}
-    for name, k in keep.items():
-        g = by_name[name]
-        idx = _index(k, g.width, name)
-        with torch.no_grad():
-            for m in g.producers: _cut_out(m, idx)
-            for m in g.norms: _cut_norm(m, idx)
-            for c in g.consumers: _cut_in(*_blocks(c)[:1], idx, _blocks(c)[1])
+    widths = {g.name: g.width for g in groups}                # before any cut: shared rows are laid out by them
+    idx = {name: _index(k, widths[name], name) for name, k in keep.items()}
+    shared = {id(s): s for name in keep for s in by_name[name].shared}
+    rows = {i: s.rows(idx, widths) for i, s in shared.items()}
+    with torch.no_grad():
+        for name, k in idx.items():
+            g = by_name[name]
+            for m in g.producers: _cut_out(m, k)
+            for m in g.norms: _cut_norm(m, k)
+            for c in g.consumers: _cut_in(*_blocks(c)[:1], k, _blocks(c)[1])
+        for i, s in shared.items(): _cut_out(s.module, rows[i])
 
 # %% ../nbs/18_lottery.ipynb #ded1bfb0
-def _masks(g:Units, drop:torch.Tensor) -> list:
+def _masks(g:Units, drop:torch.Tensor, widths:dict) -> list:
     "`(parameter, 0/1 mask)` pairs that silence units `drop` of group `g` wherever they appear."
     out = []
     def zero(p, index):
@@ -168,10 +209,18 @@ def _masks(g:Units, drop:torch.Tensor) -> list:
                 for n in ('weight_ih', 'bias_ih', 'bias_hh'): zero(getattr(m, f'{n}_l0{d}', None), rows)
                 hh = getattr(m, f'weight_hh_l0{d}')
                 mk = torch.ones_like(hh); mk[rows] = 0; mk[:, drop] = 0; out.append((hh, mk))
-        else: zero(m.weight, drop); zero(m.bias, drop)
+        else:
+            m, rows = (m.module, _rows_each(drop, m.per)) if isinstance(m, Each) else (m, drop)
+            zero(m.weight, rows); zero(m.bias, rows)
+    for s in g.shared:
+        rows = s.rows({n: torch.arange(widths[n]) for n in widths}, widths)
+        at = torch.tensor([0, *[widths[n] for n in s.layout]]).cumsum(0)
+        hit = torch.cat([at[b] + drop for b, n in enumerate(s.layout) if n == g.name])
+        zero(s.module.weight, hit); zero(s.module.bias, hit)
     for m in g.norms: zero(getattr(m, 'weight', None), drop); zero(getattr(m, 'bias', None), drop)
     for c in g.consumers:
         m, blocks = _blocks(c)
+        if isinstance(m, Each): zero(m.module.weight, (slice(None), _rows_each(drop, m.per))); continue
         n = m.input_size if isinstance(m, _RNNS) else m.weight.shape[1]
         cols = _spread(drop, blocks, n // blocks)
         for d in (_rnn_dirs(m) if isinstance(m, _RNNS) else [None]):
@@ -185,12 +234,13 @@ def mask_units(groups:list, # the `Units` of a network (changed in place)
               ) -> list: # the gradient hooks (`h.remove()` lifts the masks from training)
     "The classic masked lottery ticket: units not in `keep` are set to zero and stay zero while training, but take their space."
     by_name, hooks = {g.name: g for g in groups}, []
+    widths = {g.name: g.width for g in groups}
     for name, k in keep.items():
         g = by_name[name]
         idx = _index(k, g.width, name)
         drop = torch.tensor([i for i in range(g.width) if i not in set(idx.tolist())], dtype=torch.long)
         if not len(drop): continue
-        for p, mk in _masks(g, drop):
+        for p, mk in _masks(g, drop, widths):
             with torch.no_grad(): p.mul_(mk)
             if p.requires_grad: hooks.append(p.register_hook(lambda grad, mk=mk: grad * mk))
     return hooks
@@ -245,6 +295,7 @@ CRITERIA = {
     'activation': 'mean |output| of each unit on training data',
     'norm': '|scale| of the normalisation layer after each unit',
     'information': "mutual information between a layer's input and each unit's output (KSG estimator)",
+    'information-output': "mutual information between each unit's output and the network's output (KSG estimator)",
 }
 
 class CriterionError(ValueError):
@@ -253,16 +304,19 @@ class CriterionError(ValueError):
 def _fan_in(m:nn.Module, grad:bool=False) -> torch.Tensor:
     "Sum of |weights| (or of |their gradients|) into each output unit of `m`; every gate of a recurrent unit counts."
     val = lambda p: (p.grad if grad else p).detach().abs() if not grad or p.grad is not None else torch.zeros_like(p)
+    if isinstance(m, Each): return val(m.module.weight).reshape(_width(m), -1).sum(1)
     if isinstance(m, _RNNS):
         return sum(val(getattr(m, f'{w}_l0{d}')).reshape(_gates(m), m.hidden_size, -1).sum((0, 2))
                    for d in _rnn_dirs(m) for w in ('weight_ih', 'weight_hh'))
     return val(m.weight).flatten(1).sum(1)
 
 # %% ../nbs/18_lottery.ipynb #42961157
+def _channels_first(p) -> bool: return isinstance(p, (nn.Conv1d, Each))     # units along dim 1, positions after them
+
 def _units_of(producer:nn.Module, out) -> torch.Tensor:
     "Values laid out as `producer`'s are, as `[samples, units]` (an RNN's directions side by side; a Conv1d's positions as samples)."
     if isinstance(out, tuple): out = out[0]
-    if isinstance(producer, nn.Conv1d): out = out.transpose(1, -1)
+    if _channels_first(producer): out = out.transpose(1, -1)
     return out.detach().reshape(-1, out.shape[-1]).float()
 
 def _by_unit(y:torch.Tensor, width:int) -> torch.Tensor:
@@ -284,9 +338,10 @@ class _Recorder:
         self.groups, self.samples, self.seed, self.seen, self.hooks = groups, samples, seed, {}, []
         for gr in groups:
             p = gr.producers[0]
-            rows = (lambda v, i: _per_example(v, i)) if inputs and isinstance(p, nn.Conv1d) else (lambda v, i, p=p: _units_of(p, v))
-            self.hooks.append(gr.source.register_forward_hook(lambda m, a, o, gr=gr, rows=rows: self.keep(gr.name + '.out', rows(o, False))))
-            if inputs: self.hooks.append(p.register_forward_hook(lambda m, a, o, gr=gr, rows=rows: self.keep(gr.name + '.in', rows(a[0], True))))
+            rows = (lambda v, i: _per_example(v, i)) if inputs and _channels_first(p) else (lambda v, i, p=p: _units_of(p, v))
+            out = (lambda a, o: a[0]) if gr.probe_input else (lambda a, o: o)
+            self.hooks.append(gr.source.register_forward_hook(lambda m, a, o, gr=gr, rows=rows, out=out: self.keep(gr.name + '.out', rows(out(a, o), False))))
+            if inputs: self.hooks.append(_module(p).register_forward_hook(lambda m, a, o, gr=gr, rows=rows: self.keep(gr.name + '.in', rows(a[0], True))))
 
     def keep(self, key:str, v:torch.Tensor):
         if key in self.seen: return                              # the first call's sample (one forward pass of the data)
@@ -307,7 +362,7 @@ def _recorded(groups, forward, samples:int, seed:int, inputs:bool) -> dict:
 # %% ../nbs/18_lottery.ipynb #f0d52ab2
 def unit_scores(groups:list, # the `Units` to rank (protected ones are skipped)
                 criterion:str='information', # one of `CRITERIA`
-                forward=None, # `forward()` runs training data through the network (activation, information)
+                forward=None, # `forward()` runs training data through the network (activation, information, information-output)
                 loss=None, # `loss(i) -> tensor`: the training loss of batch `i` (gradient)
                 batches:int=4, # batches of gradient
                 samples:int=256, # rows of input and output kept per layer (information, activation)
@@ -325,6 +380,7 @@ def unit_scores(groups:list, # the `Units` to rank (protected ones are skipped)
     need = 'loss' if criterion == 'gradient' else 'forward'
     if (loss if criterion == 'gradient' else forward) is None: raise ValueError(f"criterion {criterion!r} needs {need}=")
     if criterion == 'gradient': return _gradient_scores(groups, loss, batches)
+    if criterion == 'information-output': return _output_information(groups, forward, samples, seed)
     seen = _recorded(groups, forward, samples, seed, criterion == 'information')
     if criterion == 'activation': return {g.name: _by_unit(seen[g.name + '.out'].abs().mean(0), g.width) for g in groups}
     return {g.name: _information(seen[g.name + '.in'], seen[g.name + '.out'], g.width, seed) for g in groups}
@@ -332,7 +388,7 @@ def unit_scores(groups:list, # the `Units` to rank (protected ones are skipped)
 # %% ../nbs/18_lottery.ipynb #97509e8a
 def _gradient_scores(groups, loss, batches:int) -> dict:
     "Sum of |gradient| into each unit over `batches` batches of the training loss."
-    params = {id(p): p for g in groups for m in g.producers for p in m.parameters()}
+    params = {id(p): p for g in groups for m in g.producers for p in _module(m).parameters()}
     total = {g.name: 0 for g in groups}
     for i in range(batches):
         for p in params.values(): p.grad = None
@@ -341,8 +397,37 @@ def _gradient_scores(groups, loss, batches:int) -> dict:
     for p in params.values(): p.grad = None
     return total
 
+def _aligned(g:Units, u:torch.Tensor, o:torch.Tensor, samples:int, seed:int) -> tuple:
+    """`(output, units)` as rows of the same samples: positions of one example for a chain of Linear/RNN layers whose output
+    has a row per position, else one row per example (units averaged over positions, the output flattened)."""
+    p = g.producers[0]
+    if _channels_first(p): u, o = u.mean(-1), _per_example(o, True)
+    else:
+        u, rows = _units_of(p, u), _units_of(g.output, o)
+        if len(rows) == len(u): o = rows
+        else: u, o = u.reshape(len(o), -1, u.shape[-1]).mean(1), _per_example(o, True)
+    rows = torch.randperm(len(u), generator=torch.Generator().manual_seed(seed))[:samples]
+    return o[rows], u[rows]
+
+def _output_information(groups, forward, samples:int, seed:int) -> dict:
+    "MI between each unit and the output of its network (`Units.output`), from one call of `forward()`."
+    bare = [g.name for g in groups if g.output is None]
+    if bare: raise CriterionError(f"criterion 'information-output' needs the output layer of {', '.join(bare)} (`Units.output`); "
+                                  "name it, or choose another criterion")
+    raw, hooks = {}, []
+    def keep(key, v):
+        if key not in raw: raw[key] = (v[0] if isinstance(v, tuple) else v).detach().float()
+    for g in groups:
+        hooks.append(g.source.register_forward_hook(lambda m, a, o, g=g: keep(g.name, a[0] if g.probe_input else o)))
+        hooks.append(g.output.register_forward_hook(lambda m, a, o, g=g: keep(g.name + ' output', o)))
+    try:
+        with torch.no_grad(): forward()
+    finally:
+        for h in hooks: h.remove()
+    return {g.name: _information(*_aligned(g, raw[g.name], raw[g.name + ' output'], samples, seed), g.width, seed) for g in groups}
+
 def _information(x:torch.Tensor, y:torch.Tensor, width:int, seed:int, resolution:float=0.1) -> torch.Tensor:
-    """MI between the layer input `x` and each unit of `y`, seen at a resolution of `resolution` x the layer's median unit
+    """MI between `x` (the layer's input, or the network's output) and each unit of `y`, seen at a resolution of `resolution` x the layer's median unit
     spread (noise of that size is added, as EDGE's hashing does): a unit whose output barely moves carries little."""
     scale = resolution * y.std(0).median().clamp_min(1e-8)
     noisy = y + scale * torch.randn(y.shape, generator=torch.Generator().manual_seed(seed))
@@ -384,7 +469,8 @@ def _fit_defaults() -> dict:
     "`GrainModel.fit`'s own defaults for the options a retraining round uses (one place defines them)."
     from latentplay.granular import GrainModel
     ps = inspect.signature(GrainModel.fit).parameters
-    return {k: ps[k].default for k in ('batch_size', 'segment_seconds', 'lr', 'beta', 'seq_beta', 'stages', 'validate_every', 'checkpoint_every')}
+    keys = ('batch_size', 'segment_seconds', 'lr', 'beta', 'seq_beta', 'stages', 'validate_every', 'checkpoint_every', 'balance')
+    return {k: ps[k].default for k in keys if k in ps}
 
 class _Grains:
     "How `trim` works on a `GrainModel`: its units, a sample of its data, its loss, and its own training for each round."
@@ -393,8 +479,8 @@ class _Grains:
     def units(self, m) -> list:
         s = m.sequence
         return (chain_units(m.encoder.net, 'encoder.net.') + chain_units(m.decoder.net, 'decoder.net.')
-                + [Units('sequence.enc', [s.enc], [(s.to_embed, 2)]), Units('sequence.dec_in', [s.dec_in], [s.dec]),
-                   Units('sequence.dec', [s.dec], [s.out])])
+                + [Units('sequence.enc', [s.enc], [(s.to_embed, 2)], output=s.to_embed), Units('sequence.dec_in', [s.dec_in], [s.dec], output=s.out),
+                   Units('sequence.dec', [s.dec], [s.out], output=s.out)])
 
     def fix(self, m):
         "After a cut: the sequence encoder reads its two directions at its new width."
@@ -435,6 +521,7 @@ def retrain(self:_Grains, m, corpus, budget:Budget, seed:int, progress:bool, opt
     o = {**_fit_defaults(), **options}
     shares = o.pop('stages')
     plan = Stages(budget, {'grains': ('learning the grains', shares[0]), 'sequence': ('learning the sequences', shares[1])})
+    m.info = {k: v for k, v in m.info.items() if k != 'init'}      # a round is no fine-tune record: its lineage is `info['trim']`
     run = _Run(m.train(), corpus, None, None, {}, {}, m.device, seed=seed, progress=progress, plan=plan, **o)
     m = run.run([plan.budgets['grains'], plan.budgets['sequence']])
     if 'sequence' not in run.done:                   # the fit loop caught a Ctrl-C: stop trimming too
@@ -444,11 +531,77 @@ def retrain(self:_Grains, m, corpus, budget:Budget, seed:int, progress:bool, opt
 
 ENGINES = {'grains': _Grains()}     # model kind -> how to trim it
 
+# %% ../nbs/18_lottery.ipynb #c6dd81f4
+class _Notes:
+    "How `trim` works on a `NoteModel`: its channels (encoder; FiLM-modulated decoder), a sample of notes, its loss and its own training."
+    parts = ('encoder', 'decoder')
+    groups_of_norm = 8                                   # the encoder's GroupNorm(8, channels)
+
+    def units(self, m) -> list:
+        enc, dec = m.encoder, m.decoder
+        E = [Units(f'encoder.convs.{i}', [enc.convs[i][0]], [enc.convs[i + 1][0] if i < 2 else Each(enc.out, dec.f8)],
+                   [enc.convs[i][1]], probe=enc.convs[i][2], output=enc.out) for i in range(3)]
+        film = Shared(dec.film[2], [f'decoder.convs.{i}' for i in range(3) for _ in ('gamma', 'beta')])
+        nxt = [*dec.convs[1:], dec.out]
+        D = [Units(f'decoder.convs.{i}', [dec.convs[i]], [nxt[i]], shared=[film], probe=nxt[i], probe_input=True, output=dec.out)
+             for i in range(3)]
+        return E + [Units('decoder.inp', [Each(dec.inp, dec.f8)], [dec.convs[0]], probe=dec.convs[0], probe_input=True, output=dec.out)] + D
+
+    def allowed(self, counts:dict) -> dict:
+        "One width for every layer (the model's `channels`), a multiple of the norm's groups: the mean of `counts`, rounded down."
+        if len(counts) != 7: raise ValueError("a note model has one width (`channels`) for its encoder and decoder; trim both (parts=None)")
+        k = self.groups_of_norm
+        w = max(k, int(sum(counts.values()) / len(counts)) // k * k)
+        return {g: w for g in counts}
+
+    def fix(self, m):
+        "After a cut: the decoder reads its first layer at the new width, and the config says it."
+        ws = {g.width for g in self.units(m)}
+        if len(ws) != 1: raise ValueError(f"a note model's layers must share one width, got {sorted(ws)}")
+        m.decoder.ch = m._cfg['channels'] = ws.pop()
+        return m
+
+# %% ../nbs/18_lottery.ipynb #9612bb04
+_NOTE_OPTIONS = ('batch_size', 'lr', 'mmd_weight', 'fader', 'fader_warmup', 'fader_loss', 'critic_steps', 'validate_every', 'checkpoint_every')
+
+@patch
+def data(self:_Notes, m, corpus, seed:int) -> dict:
+    "The normalised spectrograms and conditions of 64 notes, drawn with `seed`."
+    from latentplay.notes import _note_data
+    corpus = corpus[torch.randperm(len(corpus), generator=torch.Generator().manual_seed(seed))[:64].tolist()]
+    x, c, _ = _note_data(m, corpus)
+    return dict(x=x, c=c)
+
+@patch
+def forward(self:_Notes, m, d:dict, part:slice=slice(None)):
+    "Notes through the encoder and the conditioned decoder: the reconstruction error of their spectrograms."
+    x, c = d['x'][part].to(m.device), d['c'][part].to(m.device)
+    return (m.decoder(m.encoder(x), c) - x).pow(2).mean()
+
+@patch
+def retrain(self:_Notes, m, corpus, budget:Budget, seed:int, progress:bool, options:dict):
+    "The note model's own training (`NoteModel.fit`'s run: reconstruction, MMD, fader and its schedules) within `budget`."
+    from latentplay.notes import NoteModel, _NoteRun
+    from latentplay.train import fit_loop
+    ps = inspect.signature(NoteModel.fit).parameters
+    o = {**{k: ps[k].default for k in _NOTE_OPTIONS}, **options, 'seed': seed, 'progress': progress}
+    plan = Stages(budget, {'notes': ('learning the notes', 1.0)})
+    run = _NoteRun(m.train(), corpus, None, None, {}, {}, m.device, **o)     # meta {}: keep the model's own normalisation
+    st = fit_loop(run.step, plan.budgets['notes'], run.validate, None, o['validate_every'], o['checkpoint_every'],
+                  progress=progress, desc='notes', stage='notes', stages=plan)
+    if st['interrupted']:
+        raise KeyboardInterrupt("trimming interrupted while retraining; the checkpoint holds the last finished round, "
+                                "and the same call resumes from it")
+    m.history = run.history + st['history']
+    return m
+
+ENGINES['notes'] = _Notes()
+
 # %% ../nbs/18_lottery.ipynb #bb246915
 _CLASSES = {}    # kind -> a trimmable model class that is no `LatentModel` (the MIR models), from `register_engine`
 
 def register_engine(kind:str, # the model kind, as in its checkpoints
-                    engine, # answers `parts`, `units(m)`, `fix(m)`, `data(m, corpus, seed)`, `forward(m, d, part)`, `retrain(...)` (as `_Grains`)
+                    engine, # answers `parts`, `units(m)`, `fix(m)`, `data(m, corpus, seed)`, `forward(m, d, part)`, `retrain(...)` (as `_Grains`), optionally `allowed(counts)` (as `_Notes`)
                     cls:type|None=None, # the model class, when it is not a `LatentModel` (those are known by their `kind`)
                    ):
     "Teach `trim` a new kind of model: how to list its units, sample its data, measure its loss and retrain it."
@@ -510,7 +663,8 @@ def _size(skeleton, eng, parts, kept:dict) -> int:
 def _reinit(groups:list, seed:int):
     "Fresh initial weights for every layer of the trimmable groups (lottery's control: no ticket, same sizes)."
     torch.manual_seed(seed)
-    for m in {id(m): m for g in groups if not g.protected for m in [*g.producers, *g.norms, *(_blocks(c)[0] for c in g.consumers)]}.values():
+    mods = lambda g: [*map(_module, g.producers), *g.norms, *(_module(_blocks(c)[0]) for c in g.consumers), *(s.module for s in g.shared)]
+    for m in {id(m): m for g in groups if not g.protected for m in mods(g)}.values():
         m.reset_parameters()
 
 # %% ../nbs/18_lottery.ipynb #73867685
@@ -523,11 +677,24 @@ def _ticket(src, eng, parts, kept:dict, physical:bool, rewind:bool, seed:int):
     return m
 
 # %% ../nbs/18_lottery.ipynb #ecf890b7
-def _cut(scores:dict, kept:dict, physical:bool, target:int, size, selection:str, min_width:int) -> dict:
+def _allowed(eng):
+    "The engine's rule for the widths a model kind can have (`allowed(counts) -> counts`), or any widths."
+    return getattr(eng, 'allowed', None) or (lambda counts: counts)
+
+def _even(k:dict, scores:dict, alive:dict, allowed) -> dict:
+    "Survivors `k` brought to the `allowed` widths, each layer keeping its best-scored units."
+    want = allowed({g: len(v) for g, v in k.items()})
+    for g, n in want.items():
+        if n != len(k[g]):
+            s = scores[g].detach().float().cpu()[alive[g]]
+            k[g] = alive[g][s.argsort(descending=True, stable=True)[:n]].sort().values
+    return k
+
+def _cut(scores:dict, kept:dict, physical:bool, target:int, size, selection:str, min_width:int, allowed=None) -> dict:
     "The units of the original model that stay after the smallest cut, in `selection` order, down to `target` parameters."
     alive = {g: torch.arange(len(kept[g])) if physical else kept[g] for g in scores}
     def survivors(n):
-        k = select_units(scores, n, selection, min_width, alive)
+        k = _even(select_units(scores, n, selection, min_width, alive), scores, alive, allowed or (lambda c: c))
         return {g: kept[g][k[g]] if physical else k[g] for g in k}
     lo, hi = 0, sum(len(a) for a in alive.values())
     while lo < hi:                                   # the fewest units whose removal reaches the target
@@ -543,7 +710,8 @@ def _relative(before:dict, kept:dict) -> dict:
 def _rounds(skeleton, eng, parts, kept0:dict, target:int, rate:float) -> int:
     "How many rounds of removing `rate` of every layer's units reach `target` parameters."
     for r in range(1, 100):
-        left = {g: k[:max(1, round(len(k) * (1 - rate) ** r))] for g, k in kept0.items()}
+        n = _allowed(eng)({g: max(1, round(len(k) * (1 - rate) ** r)) for g, k in kept0.items()})
+        left = {g: k[:n[g]] for g, k in kept0.items()}
         if _size(skeleton, eng, parts, left) <= target: return r
     return 100
 
@@ -596,7 +764,8 @@ def trim(model, # a trained latentplay model (it is never changed, nor its file)
     P0, skeleton = _in_parts(src, parts), copy.deepcopy(src).to('meta')
     size = lambda kept: _size(skeleton, eng, parts, kept)
     kept = {g.name: torch.arange(g.width) for g in groups}
-    target, smallest = int(keep * P0), size({g: k[:min_width] for g, k in kept.items()})
+    least = _allowed(eng)({g: min(min_width, len(k)) for g, k in kept.items()})
+    target, smallest = int(keep * P0), size({g: k[:least[g]] for g, k in kept.items()})
     if smallest > target and keep < 1:
         raise ValueError(f"keep={keep:g} cannot be reached: with min_width={min_width} in every layer and the untrimmed "
                          f"output layers, the smallest model keeps {smallest / P0:.1%} of the parameters; keep at least {smallest / P0:.3f}")
@@ -626,7 +795,7 @@ def _trim_rounds(eng, src, cur, corpus, kept, size, P0, target, R, r0, history, 
         scores = unit_scores(groups, s['criterion'], forward=lambda: eng.forward(cur, d),
                              loss=lambda i: eng.forward(cur, d, slice(i, None, 4)), seed=s['seed'] + r)
         goal = max(target, int(P0 * s['keep'] ** ((r + 1) / R)))
-        before, kept = kept, _cut(scores, kept, s['physical'], goal, size, s['selection'], s['min_width'])
+        before, kept = kept, _cut(scores, kept, s['physical'], goal, size, s['selection'], s['min_width'], _allowed(eng))
         bar.set_description(f"trimming, round {r + 1} of {R}: {size(kept) / P0:.0%} of the parameters")
         base, idx = (cur, _relative(before, kept) if s['physical'] else kept) if s['rewind'] == 'continue' else (src, kept)
         ticket = _ticket(base, eng, parts, idx, s['physical'], s['rewind'] is not False, s['seed'] + r)

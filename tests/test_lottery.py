@@ -342,3 +342,73 @@ def test_register_engine_teaches_trim_a_new_kind(kicks):
         h = small.info['trim']['history']
         assert len(h) == 2 and all('val_mse' in r for r in h)           # each round's validation figures, whatever their name
     finally: ENGINES.pop(_Toy.kind, None); _CLASSES.pop(_Toy.kind, None)
+
+
+# ------------------------------------------------------------------------------------------------ information about the output
+def test_information_output_known_answer():
+    """Units h = x (Gaussian) read by an output y = x0 + 0.6 x2: unit 1 is ignored. Every unit carries as much about the
+    layer's input, but the output shares 0.5 ln(1/(1 - rho^2)) nats with each unit: 0.65, 0, 0.15 (seen at the criterion's
+    resolution of a tenth of a unit's spread). 'information-output' finds the ignored unit; 'information' cannot."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1000, 3, generator=g)
+    net = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.eye(3)); net[0].bias.zero_(); net[1].weight.copy_(torch.tensor([[1., 0, 0.6]])); net[1].bias.zero_()
+    rho2 = torch.tensor([1 / (1.36 * 1.01), 0.0, 0.36 / (1.36 * 1.01)])
+    true = -0.5 * torch.log(1 - rho2)
+    out = unit_scores(chain_units(net), 'information-output', forward=lambda: net(x), samples=1000)['0']
+    inp = unit_scores(chain_units(net), 'information', forward=lambda: net(x), samples=1000)['0']
+    assert out.argsort(descending=True).tolist() == [0, 2, 1] and ((out - true).abs() < 0.1 + 0.2 * true).all(), (out, true)
+    assert (inp.max() - inp.min()) < 0.1 * inp.max() and inp[1] > 10 * out[1]            # the input view: all alike
+    with pytest.raises(CriterionError, match="'information-output' needs the output layer of l"):
+        unit_scores([Units('l', [net[0]], [net[1]])], 'information-output', forward=lambda: net(x))
+
+
+# ------------------------------------------------------------------------------------------------ note models (FiLM)
+@pytest.fixture(scope='module')
+def notes():
+    from latentplay.models import pretrained
+    return pretrained('gm-techniques-notes')
+
+
+def test_film_rows_shrink_with_the_layer_they_modulate(notes):
+    "Decoder channels removed through the FiLM generator, Each-row layers and convolutions == the same channels masked."
+    from latentplay.lottery import ENGINES
+    dec = lambda m: [g for g in ENGINES['notes'].units(m) if g.name.startswith('decoder')]
+    keep = {g.name: torch.randperm(128, generator=torch.Generator().manual_seed(i))[:24] for i, g in enumerate(dec(notes))}
+    cut, masked = copy.deepcopy(notes), copy.deepcopy(notes)
+    remove_units(dec(cut), keep); cut.decoder.ch = 24
+    mask_units(dec(masked), keep)
+    z, c = notes.prior(2), torch.stack([notes.condition(60, 'Violin', 'arco'), notes.condition(45, {'Bass': 0.5, 'Organ': 0.5})])
+    with torch.no_grad(): torch.testing.assert_close(cut.decoder(z, c), masked.decoder(z, c), rtol=1e-4, atol=1e-4)
+    assert cut.decoder.film[2].weight.shape == (6 * 24, 64) and cut.decoder.inp.out_features == 24 * cut.decoder.f8
+    assert cut.decoder.convs[1].weight.shape == (24, 24, 5) and cut.decoder.out.in_channels == 24
+    with pytest.raises(ValueError, match='multiple of 8 channels'):
+        remove_units([g for g in ENGINES['notes'].units(copy.deepcopy(notes)) if g.name == 'encoder.convs.0'], {'encoder.convs.0': range(12)})
+
+
+def test_trim_note_model_plays_and_round_trips(notes, tmp_path):
+    from latentplay.corpus import Corpus
+    from latentplay.models import check_protocol
+    few = Corpus.builtin('gm-techniques', progress=False)[::12]
+    before = {k: v.clone() for k, v in notes.state_dict().items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        small = trim(notes, few, keep=0.3, criterion='information-output', rounds=2, max_steps=2, batch_size=8,
+                     progress=False, validate_every=0)
+        with pytest.raises(ValueError, match='trim both'): trim(notes, few, parts='decoder')
+    parts = lambda m: sum(p.numel() for n, p in m.named_parameters() if n.split('.')[0] in ('encoder', 'decoder'))
+    ch = small.config()['channels']
+    assert type(small) is type(notes) and ch % 8 == 0 and ch < 128 and parts(small) <= 0.3 * parts(notes)
+    assert small.decoder.film[2].out_features == 6 * ch and small.encoder.convs[0][1].num_channels == ch
+    assert all(torch.equal(before[k], v) for k, v in notes.state_dict().items())           # the input is untouched
+    h = small.info['trim']['history']
+    assert len(h) == 2 and all('val_rec' in r and len(set(r['widths'].values())) == 1 for r in h)
+    back = load_model(small.save(tmp_path / 'small.lp'))
+    assert back.config() == small.config() and check_protocol(back) is back
+    z = small.encode(few[0])
+    for cond in (dict(pitch=60, instrument='Violin', style='pizzicato'), dict(pitch=50, instrument={'Trumpet': 0.7, 'Organ': 0.3})):
+        a, b = small.decode(z, **cond), back.decode(z, **cond)
+        assert np.array_equal(a.audio, b.audio) and np.isfinite(a.audio).all() and a.rms > 0
+    assert np.isfinite(back.generate(pitch=64, instrument='Guitar', style='muted').audio).all()
+    assert (tmp_path / 'small.lp').stat().st_size < 0.5 * notes.save(tmp_path / 'full.lp').stat().st_size
