@@ -18,7 +18,7 @@ _API = {
     'sound': ['Sound', 'load', 'concat', 'mix', 'resample', 'AudioLoadError', 'AUDIO_EXTENSIONS', 'audio_bytes',
               'LISTENING_PEAK', 'Level'],
     'dsp': ['stft', 'istft', 'Spectrogram', 'MelSpectrogram', 'LogMel', 'CQT', 'griffin_lim', 'mel_to_audio',
-            'overlap_add', 'frame', 'grain_defaults', 'NoiseGrainSynth', 'filtered_noise', 'noise_grains',
+            'overlap_add', 'frame', 'grain_defaults', 'NoiseGrainSynth', 'HarmonicNoiseSynth', 'filtered_noise', 'noise_grains',
             'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag', 'time_stretch', 'pitch_shift'],
     'features': ['descriptors', 'describe', 'DESCRIPTORS', 'transfer_measures', 'median_relative_error', 'loudness_curve'],
     'corpus': ['Corpus', 'SoundStore'],

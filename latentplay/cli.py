@@ -49,11 +49,12 @@ def _describe(a):
 # %% ../nbs/95_cli.ipynb #7679894b
 MODELS = {'grains': ('latentplay.granular', 'GrainModel'), 'stored-grains': ('latentplay.catart', 'StoredGrains'),
           'notes': ('latentplay.notes', 'NoteModel'), 'timbre': ('latentplay.timbre', 'TimbreSpace'),
-          'vq': ('latentplay.vq', 'VQTimbre'), 'instrument': ('latentplay.mir', 'InstrumentClassifier'),
+          'vq': ('latentplay.vq', 'VQTimbre'), 'move': ('latentplay.move', 'MoVE'), 'timbre-vae': ('latentplay.timbrevae', 'TimbreVAE'),
+          'instrument': ('latentplay.mir', 'InstrumentClassifier'),
           'pitch': ('latentplay.mir', 'PitchEstimator'), 'onsets': ('latentplay.mir', 'OnsetDetector')}
 MIR = ('instrument', 'pitch', 'onsets')          # small analysis models (trained in one go, scored on a held-out tenth)
-RESUMABLE = ('grains', 'notes', 'vq')          # trained step by step into --out, which is their checkpoint: --resume continues them
-SEVERAL = ('grains', 'notes', 'timbre', 'vq')  # kinds whose fit runs data-parallel (--nproc)
+RESUMABLE = ('grains', 'notes', 'vq', 'move', 'timbre-vae')          # trained step by step into --out, which is their checkpoint: --resume continues them
+SEVERAL = ('grains', 'notes', 'timbre', 'vq', 'move', 'timbre-vae')  # kinds whose fit runs data-parallel (--nproc)
 
 def _training(out) -> dict|None:
     "The training state saved in the model file `out` (None: a finished model)."
@@ -65,6 +66,8 @@ def _check_out(a, out):
     if a.model not in MODELS: raise ValueError(f"unknown model {a.model!r}; choose from {sorted(MODELS)}")
     if a.resume and a.force: raise ValueError("pass --resume (continue the run in --out) or --force (replace it), not both")
     if a.resume and a.model not in RESUMABLE: raise ValueError(f"--resume continues a {' or '.join(RESUMABLE)} training; '{a.model}' models are built in one go")
+    if a.decoder is not None and a.model != 'vq': raise ValueError(f"--decoder chooses the decoder of vq models; '{a.model}' models have no such choice")
+    if a.decoder is not None and a.resume: raise ValueError("--resume continues the run in --out with its own decoder; leave out --decoder")
     if out.is_dir(): raise IsADirectoryError(f"--out {out} is a folder; give the model's file name (e.g. drums.lp)")
     if not out.exists():
         if a.resume: raise ValueError(f"nothing to resume: there is no {out} (a run stopped before its first checkpoint "
@@ -94,6 +97,7 @@ def _bars() -> bool:
 def _fit_grains(cls, c, a, out):
     "Train a model with `out` as its checkpoint (`RESUMABLE` kinds); Ctrl-C says whether the run was saved and how to continue it."
     every = {} if a.checkpoint_every is None else {'checkpoint_every': a.checkpoint_every}
+    if a.decoder is not None: every['decoder'] = a.decoder           # vq models (checked by `_check_out`)
     try:
         with _writing(out):
             m = cls.fit(c, minutes=a.minutes, max_steps=a.max_steps, checkpoint=out, resume=a.resume, device=a.device,
@@ -244,7 +248,7 @@ def _transfer(a):
 def _transfer_command(sub, k):
     "The `transfer` subcommand (`k`: the checked argument types of `_checks()`)."
     x = sub.add_parser('transfer', help="play a sound file in a model's timbre (timbre transfer), keeping its loudness and length")
-    x.add_argument('model', help='a model that transfers: a vq model file (.lp, one timbre) or pretrained:gm-violin-vq')
+    x.add_argument('model', help='a model that transfers (.lp, or pretrained:NAME): vq or timbre-vae (one timbre: pretrained:gm-violin-vq, pretrained:gm-flute-vq), move (several: --to NAME or NAME:W,...; pretrained:gm-move)')
     x.add_argument('input', help='the sound file to transfer: another instrument, a voice, a hum')
     x.add_argument('output', nargs='?', default=None, help='the sound file to write (or --out)')
     x.add_argument('--out', default=None, help='the sound file to write')
@@ -341,17 +345,20 @@ def _trim_command(sub, k):
     "The `trim` command: a smaller model by lottery-ticket rounds (`latentplay.lottery.trim`)."
     t = sub.add_parser('trim', help='make a smaller, faster copy of a model by removing whole units (lottery-ticket rounds)')
     t.add_argument('model', help='the model file to trim (.lp; never changed)')
-    t.add_argument('--corpus', required=True, help='sounds to retrain on: a folder, or builtin:gm-drums | builtin:gm-notes | builtin:gm-textures')
+    t.add_argument('--corpus', required=True, help='sounds to retrain on: a folder, or builtin:gm-drums | builtin:gm-notes | builtin:gm-textures | builtin:gm-techniques (note models)')
     t.add_argument('--keep', type=_number('--keep', 0, 1, positive=True), default=0.1,
                    help='fraction of the parameters to keep, in (0, 1] (default 0.1)')
-    t.add_argument('--criterion', choices=('information', 'magnitude', 'gradient', 'activation', 'norm'), default='information', help='how units are ranked (default information)')
+    t.add_argument('--criterion', choices=('information', 'information-output', 'magnitude', 'gradient', 'activation', 'norm'),
+                   default='information',
+                   help="how units are ranked (default information: what each unit knows of its layer's input; "
+                        "information-output: what it shares with the model's output)")
     t.add_argument('--selection', choices=('local', 'global'), default='local',
                    help="local: the same share of every layer (default); global: one cut-off over all layers (the papers')")
     t.add_argument('--rounds', type=_number('--rounds', 1, 100, integer=True), default=None,
                    help='rounds of rank, cut, rewind, retrain (default: a fifth of the units per round)')
     t.add_argument('--minutes', type=k['minutes'], default=None, help='retraining time for all rounds (default 10)')
     t.add_argument('--max-steps', type=k['steps'], default=None, help='retraining steps for all rounds')
-    t.add_argument('--parts', default=None, help='parts to trim, comma-separated (default all: encoder,decoder,sequence)')
+    t.add_argument('--parts', default=None, help='parts to trim, comma-separated (default all: encoder,decoder,sequence for grain models; note models trim encoder and decoder together)')
     t.add_argument('--min-width', type=_number('--min-width', 1, 4096, integer=True), default=4, help='units every layer keeps (default 4)')
     t.add_argument('--masked', action='store_true', help='the classic masked ticket: zeros, same size, no speed-up')
     t.add_argument('--rewind', choices=('continue', 'rewind', 'reinit'), default='continue',
@@ -510,6 +517,9 @@ def _model_commands(sub, k):
     t.add_argument('--device', type=_device, default=None, help='cpu (default), cuda, cuda:N or mps')
     t.add_argument('--sr', type=k['sr'], default=22050); t.add_argument('--seed', type=k['seed'], default=0)
     t.add_argument('--no-regularise', action='store_true', help="timbre models: train without the perceptual regulariser")
+    t.add_argument('--decoder', choices=('noise', 'harmonic'), default=None,
+                   help="vq models: 'noise' (filtered noise, the paper's; default) or 'harmonic' (harmonics of the input's "
+                        "pitch beside the noise: a steadier pitch for bowed, blown and sung timbres)")
     t.add_argument('--nproc', type=k['nproc'], default=1,
                    help='train in N processes on this machine (data-parallel; torchrun takes the same command to several machines)')
     t.set_defaults(run=_train)

@@ -137,7 +137,7 @@ class ProtocolOnly:
 # %% ../nbs/06_models.ipynb #2f5cd241
 KINDS: dict[str, type] = {}          # kind -> class, filled as model modules are imported
 BUILTIN_KINDS = {'grains': 'latentplay.granular', 'stored-grains': 'latentplay.catart', 'timbre': 'latentplay.timbre', 'notes': 'latentplay.notes',
-                 'vq': 'latentplay.vq', 'mir-instrument': 'latentplay.mir', 'mir-pitch': 'latentplay.mir', 'mir-onsets': 'latentplay.mir'}  # kind -> defining module
+                 'vq': 'latentplay.vq', 'move': 'latentplay.move', 'timbre-vae': 'latentplay.timbrevae', 'mir-instrument': 'latentplay.mir', 'mir-pitch': 'latentplay.mir', 'mir-onsets': 'latentplay.mir'}  # kind -> defining module
 
 def model_class(kind:str) -> type:
     "The class of a model kind, importing its module if needed."
@@ -363,7 +363,7 @@ def _pretrained_dir() -> Path:
     import latentplay
     return Path(latentplay.__file__).parent / 'pretrained'
 
-def pretrained(name:str='gm-drums', # granular: 'gm-drums', 'gm-notes', 'gm-textures', 'gm-drums-small' (trimmed to 10%); 'gm-notes-timbre' (TimbreSpace), 'gm-techniques-notes' (NoteModel)
+def pretrained(name:str='gm-drums', # granular: 'gm-drums', 'gm-notes', 'gm-textures', 'gm-drums-small' (trimmed to 10%); 'gm-notes-timbre' (TimbreSpace), 'gm-techniques-notes' (NoteModel), 'gm-violin-vq' and 'gm-flute-vq' (VQTimbre), 'gm-move' (MoVE)
                device:str|None=None, # where to put it
               ) -> LatentModel:
     "A small model shipped with latentplay, trained on one of the built-in corpora."

@@ -11,7 +11,7 @@ MODULE_NBS = [p for p in NBS if re.match(r'\d\d_', p.name)]
 # Layers, bottom to top (DESIGN.md): a module may import only modules of lower layers.
 # `train` sits below `models`: the fit loop and checkpoint file know no model, and every model's `fit` uses them.
 LAYERS = [['core'], ['sound'], ['dsp'], ['features'], ['soundfont'], ['corpus'], ['train'], ['export'], ['models'],
-          ['spectral'], ['granular', 'catart', 'timbre', 'notes', 'vq', 'move', 'timbrevae'], ['lottery'], ['mir'], ['paths'], ['maps'], ['targets'],
+          ['spectral'], ['granular', 'catart', 'timbre', 'notes', 'vq', 'timbrevae'], ['move'], ['lottery'], ['mir'], ['paths'], ['maps'], ['targets'],
           ['patterns'], ['widgets'], ['editors', 'live', 'timbremap', 'recorder'], ['oscbridge'], ['demo'], ['cli']]
 # `patterns` is the sequencer layer (the widget `lp.sequencer` must not share its name with a module); `paths`, `maps`
 # (principal axes, corpus maps, drawn strokes: the script-level engine of the widgets) and `targets` make up DESIGN.md's
