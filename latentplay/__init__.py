@@ -37,6 +37,8 @@ _API = {
                'split_notes', 'frame_descriptors', 'pitch_features'],
     'notes': ['NoteModel', 'note_name', 'mmd_rbf'],
     'vq': ['VQTimbre', 'Codebook', 'code_path', 'perplexity'],
+    'move': ['MoVE'],
+    'timbrevae': ['TimbreVAE', 'loudness_r2'],
     'lottery': ['trim', 'Units', 'chain_units', 'remove_units', 'mask_units', 'unit_scores', 'select_units',
                 'mutual_information', 'count_macs', 'CRITERIA', 'CriterionError', 'register_engine'],
     'mir': ['InstrumentClassifier', 'PitchEstimator', 'OnsetDetector', 'MIRModel', 'MIRError', 'drum_loop', 'onset_f_measure',
@@ -61,7 +63,7 @@ _API = {
 }
 
 # %% ../nbs/99_api.ipynb #0ceabcf9
-_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'vq', 'lottery', 'mir', 'paths',
+_MODULES = ('core', 'sound', 'dsp', 'features', 'soundfont', 'corpus', 'train', 'export', 'models', 'spectral', 'granular', 'catart', 'timbre', 'notes', 'vq', 'timbrevae', 'move', 'lottery', 'mir', 'paths',
             'targets', 'maps', 'patterns', 'widgets', 'editors', 'live', 'timbremap', 'recorder', 'oscbridge', 'demo', 'cli')
 _WHERE = {name: mod for mod, names in _API.items() for name in names}
 

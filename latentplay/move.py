@@ -16,8 +16,8 @@ from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
 from .features import f0_yin
-from .train import (Budget, Stages, fit_loop, read_resume, is_main, shard, average_gradients, broadcast_weights,
-                              data_parallel, optimizer_tensors, load_optimizer_tensors, attach_model, train_in_background)
+from .train import (Budget, Stages, fit_loop, read_resume, shard, average_gradients, broadcast_weights,
+                              data_parallel, run_writer, resume_optimizers, attach_model, train_in_background)
 from .models import LatentModel, max_latent_steps
 from .spectral import Spectral, DEFAULT_SPECTRAL
 from .notes import NoteEncoder, NoteDecoder, mixture, mmd_rbf, note_name, _inverter_for
@@ -396,7 +396,7 @@ class _MoVERun:
         self.g = torch.Generator().manual_seed(o.seed + (self.state or {}).get('step', 0))
         self.params = [p for mod in (m.encoder, m.decoder) for p in mod.parameters()]
         self.opt = torch.optim.Adam(self.params, o.lr)
-        if self.state is not None: load_optimizer_tensors(self.opt, tensors, tr['optim'])
+        if self.state is not None: resume_optimizers({'optim': self.opt}, tensors, tr)
         m.info = {'corpus': corpus.summary() if hasattr(corpus, 'summary') else {}, 'seed': o.seed, 'beta': o.beta,
                   'mmd_weight': o.mmd_weight, 'slices': len(self.data['where'])}
 
@@ -435,15 +435,7 @@ def validate(self:_MoVERun) -> dict:
 @patch
 def saver(self:_MoVERun, final:bool=False):
     "A writer of the model and, unless `final`, of what resuming needs (loop state, optimizer); rank 0 writes."
-    def write(state):
-        if self.checkpoint is None or not is_main(): return
-        self.m.info['history'] = (self.history + list(state['history']))[-300:]
-        if final: return self.m.save(self.checkpoint, extra_meta={'training': None})
-        t, j = optimizer_tensors(self.opt)
-        tr = {'state': {'step': state['step'], 'seconds': state['seconds'], 'history': state['history'][-300:]},
-              'history': self.history[-300:], 'optim': j}
-        self.m.save(self.checkpoint, extra_tensors=t, extra_meta={'training': tr})
-    return write
+    return run_writer(self.m, self.checkpoint, self.history, {'optim': self.opt}, final)
 
 # %% ../nbs/07e_move.ipynb #a07ee93d
 @patch(cls_method=True)

@@ -17,10 +17,10 @@ from .sound import Sound
 import math
 from .dsp import (frame, upsample, mel_filterbank, MultiScaleSpectralLoss, NoiseGrainSynth, HarmonicNoiseSynth, NOISE_TABLE,
                             grain_defaults, lsd, sc)
-from .features import a_weighting, descriptors, DESCRIPTORS, f0_yin
-from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients,
-                              broadcast_weights, data_parallel, optimizer_tensors,
-                              load_optimizer_tensors, attach_model, train_in_background)
+from .features import a_weighting, descriptors, DESCRIPTORS, f0_yin, loudness_curve
+from .train import (Budget, Stages, fit_loop, read_resume, world, shard, average_gradients,
+                              broadcast_weights, data_parallel, run_writer, resume_optimizers,
+                              attach_model, train_in_background)
 from .models import LatentModel, max_latent_steps
 
 # %% auto #0
@@ -369,18 +369,6 @@ def _pitch_curve(self:VQTimbre, pitch, T:int) -> torch.Tensor:
 
 # %% ../nbs/07d_vq.ipynb #bac6329b
 @patch
-def _loudness_curve(self:VQTimbre, loudness, T:int) -> torch.Tensor:
-    "`loudness` as `[T]` dB: None (the training median), a number, or a curve (resampled to `T` frames), or a clear error."
-    if loudness is None: return self.typical_loudness.expand(T).clone()
-    l = torch.as_tensor(np.asarray(loudness.detach().cpu() if torch.is_tensor(loudness) else loudness, dtype=np.float32))
-    if l.ndim > 1 or l.numel() == 0: raise ValueError(f"loudness must be a number or a 1-D curve in dB, got shape {tuple(l.shape)}")
-    if not torch.isfinite(l).all(): raise ValueError("the loudness curve holds NaN or infinite values")
-    if (l > 20).any(): raise ValueError(f"loudness is in dB re full scale (e.g. -40 quiet, -10 loud), got up to {float(l.max()):g}")
-    if l.ndim == 0 or len(l) == 1: return l.reshape(1).expand(T).clone().to(self.device)
-    if len(l) != T: l = F.interpolate(l[None, None], size=T, mode='linear', align_corners=True)[0, 0]
-    return l.to(self.device)
-
-@patch
 @torch.no_grad()
 def decode(self:VQTimbre,
            z, # latent path `[T, latent_dim]` (or one point)
@@ -397,7 +385,7 @@ def decode(self:VQTimbre,
     if z.ndim == 1: z = z[None]
     f0 = self._pitch_curve(pitch, len(z))
     if quantize: z = self.codebook.embed[self.codebook.nearest(z)]
-    return self._sound(self.render(z, self._loudness_curve(loudness, len(z)), seed, length, f0=f0))
+    return self._sound(self.render(z, loudness_curve(loudness, len(z), self.typical_loudness, self.device), seed, length, f0=f0))
 
 @patch
 def _sound(self:VQTimbre, y:torch.Tensor) -> Sound:
@@ -564,7 +552,7 @@ class _VQRun:
         if meta is None: _start(m, x, torch.Generator().manual_seed(o.seed), o.batch_size)
         self.params = [p for mod in (m.encoder, m.decoder, m.synth) for p in mod.parameters()]
         self.opt = torch.optim.Adam(self.params, o.lr)
-        if self.state is not None: load_optimizer_tensors(self.opt, tensors, tr['optim'])
+        if self.state is not None: resume_optimizers({'optim': self.opt}, tensors, tr)
         self.mss = MultiScaleSpectralLoss(fft_sizes=(2048, 1024, 512, 256, 128), sr=m.sr)
         m.info = {'corpus': corpus.summary() if hasattr(corpus, 'summary') else {}, 'segment': o.segment_seconds, 'seed': o.seed}
 
@@ -611,15 +599,7 @@ def validate(self:_VQRun) -> dict:
 @patch
 def saver(self:_VQRun, final:bool=False):
     "A writer of the model and, unless `final`, of what resuming needs (loop state, optimizer); rank 0 writes."
-    def write(state):
-        if self.checkpoint is None or not is_main(): return
-        self.m.info['history'] = (self.history + list(state['history']))[-300:]
-        if final: return self.m.save(self.checkpoint, extra_meta={'training': None})
-        t, j = optimizer_tensors(self.opt)
-        tr = {'state': {'step': state['step'], 'seconds': state['seconds'], 'history': state['history'][-300:]},
-              'history': self.history[-300:], 'optim': j}
-        self.m.save(self.checkpoint, extra_tensors=t, extra_meta={'training': tr})
-    return write
+    return run_writer(self.m, self.checkpoint, self.history, {'optim': self.opt}, final)
 
 # %% ../nbs/07d_vq.ipynb #92019d39
 @patch(cls_method=True)
