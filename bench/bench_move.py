@@ -9,6 +9,10 @@ scripts/train_move.py trains on) and the whole gm-voice corpus (sung notes, glid
   |difference| in cents (per sound, then the median over sounds), and the share of frames within 50 cents;
 - loudness kept: correlation of the A-weighted loudness curves (`features.loudness`) over the frames within 40 dB of the
   input's peak, median over sounds, and the median level offset in dB;
+- descriptor distributions (the MoVE paper's evaluation): per target instrument, the two-sample Kolmogorov-Smirnov
+  statistic (0: the same distribution, 1: disjoint) between the median centroid, bandwidth, flatness and roll-off of
+  the transferred notes and those of the real held-out notes of that instrument, beside the same statistic for the
+  inputs themselves (where the transfer started from); the mean over descriptors and targets;
 - speed: transfer of 10 s of a sung phrase on one thread, as a real-time factor (median of 5 after a warm-up), with
   the seconds of some stages; also in CPU seconds of the process (`time.process_time`), the fair figure when other
   jobs share the machine (the load average is printed beside it).
@@ -20,7 +24,7 @@ import torch
 
 warnings.filterwarnings('ignore')
 from latentplay.corpus import Corpus
-from latentplay.features import loudness, f0_yin
+from latentplay.features import loudness, f0_yin, describe
 from latentplay.mir import InstrumentClassifier
 from latentplay.models import load_model, pretrained
 from latentplay.sound import Sound
@@ -63,6 +67,23 @@ def measure(m, clf, inputs, targets_of):
     return out
 
 
+DESCRIBED = ('centroid', 'bandwidth', 'flatness', 'rolloff')
+
+def descriptor_match(m, held, inst, targets_of):
+    "KS statistics of descriptor distributions: transferred notes vs real notes of the target, and inputs vs the same."
+    from scipy.stats import ks_2samp
+    real = {t: [describe(s) for s in held.filter(instrument=t).sounds] for t in inst}
+    outs, ins = {t: [] for t in inst}, {t: [] for t in inst}
+    for s in held.sounds:
+        d = describe(s)
+        for t in targets_of(s): outs[t].append(describe(m.transfer(s, instrument=t))); ins[t].append(d)
+    ks = lambda a, b, k: float(ks_2samp([x[k] for x in a], [x[k] for x in b]).statistic)
+    per = {t: {k: {'transferred': round(ks(outs[t], real[t], k), 3), 'inputs': round(ks(ins[t], real[t], k), 3)} for k in DESCRIBED}
+           for t in inst if len(outs[t]) >= 3 and len(real[t]) >= 3}
+    mean = lambda w: round(float(np.mean([v[k][w] for v in per.values() for k in DESCRIBED])), 3)
+    return {'ks_mean_transferred_vs_target': mean('transferred'), 'ks_mean_inputs_vs_target': mean('inputs'), 'per_target': per}
+
+
 def speed(m, voice):
     ten = Sound(np.tile(voice.audio, math.ceil(10 * voice.sr / len(voice.audio)))[:10 * voice.sr], voice.sr)
     f = lambda: m.transfer(ten, instrument='Violin')
@@ -103,6 +124,7 @@ def main():
                           'accuracy_real_held_out': round(clf.evaluate(held)['accuracy'], 3), 'chance': round(1 / len(inst), 3)}}
     nxt = lambda s: [inst[(inst.index(s.meta['instrument']) + j) % len(inst)] for j in range(1, a.targets + 1)]
     out['held_out_notes'] = {'inputs': len(held), **measure(m, clf, list(held.sounds), nxt)}
+    out['descriptor_distributions'] = descriptor_match(m, held, inst, nxt)
     out['held_out_notes_resynthesis'] = measure(m, clf, list(held.sounds), lambda s: [s.meta['instrument']])
     voice = Corpus.builtin('gm-voice', progress=False)
     vs = list(voice.sounds)
