@@ -1,13 +1,13 @@
 """Speed of the neural granular synthesizer on one CPU thread: real-time factors (seconds of audio per second of
 compute, medians after a warm-up) of decode, encode and resynthesis, plus parameters and FLOPs per second of audio.
-Prints JSON. Usage: python bench/bench_grains_speed.py [--model gm-drums] [--seconds 10] [--repeats 7]"""
+Prints JSON. Usage: python bench/bench_grains_speed.py [--model gm-drums | --model path.lp] [--seconds 10] [--repeats 7]"""
 import argparse, json, time
 import numpy as np
 import torch
 
 from latentplay.dsp import frame
 from latentplay.granular import GrainModel
-from latentplay.models import pretrained, pretrained_names
+from latentplay.models import pretrained, pretrained_names, load_model
 from latentplay.soundfont import render_note
 from latentplay.sound import Sound
 
@@ -28,12 +28,12 @@ def flops(f):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument('--model', default='gm-drums', help="a pretrained name, or 'default' for an untrained default model")
+    ap.add_argument('--model', default='gm-drums', help="a pretrained name, a .lp file, or 'default' for an untrained default model")
     ap.add_argument('--seconds', type=float, default=10.0)
     ap.add_argument('--repeats', type=int, default=7)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    m = pretrained(a.model) if a.model in pretrained_names() else GrainModel()
+    m = pretrained(a.model) if a.model in pretrained_names() else load_model(a.model) if a.model.endswith('.lp') else GrainModel()
     sr = m.sr
     T = int(a.seconds * sr) // m.hop_length
     z = m.prior(T, seed=0)
@@ -48,7 +48,8 @@ def main():
         f_enc = flops(lambda: m.encoder(frame(torch.from_numpy(note.audio[:sr]), m.frame_length, m.hop_length, center=True))) / 1.0
     n_grain = sum(p.numel() for mod in (m.encoder, m.decoder, m.synth) for p in mod.parameters())
     print(json.dumps({
-        'benchmark': 'grains-speed', 'model': a.model if a.model in pretrained_names() else 'default (untrained)',
+        'benchmark': 'grains-speed', 'model': a.model if a.model in pretrained_names() or a.model.endswith('.lp') else 'default (untrained)',
+        'grain_conditioning': m.grain_conditioning,
         'unit': 'real-time factor: seconds of audio per second of compute, 1 CPU thread, median',
         'sr': sr, 'frame_length': m.frame_length, 'hop_length': m.hop_length, 'latent_dim': m.latent_dim, 'audio_seconds': round(secs, 2),
         'rtf_decode': round(secs / t_dec, 1), 'rtf_encode': round(a.seconds / t_enc, 1),

@@ -1,16 +1,17 @@
 """A user's own folder of one-shots, end to end: real drum hits written as WAV files into class sub-folders, loaded
 with `Corpus.from_folder`, 10% held out, a `GrainModel` trained for `--minutes` on the rest (CPU), then the held-out
 hits resynthesized. Reports spectral distances against the two baselines and whether a classifier trained on the real
-training hits recognises the class of each resynthesized held-out hit. Prints JSON.
+training hits recognises the class of each resynthesized held-out hit, and of `--per-class` hits generated per class
+at the default temperature (with their variety against real hits', as in bench_grains_quality). Prints JSON.
 
-Usage: python bench/bench_user_folder.py [--minutes 10] [--files 250] [--threads 2]"""
+Usage: python bench/bench_user_folder.py [--minutes 10] [--files 250] [--threads 2] [--per-class 10]"""
 import argparse, json, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_grains_quality import Classifier, scores
+from bench_grains_quality import Classifier, scores, spread
 from latentplay.granular import loudness_matched_noise
 from latentplay.corpus import Corpus
 from latentplay.granular import GrainModel
@@ -22,6 +23,7 @@ def main():
     ap.add_argument('--minutes', type=float, default=10.0)
     ap.add_argument('--files', type=int, default=250)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--per-class', type=int, default=10)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     src = Corpus.builtin('gm-drums', progress=False).filter(label=['kick', 'snare', 'hihat', 'tom', 'cymbal', 'clap'])
@@ -42,6 +44,9 @@ def main():
     sg = StoredGrains.fit(train, progress=False)
     clf = Classifier(c.sr).fit(train.sounds, train.labels, c.classes)
     rec = clf.predict([r for _, r in neural])
+    gen = {l: m.generate(label=l, n=a.per_class, seed=0) for l in m.labels}
+    per = {l: round(float(np.mean([p == l for p in clf.predict(g)])), 2) for l, g in gen.items()}
+    div = {l: round(spread(g, c.sr) / spread([s for s in train if s.meta.get('label') == l][:2 * a.per_class], c.sr), 2) for l, g in gen.items()}
     print(json.dumps({'benchmark': 'user-folder', 'files': len(c), 'classes': c.classes, 'held_out': len(test),
                       'train_minutes': round(fit_minutes, 1), 'threads_training': a.threads, 'steps': m.info['steps'],
                       'resynthesis_median': {'neural_granular': scores(neural),
@@ -49,6 +54,9 @@ def main():
                                              'loudness_matched_noise': scores([(s, loudness_matched_noise(s, i)) for i, s in enumerate(test)])},
                       'classifier_on_real_held_out': round(float(np.mean([p == l for p, l in zip(clf.predict(test.sounds), test.labels)])), 3),
                       'classifier_on_resynthesized_held_out': round(float(np.mean([p == l for p, l in zip(rec, test.labels)])), 3),
+                      'classifier_on_generated': {'mean': round(float(np.mean(list(per.values()))), 3), 'min': min(per.values()), 'per_class': per},
+                      'generated_variety_vs_real': {'mean': round(float(np.mean(list(div.values()))), 2), 'per_class': div},
+                      'grain_conditioning': m.grain_conditioning,
                       'chance': round(1 / len(c.classes), 3)}))
 
 

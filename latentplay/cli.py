@@ -68,6 +68,7 @@ def _check_out(a, out):
     if a.resume and a.model not in RESUMABLE: raise ValueError(f"--resume continues a {' or '.join(RESUMABLE)} training; '{a.model}' models are built in one go")
     if a.decoder is not None and a.model != 'vq': raise ValueError(f"--decoder chooses the decoder of vq models; '{a.model}' models have no such choice")
     if a.decoder is not None and a.resume: raise ValueError("--resume continues the run in --out with its own decoder; leave out --decoder")
+    if a.pitch_conditioning and a.model != 'grains': raise ValueError("--pitch-conditioning is for grains models (note and timbre models always read the pitch)")
     if out.is_dir(): raise IsADirectoryError(f"--out {out} is a folder; give the model's file name (e.g. drums.lp)")
     if not out.exists():
         if a.resume: raise ValueError(f"nothing to resume: there is no {out} (a run stopped before its first checkpoint "
@@ -98,6 +99,7 @@ def _fit_grains(cls, c, a, out):
     "Train a model with `out` as its checkpoint (`RESUMABLE` kinds); Ctrl-C says whether the run was saved and how to continue it."
     every = {} if a.checkpoint_every is None else {'checkpoint_every': a.checkpoint_every}
     if a.decoder is not None: every['decoder'] = a.decoder           # vq models (checked by `_check_out`)
+    if a.pitch_conditioning: every['pitch'] = True                   # grains models (checked by `_check_out`)
     try:
         with _writing(out):
             m = cls.fit(c, minutes=a.minutes, max_steps=a.max_steps, checkpoint=out, resume=a.resume, device=a.device,
@@ -517,6 +519,8 @@ def _model_commands(sub, k):
     t.add_argument('--device', type=_device, default=None, help='cpu (default), cuda, cuda:N or mps')
     t.add_argument('--sr', type=k['sr'], default=22050); t.add_argument('--seed', type=k['seed'], default=0)
     t.add_argument('--no-regularise', action='store_true', help="timbre models: train without the perceptual regulariser")
+    t.add_argument('--pitch-conditioning', action='store_true',
+                   help="grains models: condition on each sound's MIDI 'pitch' label (note corpora), so generate takes --pitch")
     t.add_argument('--decoder', choices=('noise', 'harmonic'), default=None,
                    help="vq models: 'noise' (filtered noise, the paper's; default) or 'harmonic' (harmonics of the input's "
                         "pitch beside the noise: a steadier pitch for bowed, blown and sung timbres)")
@@ -531,7 +535,8 @@ def _model_commands(sub, k):
     g.add_argument('model', help='a model file (.lp)')
     g.add_argument('--label', type=_mixture, default=None, metavar='NAME[:W,...]',
                    help="grains models: the class, or a mixture 'kick:0.5,snare:0.5' (default: an even mix of all classes)")
-    g.add_argument('--pitch', type=_number('--pitch', 0, 127), default=None, help='note and timbre models: MIDI pitch (default 60, C4)')
+    g.add_argument('--pitch', type=_number('--pitch', 0, 127), default=None,
+                   help='note and timbre models, and grains models trained with --pitch-conditioning: MIDI pitch (default 60, C4)')
     g.add_argument('--instrument', type=_mixture, default=None, metavar='NAME[:W,...]',
                    help="note and timbre models: an instrument, or a mixture 'Violin:0.7,Trumpet:0.3' (weights >= 0)")
     g.add_argument('--style', type=_mixture, default=None, metavar='NAME[:W,...]', help="note models: a playing style or a mixture, e.g. pizzicato")

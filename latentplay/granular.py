@@ -53,24 +53,35 @@ class GrainEncoder(nn.Module):
         return mu, logvar.clamp(-12, 6)
 
 # %% ../nbs/07_granular.ipynb #31a3c020
+def _embed_conditions(label:nn.Module|None, pitch:nn.Module|None, w:torch.Tensor|None, n_labels:int) -> torch.Tensor|None:
+    "One conditioning vector from a condition vector `[..., n_labels + n_pitch]`: the label's projection plus the pitch's."
+    if w is None or (label is None and pitch is None): return None
+    parts = ([label(w[..., :n_labels])] if label is not None else []) + ([pitch(w[..., n_labels:])] if pitch is not None else [])
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
 class GrainDecoder(nn.Module):
-    "Latents `[..., latent_dim]` (+ label weights) -> raw controls `[..., bins]`, bounded by `NoiseGrainSynth.get_controls`."
-    def __init__(self, latent_dim:int, bins:int, hidden:int=512, n_labels:int=0, label_dim:int=16):
+    "Latents `[..., latent_dim]` (+ conditions: label weights, then pitch features) -> raw controls `[..., bins]`, bounded by `NoiseGrainSynth.get_controls`."
+    def __init__(self, latent_dim:int, bins:int, hidden:int=512, n_labels:int=0, label_dim:int=16, n_pitch:int=0):
         super().__init__()
         self.label = nn.Linear(n_labels, label_dim, bias=False) if n_labels else None
-        self.net = _mlp(latent_dim + (label_dim if n_labels else 0), hidden, bins, 3)
+        self.pitch = nn.Linear(n_pitch, label_dim, bias=False) if n_pitch else None
+        self.n_labels = n_labels
+        self.net = _mlp(latent_dim + (label_dim if n_labels or n_pitch else 0), hidden, bins, 3)
 
     def forward(self, z, w=None):
-        if self.label is not None: z = torch.cat([z, self.label(w).expand(*z.shape[:-1], -1)], -1)
+        c = _embed_conditions(self.label, self.pitch, w, self.n_labels)
+        if c is not None: z = torch.cat([z, c.expand(*z.shape[:-1], -1)], -1)
         return self.net(z)
 
 # %% ../nbs/07_granular.ipynb #e39da9fa
 class SequenceVAE(nn.Module):
-    "Recurrent VAE over grain-latent sequences `[B, T, latent_dim]`, optionally conditioned on label weights `[B, n_labels]`."
-    def __init__(self, latent_dim:int, embed_dim:int=64, hidden:int=256, n_labels:int=0, label_dim:int=16):
+    "Recurrent VAE over grain-latent sequences `[B, T, latent_dim]`, conditioned at every step on label weights `[B, n_labels]` (and pitch features)."
+    def __init__(self, latent_dim:int, embed_dim:int=64, hidden:int=256, n_labels:int=0, label_dim:int=16, n_pitch:int=0):
         super().__init__()
         self.label = nn.Linear(n_labels, label_dim, bias=False) if n_labels else None
-        c = label_dim if n_labels else 0
+        self.pitch = nn.Linear(n_pitch, label_dim, bias=False) if n_pitch else None
+        self.n_labels = n_labels
+        c = label_dim if n_labels or n_pitch else 0
         self.enc = nn.LSTM(latent_dim + c, hidden, batch_first=True, bidirectional=True)
         self.to_embed = nn.Linear(2 * hidden, 2 * embed_dim)
         self.dec_in = nn.Linear(embed_dim + c + 2, hidden)
@@ -79,7 +90,8 @@ class SequenceVAE(nn.Module):
         self.hidden, self.embed_dim = hidden, embed_dim
 
     def _cond(self, w, B, T):
-        return [] if self.label is None else [self.label(w)[:, None].expand(B, T, -1)]
+        c = _embed_conditions(self.label, self.pitch, w, self.n_labels)
+        return [] if c is None else [c[:, None].expand(B, T, -1)]
 
     def encode(self, zs, w=None):
         B, T, _ = zs.shape
@@ -95,6 +107,14 @@ class SequenceVAE(nn.Module):
         return self.out(h)
 
 # %% ../nbs/07_granular.ipynb #8cd6b363
+def _check_pitch_range(r) -> tuple|None:
+    "`(low, high)` whole MIDI numbers with low <= high, or None."
+    if r is None: return None
+    ok = isinstance(r, (list, tuple)) and len(r) == 2 and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in r)
+    if not ok or not 0 <= r[0] <= r[1] <= 127:
+        raise ValueError(f"pitch_range must be (low, high) MIDI numbers with 0 <= low <= high <= 127, got {str(r)[:40]}")
+    return int(r[0]), int(r[1])
+
 class GrainModel(LatentModel):
     "Neural granular synthesizer: grain VAE with a filtered-noise decoder, plus a recurrent VAE over grain sequences."
     kind = 'grains'
@@ -112,7 +132,8 @@ class GrainModel(LatentModel):
                  hidden:int=256, # width of the grain encoder and decoder
                  n_mels:int=128, # mel bands seen by the encoder
                  labels=(), # class labels (empty: unconditional)
-                 grain_conditioning:bool=False, # also condition the grain decoder on the label
+                 grain_conditioning:bool=False, # also condition the grain decoder on the label (and the pitch)
+                 pitch_range=None, # `(low, high)` MIDI pitches both levels are conditioned on (note corpora; None: no pitch)
                  embed_dim:int=64, # size of a sequence embedding
                  rnn_hidden:int=256, # width of the sequence LSTMs
                  seq_seconds:float=1.0, # length of one sequence (a note, a hit) for the temporal level
@@ -127,15 +148,19 @@ class GrainModel(LatentModel):
         if n_mels > self.frame_length // 2 + 1: raise ValueError(f"n_mels must be at most {self.frame_length // 2 + 1} "
                                                                  f"(the frequency bins of a {self.frame_length}-sample grain), got {n_mels}")
         self.labels, self.grain_conditioning = [str(l) for l in labels], bool(grain_conditioning)
+        self.pitch_range = _check_pitch_range(pitch_range)
         self._cfg = dict(sr=self.sr, frame_length=self.frame_length, hop_length=self.hop_length, latent_dim=self.latent_dim,
                          hidden=hidden, n_mels=n_mels, labels=self.labels, grain_conditioning=self.grain_conditioning,
                          embed_dim=embed_dim, rnn_hidden=rnn_hidden, seq_seconds=seq_seconds,
                          fir_channels=fir_channels, fir_kernel=fir_kernel, max_magnitude=max_magnitude)
+        if self.pitch_range: self._cfg['pitch_range'] = list(self.pitch_range)       # only then: older configs stay as they were
         nl, W = len(self.labels), self.frame_length
+        npi = self.pitch_range[1] - self.pitch_range[0] + 2 if self.pitch_range else 0   # `_pitch_features`
         self.encoder = GrainEncoder(self.sr, W, self.latent_dim, hidden, n_mels)
-        self.decoder = GrainDecoder(self.latent_dim, W // 2 + 1, hidden, nl if grain_conditioning else 0)
+        self.decoder = GrainDecoder(self.latent_dim, W // 2 + 1, hidden, nl if grain_conditioning else 0,
+                                    n_pitch=npi if grain_conditioning else 0)
         self.synth = NoiseGrainSynth(W, self.hop_length, max_magnitude, fir_channels, fir_kernel)
-        self.sequence = SequenceVAE(self.latent_dim, embed_dim, rnn_hidden, nl)
+        self.sequence = SequenceVAE(self.latent_dim, embed_dim, rnn_hidden, nl, n_pitch=npi)
         self.seq_grains = 1 + int(round(seq_seconds * self.sr)) // self.hop_length
         self._statistics_buffers(embed_dim, max(1, nl))
         if widths: self.set_widths(widths)
@@ -143,21 +168,56 @@ class GrainModel(LatentModel):
 # %% ../nbs/07_granular.ipynb #022bbc34
 @patch
 def _statistics_buffers(self:GrainModel, embed_dim:int, n_labels:int):
-    "Training latents: mean, principal axes (rows), spread along each; per label, the embedding mean and Cholesky spread."
+    "Training latents: mean, principal axes (rows), spread along each; per label, the embedding mean and Cholesky spread (and, pitch models, its usual pitch)."
     d = self.latent_dim
     self.register_buffer('latent_mean', torch.zeros(d))
     self.register_buffer('latent_axes', torch.eye(d))
     self.register_buffer('latent_scales', torch.ones(d))
     self.register_buffer('embed_means', torch.zeros(n_labels, embed_dim))
     self.register_buffer('embed_chol', torch.eye(embed_dim).repeat(n_labels, 1, 1))
+    if self.pitch_range: self.register_buffer('label_pitch', torch.full((n_labels,), float(sum(self.pitch_range) // 2)))
 
 @patch
 def config(self:GrainModel) -> dict: return dict(self._cfg)
 
 @patch(as_prop=True)
+def conditions(self:GrainModel) -> dict:
+    "Labels, and the MIDI pitches of a model conditioned on pitch."
+    c = {'label': list(self.labels)} if self.labels else {}
+    return {**c, 'pitch': list(range(self.pitch_range[0], self.pitch_range[1] + 1))} if self.pitch_range else c
+
+@patch(as_prop=True)
 def decode_conditions(self:GrainModel) -> dict:
-    "The label changes decoded grains only with `grain_conditioning`; otherwise it steers `generate` alone."
+    "The label (and pitch) change decoded grains only with `grain_conditioning`; otherwise they steer `generate` alone."
     return self.conditions if self.grain_conditioning else {}
+
+# %% ../nbs/07_granular.ipynb #b09ab2b0
+@patch
+def _pitch_features(self:GrainModel, pitch) -> torch.Tensor:
+    "Pitch features `[..., high - low + 2]` of MIDI pitches within `pitch_range`."
+    lo, hi = self.pitch_range
+    pos = torch.as_tensor(pitch, dtype=torch.float32, device=self.device).clamp(lo, hi) - lo
+    hot = (1 - (pos[..., None] - torch.arange(hi - lo + 1, device=pos.device)).abs()).clamp_min(0)
+    return torch.cat([hot, (2 * pos / max(1, hi - lo) - 1)[..., None]], -1)
+
+@patch
+def condition_vector(self:GrainModel,
+                     label=None, # a label or `{label: weight}` mixture (None: an even mix)
+                     pitch=None, # MIDI pitch, models conditioned on pitch only (None: the label's usual pitch)
+                    ) -> torch.Tensor: # `[n_labels (+ pitch features)]`; empty for a model without conditions
+    "The conditions as the networks read them, or a clear error."
+    w = self.label_weights(label)
+    if not self.pitch_range:
+        if pitch is not None: raise ValueError("this model was trained without pitch conditioning, so it takes no pitch=; "
+                                               "train one with GrainModel.fit(notes, pitch=True) on notes labelled with pitch")
+        return w
+    if pitch is None: pitch = float(w @ self.label_pitch) if len(w) else float(self.label_pitch[0])
+    if isinstance(pitch, bool) or not isinstance(pitch, numbers.Real) or not math.isfinite(pitch):
+        raise ValueError(f"pitch must be a MIDI number such as 60 (C4), got {str(pitch)[:40]}")
+    lo, hi = self.pitch_range
+    if not lo <= pitch <= hi: raise ValueError(f"pitch {pitch:g} is outside the range this model was trained on, MIDI {lo}-{hi}; "
+                                               "it is refused, not clamped: pick a pitch in that range")
+    return torch.cat([w, self._pitch_features(float(pitch))])
 
 # %% ../nbs/07_granular.ipynb #9f187dbb
 @patch(cls_method=True)
@@ -169,7 +229,8 @@ def _from_checkpoint(cls:GrainModel, tensors:dict, meta:dict, path='the checkpoi
 # %% ../nbs/07_granular.ipynb #783c602e
 @patch
 def _controls(self:GrainModel, z:torch.Tensor, w:torch.Tensor|None=None) -> torch.Tensor:
-    "Filter magnitudes of latents `[..., T, latent_dim]`; label weights `w` count only with grain conditioning."
+    "Filter magnitudes of latents `[..., T, latent_dim]`; condition vectors `w` count only with grain conditioning (None: an even mix)."
+    if self.grain_conditioning and w is None: w = self.condition_vector()
     return self.synth.get_controls(self.decoder(z, w if self.grain_conditioning else None))
 
 @patch
@@ -177,14 +238,15 @@ def _controls(self:GrainModel, z:torch.Tensor, w:torch.Tensor|None=None) -> torc
 def controls(self:GrainModel,
              z, # latent path `[T, latent_dim]` (or a batch `[..., T, latent_dim]`, or one point)
              label=None, # a label or `{label: weight}` mixture (models with grain conditioning)
+             pitch=None, # MIDI pitch (models with grain and pitch conditioning)
             ) -> torch.Tensor: # filter magnitudes `[..., T, frame_length // 2 + 1]`, from 0 Hz to Nyquist
     "What the network asks the synthesizer for: the noise filter of every grain of a path."
-    return self._controls(self.check_latents(z), self.label_weights(label))
+    return self._controls(self.check_latents(z), self.condition_vector(label, pitch))
 
 @patch
 def render(self:GrainModel,
            z:torch.Tensor, # latents `[..., T, latent_dim]`
-           w:torch.Tensor|None=None, # label weights `[..., n_labels]` (grain conditioning only)
+           w:torch.Tensor|None=None, # condition vectors `[..., n_labels (+ pitch features)]` (grain conditioning only)
            seed:int=0, # noise offset; different seeds give different noise, same spectra
           ) -> torch.Tensor: # audio `[..., T * hop_length]` (differentiable)
     "Latents to audio, differentiably: decoder -> controls -> noise grains -> overlap-add -> post-filter."
@@ -214,6 +276,7 @@ def _encode_audio(self:GrainModel, x:torch.Tensor, block:int=4096) -> torch.Tens
 def decode(self:GrainModel,
            z, # latent path `[T, latent_dim]` (or one point `[latent_dim]`)
            label=None, # a label or `{label: weight}` mixture (models with grain conditioning)
+           pitch=None, # MIDI pitch (models with grain and pitch conditioning; None: the label's usual pitch)
            seed:int=0, # noise seed
            length:int|None=None, # samples of output (default `T * hop_length`)
            block:int=4096, # grains per block (bounds memory for long paths)
@@ -222,7 +285,11 @@ def decode(self:GrainModel,
     z = self.check_latents(z)
     if z.ndim > 2: raise ValueError(f"decode() takes one path [T, {self.latent_dim}]; use render() for batches")
     if length is not None: length = within('length', length, 1, int(LIMITS['seconds'] * self.sr), 'samples', integer=True)
-    w = self.label_weights(label)
+    return self._decode_w(z, self.condition_vector(label, pitch), seed, length, block)
+
+@patch
+def _decode_w(self:GrainModel, z, w, seed:int=0, length=None, block:int=4096) -> Sound:
+    "`decode` of a checked path with a condition vector."
     ctl = torch.cat([self._controls(z[b0: b0 + block], w) for b0 in range(0, len(z), block)])
     return self._sound(self.synth.get_signal(ctl, seed, length=length, block=block))
 
@@ -250,14 +317,23 @@ def prior(self:GrainModel,
 @torch.no_grad()
 def resynthesize(self:GrainModel,
                  sound, # any `Sound` (resampled to the model's rate with a warning)
-                 label=None, # label or mixture for models with grain conditioning
+                 label=None, # label or mixture for models with grain conditioning (default: the sound's own label, if the model knows it)
+                 pitch=None, # MIDI pitch for models with pitch conditioning (default: the sound's own, else the label's usual)
                  seed:int=0, # noise seed
                  block:int=4096, # grains per block
                 ) -> Sound:
     "Rebuild a sound from the grain space (encode -> decode), as long as the input."
     x = self.check_sound(sound)
     if x.abs().max() == 0: return Sound(np.zeros(len(x), np.float32), self.sr)
-    return self.decode(self._encode_audio(x, block), label=label, seed=seed, length=len(x), block=block)
+    return self._decode_w(self._encode_audio(x, block), _own_conditions(self, sound, label, pitch), seed, len(x), block)
+
+def _own_conditions(self, sound, label=None, pitch=None) -> torch.Tensor:
+    "The condition vector of a sound: the label and pitch given, else the sound's own where the model knows them."
+    meta = sound.meta if isinstance(sound, Sound) else {}
+    if label is None and meta.get('label') in self.labels: label = meta['label']
+    if pitch is None and self.pitch_range and isinstance(meta.get('pitch'), numbers.Real) and \
+       self.pitch_range[0] <= meta['pitch'] <= self.pitch_range[1]: pitch = meta['pitch']
+    return self.condition_vector(label, pitch)
 
 # %% ../nbs/07_granular.ipynb #68793b0f
 def loudness_matched_noise(sound, # the sound whose level to follow
@@ -300,8 +376,8 @@ def stretch(self:GrainModel,
     return self.decode(z2, seed=seed, length=max(1, round(len(x) * factor)))
 
 # %% ../nbs/07_granular.ipynb #1e29df9b
-def _as_weights(self, label, n:int):
-    w = self.label_weights(label)
+def _as_weights(self, label, n:int, pitch=None):
+    w = self.condition_vector(label, pitch)
     return w[None].expand(n, -1) if len(w) else None
 
 @patch
@@ -326,13 +402,15 @@ def generate(self:GrainModel,
              n:int=1, # how many sounds
              seed:int=0, # random seed (embeddings and noise)
              temperature:float=0.7, # spread of the sampled embeddings (0: the label's typical sequence, 1: its full spread)
+             pitch=None, # MIDI pitch (models conditioned on pitch; None: the label's usual pitch)
             ) -> Sound|list[Sound]:
     "New sequences (notes, hits, texture slices) sampled from the temporal level."
     n, temperature = within('n', n, 1, LIMITS['n'], 'sounds', integer=True), within('temperature', temperature, 0, 100)
+    w = self.condition_vector(label, pitch)                                     # checked before anything is drawn
     e = torch.stack([self.sample_embedding(label, seed=int(seed) + i, temperature=temperature)
                      for i in range(n)])                                        # sound i is `generate(seed=seed + i)`
-    z = self.sequence.decode(e, _as_weights(self, label, n), self.seq_grains)
-    out = [self.decode(z[i], label=label if self.grain_conditioning else None, seed=seed + i) for i in range(n)]
+    z = self.sequence.decode(e, w[None].expand(n, -1) if len(w) else None, self.seq_grains)
+    out = [self._decode_w(z[i], w, seed=seed + i) for i in range(n)]
     return out[0] if n == 1 else out
 
 # %% ../nbs/07_granular.ipynb #96391b6d
@@ -341,14 +419,15 @@ def generate(self:GrainModel,
 def embed(self:GrainModel,
           sound, # a sound; its first `seq_seconds` are embedded
           label=None, # its class, if the model is conditioned (default: the sound's own label, else an even mix)
+          pitch=None, # its MIDI pitch, for a model conditioned on pitch (default: the sound's own, else the label's usual)
          ) -> torch.Tensor: # embedding `[embed_dim]`
     "The temporal embedding of a sound (the mean of its posterior)."
     x = self.check_sound(sound)
     L = (self.seq_grains - 1) * self.hop_length
     x = x[:L] if len(x) >= L else F.pad(x, (0, L - len(x)))
-    if label is None and isinstance(sound, Sound) and sound.meta.get('label') in self.labels: label = sound.meta['label']
+    w = _own_conditions(self, sound, label, pitch)
     z = self.encoder(frame(x, self.frame_length, self.hop_length, center=True))[0]
-    return self.sequence.encode(z[None], _as_weights(self, label, 1))[0][0]
+    return self.sequence.encode(z[None], w[None] if len(w) else None)[0][0]
 
 @patch
 @renamed(steps='n')
@@ -363,16 +442,14 @@ def morph(self:GrainModel,
     n = within('n', n, 2, LIMITS['n'], 'sounds (the two ends included)', integer=True)
     def point(x):
         if isinstance(x, Sound):
-            lab = x.meta.get('label') if x.meta.get('label') in self.labels else None
-            return self.embed(x, lab), self.label_weights(lab)
-        return self.sample_embedding(x, seed=seed), self.label_weights(x)
+            return self.embed(x), _own_conditions(self, x)
+        return self.sample_embedding(x, seed=seed), self.condition_vector(x)
     (ea, wa), (eb, wb) = point(a), point(b)
     out = []
     for t in torch.linspace(0, 1, n).tolist():
         e, w = (1 - t) * ea + t * eb, (1 - t) * wa + t * wb
         z = self.sequence.decode(e[None], w[None] if len(w) else None, self.seq_grains)[0]
-        mix = {l: float(v) for l, v in zip(self.labels, w) if v > 0} if self.grain_conditioning else None
-        out.append(self.decode(z, label=mix, seed=seed))
+        out.append(self._decode_w(z, w, seed=seed))
     return out
 
 # %% ../nbs/07_granular.ipynb #9f0bfd44
@@ -384,6 +461,59 @@ def _label_weights_of(corpus, sound_idx, labels) -> torch.Tensor|None:
         l = lab[int(i)]
         if l is not None and str(l) in labels: w[r] = 0; w[r, labels.index(str(l))] = 1
     return w
+
+def _conditions_of(m:GrainModel, corpus, sound_idx) -> torch.Tensor|None:
+    "Condition vectors of sounds `sound_idx` of `corpus`: label weights, then (pitch models) the features of each sound's 'pitch' label."
+    w = _label_weights_of(corpus, sound_idx, m.labels)
+    if not m.pitch_range: return w
+    ps = _pitches(corpus)
+    p = torch.tensor([float(ps[int(i)]) for i in sound_idx])
+    f = m._pitch_features(p).cpu()
+    return f if w is None else torch.cat([w, f], -1)
+
+def _pitches(corpus) -> list:
+    "Every sound's MIDI pitch from its 'pitch' label (as the note models read it), or a clear error."
+    try: p = corpus.labels_of('pitch')
+    except (ValueError, AttributeError):
+        raise ValueError("pitch=True needs sounds labelled with their MIDI pitch (a 'pitch' label, as in lp.Corpus.builtin('gm-notes')); "
+                         "this corpus has none") from None
+    bad = [v for v in p if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v <= 127]
+    if bad: raise ValueError(f"every sound needs a MIDI pitch 0-127 for pitch=True; found {str(bad[0])[:30]}: label or filter those sounds")
+    return list(p)
+
+def _class_groups(w:torch.Tensor|None, n_labels:int) -> list|None:
+    "Rows of each class (unlabelled rows together), for class-balanced batches; None with fewer than two groups."
+    if w is None or n_labels < 2: return None
+    lab = w[:, :n_labels]
+    cls = torch.where(lab.amax(-1) >= 1, lab.argmax(-1), torch.full((len(lab),), -1))
+    groups = [torch.nonzero(cls == k)[:, 0] for k in cls.unique().tolist()]
+    return groups if len(groups) >= 2 else None
+
+def _draw(n_rows:int, n:int, g:torch.Generator, groups=None) -> torch.Tensor:
+    "`n` random row indices: uniform over rows, or (class-balanced) a group drawn uniformly, then a row within it."
+    if groups is None: return torch.randint(n_rows, (n,), generator=g)
+    k = torch.randint(len(groups), (n,), generator=g)
+    size = torch.tensor([len(x) for x in groups])[k]
+    j = (torch.rand(n, generator=g) * size).long().clamp_max(size - 1)
+    return torch.stack([groups[a][b] for a, b in zip(k.tolist(), j.tolist())])
+
+@torch.no_grad()
+def _start_from(m:GrainModel, init):
+    """`init`'s weights in `m` wherever a tensor has the same name and shape; a grain decoder that now also reads the
+    conditions keeps its weights for the latent, and zero weights for the conditions (it starts by decoding as `init` did)."""
+    if not isinstance(init, GrainModel): raise TypeError(f"init must be a trained GrainModel (e.g. lp.pretrained('gm-drums')), got {type(init).__name__}")
+    if (init.sr, init.frame_length, init.hop_length, init.latent_dim) != (m.sr, m.frame_length, m.hop_length, m.latent_dim):
+        raise ValueError("init must have the new model's rate, grain, hop and latent size "
+                         f"({m.sr} Hz, {m.frame_length}, {m.hop_length}, {m.latent_dim}); it has ({init.sr} Hz, {init.frame_length}, {init.hop_length}, {init.latent_dim})")
+    src = init.state_dict()
+    for k, v in m.state_dict().items():
+        s = src.get(k)
+        if s is None: continue
+        if s.shape == v.shape: v.copy_(s.to(v))
+        elif k == 'decoder.net.0.weight' and s.shape[0] == v.shape[0] and s.shape[1] < v.shape[1]:
+            v.zero_(); v[:, :s.shape[1]] = s.to(v)
+    hist = init.info.get('history', [])
+    m.info['init'] = {'steps': init.info.get('steps'), 'minutes': max((h.get('minutes', 0) for h in hist), default=0), 'history': hist}
 
 def _thin(history:list, keep:int=300) -> list:
     "Validation records and at most `keep` evenly spaced training records."
@@ -432,6 +562,9 @@ def fit(cls:GrainModel,
         beta:float=1e-4, # KL weight of the grain level (after warm-up)
         seq_beta:float=0.01, # KL weight of the sequence level (after warm-up)
         stages=(0.75, 0.25), # shares of the budget: grains, sequence
+        balance:bool=True, # class-balanced batches: every class drawn equally often, whatever its number of sounds
+        pitch:bool=False, # condition both levels on each sound's MIDI 'pitch' label (note corpora): `generate(label, pitch=67)`
+        init=None, # a trained `GrainModel` to start from (fine-tuning): its weights wherever the layers match; new conditions start silent
         seed:int=0, # seed of initialisation and sampling
         progress:bool=True, # progress bars
         validate_every:float=30.0, # seconds between validations
@@ -453,25 +586,30 @@ def fit(cls:GrainModel,
         if finished is not None: return finished.to(dev)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            if meta is None: m = cls(sr=corpus.sr, labels=[str(c) for c in corpus.classes] if len(corpus.classes) >= 2 else [], **config)
+            if meta is None:
+                labels = [str(c) for c in corpus.classes] if len(corpus.classes) >= 2 else []
+                if pitch: ps = _pitches(corpus); config.setdefault('pitch_range', (int(math.floor(min(ps))), int(math.ceil(max(ps)))))
+                config.setdefault('grain_conditioning', bool(labels) or bool(pitch))   # decoded grains follow the class (and pitch)
+                m = cls(sr=corpus.sr, labels=labels, **config)
+                if init is not None: _start_from(m, init)
             else:
                 m = cls._from_checkpoint(tensors, meta, checkpoint)
                 if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
             attach_model(m)                           # in the background, a copy of it plays while it learns
             run = _Run(m.to(dev).train(), corpus, valid, checkpoint, meta, tensors, dev, batch_size=batch_size,
-                       segment_seconds=segment_seconds, lr=lr, beta=beta, seq_beta=seq_beta, seed=seed, progress=progress,
+                       segment_seconds=segment_seconds, lr=lr, beta=beta, seq_beta=seq_beta, seed=seed, progress=progress, balance=balance, init=init is not None,
                        validate_every=validate_every, checkpoint_every=checkpoint_every, plan=plan)
             broadcast_weights(m)                      # one start for every process
             return run.run(budgets)
 
 # %% ../nbs/07_granular.ipynb #1b7f56d5
 def _segment_data(m:GrainModel, corpus, seconds:float):
-    "Training segments `[N, L]` (silent ones dropped) and their label weights."
+    "Training segments `[N, L]` (silent ones dropped) and their condition vectors."
     if getattr(corpus, 'streamed', False): return _streamed_segment_data(m, corpus, seconds)
     fr = corpus.segments(seconds, hop_seconds=seconds / 2, pad=True)
     keep = fr.x.abs().amax(-1) > 1e-3
     if not keep.any(): raise ValueError("every sound in the corpus is silent; there is nothing to learn")
-    return fr.x[keep], _label_weights_of(corpus, fr.index[keep.numpy(), 0], m.labels)
+    return fr.x[keep], _conditions_of(m, corpus, fr.index[keep.numpy(), 0])
 
 def _sequence_data(m:GrainModel, corpus):
     "Grain-latent sequences `[N, seq_grains, d]`: each sound's start, plus further slices of long sounds."
@@ -484,7 +622,7 @@ def _sequence_data(m:GrainModel, corpus):
         for st in starts:
             seg = a[st: st + L]
             xs.append(F.pad(seg, (0, L - len(seg)))); owners.append(i)
-    return _encode_segments(m, torch.stack(xs)), _label_weights_of(corpus, owners, m.labels)
+    return _encode_segments(m, torch.stack(xs)), _conditions_of(m, corpus, owners)
 
 @torch.no_grad()
 def _encode_segments(m:GrainModel, x:torch.Tensor, chunk:int=64) -> torch.Tensor:
@@ -524,7 +662,7 @@ def _streamed_segment_data(m:GrainModel, corpus, seconds:float, chunk:int=1024):
     keep = np.concatenate([corpus.read_frames(idx[j: j + chunk], L).abs().amax(-1).numpy() > 1e-3
                            for j in range(0, len(idx), chunk)]) if len(idx) else np.zeros(0, bool)
     if not keep.any(): raise ValueError("every sound in the corpus is silent; there is nothing to learn")
-    return _OnDisk(corpus, idx[keep], L), _label_weights_of(corpus, idx[keep, 0], m.labels)
+    return _OnDisk(corpus, idx[keep], L), _conditions_of(m, corpus, idx[keep, 0])
 
 def _streamed_sequence_data(m:GrainModel, corpus, chunk:int=64):
     "`_sequence_data` for a corpus on disk: the sequences' latents, `chunk` of them read and encoded at a time."
@@ -532,7 +670,7 @@ def _streamed_sequence_data(m:GrainModel, corpus, chunk:int=64):
     lengths = corpus._lengths()
     idx = np.array([(i, st) for i, n in enumerate(lengths) for st in [0] + (list(range(L, n - L + 1, L)) if n >= 3 * L else [])], np.int64)
     zs = torch.cat([_encode_segments(m, corpus.read_frames(idx[j: j + chunk], L)) for j in range(0, len(idx), chunk)])
-    return zs, _label_weights_of(corpus, idx[:, 0], m.labels)
+    return zs, _conditions_of(m, corpus, idx[:, 0])
 
 # %% ../nbs/07_granular.ipynb #256a45ee
 @torch.no_grad()
@@ -547,12 +685,21 @@ def _latent_statistics(m:GrainModel, x:torch.Tensor, max_grains:int=20000):
     m.latent_mean.copy_(mean); m.latent_axes.copy_(vecs[:, order].T); m.latent_scales.copy_(vals[order].clamp_min(0).sqrt())
 
 @torch.no_grad()
+def _label_pitches(m:GrainModel, corpus):
+    "Each label's usual pitch (the median of its sounds'), for a pitch model's `generate` without `pitch=`."
+    p, lab = torch.tensor([float(v) for v in _pitches(corpus)]), corpus.labels
+    for k, l in enumerate(m.labels or [None]):
+        mine = p[[i for i, x in enumerate(lab) if l is None or str(x) == l]] if m.labels else p
+        m.label_pitch[k] = (mine if len(mine) else p).median()
+
+@torch.no_grad()
 def _embedding_statistics(m:GrainModel, zs:torch.Tensor, zw:torch.Tensor|None):
     """Per label: the mean of the training sequences' embeddings and the Cholesky factor of their spread, shrunk towards
     the pooled spread (a label with few sequences borrows from the others)."""
     mus = torch.cat([m.sequence.encode(zs[j: j + 256], None if zw is None else zw[j: j + 256].to(m.device))[0]
                      for j in range(0, len(zs), 256)])
-    lab = torch.zeros(len(mus), dtype=torch.long, device=mus.device) if zw is None else zw.argmax(-1).to(mus.device)
+    lab = (torch.zeros(len(mus), dtype=torch.long, device=mus.device) if zw is None or not m.labels
+           else zw[:, :len(m.labels)].argmax(-1).to(mus.device))
     K, eye = m.embed_means.shape[0], torch.eye(mus.shape[1], device=mus.device)
     means = torch.stack([mus[lab == k].mean(0) if (lab == k).any() else mus.mean(0) for k in range(K)])
     resid = mus - means[lab]
@@ -582,8 +729,11 @@ class _Run:
             vx, vw = x[perm[:n_val]], None if w is None else w[perm[:n_val]]
             if n_val: x, w = _take(x, perm[n_val:]), None if w is None else w[perm[n_val:]]
         self.x, self.w, self.vx, self.vw = x, w, vx, vw
-        if meta is None: _standardise_inputs(m, x, self.g, dev)      # a fresh model: standardise its encoder's inputs
-        m.info = {'corpus': corpus.summary() if hasattr(corpus, 'summary') else {}, 'segment': o.segment_seconds, 'seed': o.seed}
+        self.groups = _class_groups(w, len(m.labels)) if o.balance else None        # class-balanced batches
+        if m.pitch_range: _label_pitches(m, corpus)
+        if meta is None and not o.init: _standardise_inputs(m, x, self.g, dev)   # a fresh model: standardise its encoder's inputs
+        m.info = {'corpus': corpus.summary() if hasattr(corpus, 'summary') else {}, 'segment': o.segment_seconds, 'seed': o.seed,
+                  **({'init': m.info['init']} if 'init' in getattr(m, 'info', {}) else {})}    # fine-tuning: where it started
 
 @patch
 def run(self:_Run, budgets) -> GrainModel:
@@ -639,7 +789,7 @@ def grain_stage(self:_Run, budget) -> bool:
 def grain_step(self:_Run, i:int, p:float) -> dict:
     "One step on a random batch of segments (`p`: progress through the stage, for the KL warm-up and the lr decay)."
     m, o, g, dev = self.m, self.o, self.g, self.dev
-    idx = shard(torch.randint(len(self.x), (o.batch_size,), generator=g))      # several processes: each its share
+    idx = shard(_draw(len(self.x), o.batch_size, g, self.groups))      # several processes: each its share
     xb, wb = self.x[idx].to(dev), None if self.w is None else self.w[idx].to(dev)
     mu, logvar = m.encoder(frame(xb, m.frame_length, m.hop_length, center=True))
     eps = shard(torch.randn((o.batch_size, *mu.shape[1:]), generator=g))  # drawn whole: the same numbers however shared
@@ -665,6 +815,7 @@ def validate(self:_Run) -> dict:
 def sequence_stage(self:_Run, budget) -> bool:
     "The recurrent VAE on grain-latent sequences, then each label's embedding statistics; True if interrupted."
     self.zs, self.zw = _sequence_data(self.m, self.corpus)
+    self.seq_groups = _class_groups(self.zw, len(self.m.labels)) if self.o.balance else None
     self.seq_opt = torch.optim.Adam(self.m.sequence.parameters(), self.o.lr)
     if self.loop('sequence', self.sequence_step, budget, None, self.seq_opt): return True
     _embedding_statistics(self.m, self.zs, self.zw)
@@ -676,7 +827,7 @@ def sequence_step(self:_Run, i:int, p:float) -> dict:
     "One step on a random batch of sequences: squared error of the rebuilt latents plus the warmed-up KL."
     m, o, g = self.m, self.o, self.g
     n, b = world()[1], min(32, len(self.zs))
-    idx = shard(torch.randint(len(self.zs), (max(n, b - b % n),), generator=g))   # several processes: each its share
+    idx = shard(_draw(len(self.zs), max(n, b - b % n), g, self.seq_groups))   # several processes: each its share
     zb, wb = self.zs[idx], None if self.zw is None else self.zw[idx].to(self.dev)
     mu, logvar = m.sequence.encode(zb, wb)
     e = mu + shard(torch.randn((len(idx) * n, *mu.shape[1:]), generator=g)).to(self.dev) * (0.5 * logvar).exp()
@@ -690,7 +841,10 @@ def finish(self:_Run, finished:bool) -> GrainModel:
     "The model with its history and step counts; a finished run leaves a plain model file at `checkpoint`."
     m, history = self.m, self.history
     m.history = history
-    m.info['history'] = _thin(history)
+    init = m.info.get('init', {})            # fine-tuned: the curve goes on from the model it started from
+    m.info['history'] = init.get('history', []) + [{**h, 'minutes': h['minutes'] + init.get('minutes', 0)} if 'minutes' in h and init else h
+                                                   for h in _thin(history)]
+    if init: m.info['init'] = {k: v for k, v in init.items() if k != 'history'}
     m.info['steps'] = {s: sum(1 for h in history if h.get('stage') == s and 'loss' in h) for s in ('grains', 'sequence')}
     m.info['minutes'] = sum(max((h['minutes'] for h in history if h.get('stage') == s), default=0) for s in ('grains', 'sequence'))
     if finished and self.checkpoint is not None: self.saver(None, None, final=True)({'history': []})   # a plain model file
@@ -762,7 +916,10 @@ class GrainStream(Streaming):
         self.frame_length, self.max_magnitude, self.labels = W, syn.max_magnitude, list(model.labels)
         self.encoder, self.net = copy.deepcopy(model.encoder), copy.deepcopy(model.decoder.net)
         b = lambda t: t.detach().clone()
-        self.register_buffer('label_proj', b(lab.weight) if lab is not None else torch.zeros(0, 0))
+        pit, dim = model.decoder.pitch, model.decoder.net[0].in_features - model.latent_dim
+        self.register_buffer('label_proj', b(lab.weight) if lab is not None else torch.zeros(dim, 0))
+        self.register_buffer('cond_bias', b(model.decoder.pitch(model.condition_vector()[len(self.labels):])) if pit is not None
+                             else torch.zeros(dim))            # a pitch model streams at its usual pitch
         self.register_buffer('weights', torch.full((len(self.labels),), 1 / max(1, len(self.labels))))
         self.register_buffer('noise', b(syn.noise))                             # the synthesizer's fixed noise (spectra)
         self.register_buffer('window', b(_grain_window(W, H, 'cpu')))
@@ -805,7 +962,8 @@ def _frames(self:GrainStream, x:torch.Tensor, cache:torch.Tensor) -> Tuple[torch
 @patch
 def _controls(self:GrainStream, z:torch.Tensor) -> torch.Tensor:
     "Filter magnitudes of latents `[B, n, d]`: `GrainModel.controls`, with the label weights of `set_label`."
-    if self.label_proj.shape[0] > 0: z = torch.cat([z, (self.label_proj @ self.weights).expand(z.shape[0], z.shape[1], -1)], -1)
+    if self.label_proj.shape[0] > 0:
+        z = torch.cat([z, (self.label_proj @ self.weights + self.cond_bias).expand(z.shape[0], z.shape[1], -1)], -1)
     return self.max_magnitude * torch.exp(-math.log(10.0) * F.softplus(-self.net(z))) + 1e-7      # `exp_sigmoid`
 
 @patch

@@ -3,9 +3,12 @@
     python scripts/train_pretrained.py                     # all three, 12 minutes each, one CPU thread
     python scripts/train_pretrained.py --only gm-drums --minutes 30 --device cuda
     python scripts/train_pretrained.py --only --small gm-drums       # gm-drums-small.lp: the shipped model, trimmed
+    python scripts/train_pretrained.py --only gm-drums --init --steps 1000 --lr 5e-4 --stages 0.4 0.6
+                                                           # fine-tune the shipped model (e.g. to add grain conditioning)
 
 Each model trains on 90% of its corpus (`split(test=0.1, seed=0)`); the other 10% stays unseen, for the
-benchmarks. Training writes a resumable checkpoint under `build/`, so an interrupted run continues where it stopped
+benchmarks. The decoder is conditioned on the class (and, for gm-notes, on the pitch), batches are class-balanced
+(`GrainModel.fit`'s defaults; gm-notes adds `pitch=True`). Training writes a resumable checkpoint under `build/`, so an interrupted run continues where it stopped
 when the same command is run again. The shipped file stores its weights as float16.
 
 `--small NAME` also writes `NAME-small.lp`: the shipped `NAME.lp` with 90% of its parameters removed by lottery-ticket
@@ -35,6 +38,10 @@ def main():
     ap.add_argument('--small', nargs='*', default=[], help='also trim these shipped models into NAME-small.lp')
     ap.add_argument('--keep', type=float, default=0.1, help='fraction of the parameters a small model keeps')
     ap.add_argument('--trim-steps', type=int, default=1500, help='retraining steps of all trimming rounds together')
+    ap.add_argument('--steps', type=int, default=None, help='a step budget instead of --minutes (both levels together)')
+    ap.add_argument('--init', action='store_true', help='start from the shipped NAME.lp (fine-tuning; new condition layers start silent)')
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--stages', type=float, nargs=2, default=(0.75, 0.25), help='budget shares of the grain and sequence stages')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     for name in a.only:
@@ -43,7 +50,9 @@ def main():
         ckpt = ROOT / 'build' / f'{name}.training.lp'
         if a.fresh and ckpt.exists(): ckpt.unlink()
         t0 = time.time()
-        m = GrainModel.fit(train, minutes=a.minutes, checkpoint=ckpt, resume=True, device=a.device, seed=0)
+        init = load_model(Path(a.out) / f'{name}.lp') if a.init else None
+        m = GrainModel.fit(train, minutes=None if a.steps else a.minutes, max_steps=a.steps, checkpoint=ckpt, resume=True,
+                           device=a.device, seed=0, init=init, lr=a.lr, stages=tuple(a.stages), pitch=name == 'gm-notes')
         write(m.cpu(), name, test, a, t0)
     for name in a.small: small(name, a)
 
@@ -56,7 +65,7 @@ def write(m, name, test, a, t0):
     m.info['held_out'] = {k: float(torch.tensor(v).median()) for k, v in scores.items()} | {'sounds': len(test)}
     m.info['trained_on'] = a.device
     path = m.save(Path(a.out) / f'{name}.lp', half=True)
-    print(json.dumps({'model': name, 'file': str(path.relative_to(ROOT)), 'MB': round(path.stat().st_size / 1e6, 2),
+    print(json.dumps({'model': name, 'file': str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path), 'MB': round(path.stat().st_size / 1e6, 2),
                       'parameters': sum(p.numel() for p in m.parameters()), 'wall_minutes': round((time.time() - t0) / 60, 1),
                       'steps': m.info.get('steps'), 'held_out_median': m.info['held_out']}), flush=True)
 

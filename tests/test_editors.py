@@ -75,8 +75,9 @@ def test_sources(drums):
     e = path_editor(drums, w, threaded=False, names=False)
     assert torch.allclose(e.path, w.path) and e.sound.duration == pytest.approx(w.sound.duration, abs=1e-3)
     e2 = path_editor(drums, e, threaded=False, names=False)
-    e2.scale(2.0)
+    e2.bias(0.5)                                                           # (a held point: scaling about its mean moves nothing)
     assert not torch.allclose(e2.path, e.path)                             # a copy: editing one leaves the other
+    assert torch.allclose(e.path, w.path)
     with pytest.raises(ValueError, match='64'): path_editor(drums, torch.zeros(10, 8), threaded=False)
     with pytest.raises(ValueError, match='NaN'): path_editor(drums, torch.full((10, 64), float('nan')), threaded=False)
     with pytest.raises(ValueError, match='principal axis'): e.draw(-1, [0.0])

@@ -219,7 +219,8 @@ def test_references_floor_and_ceiling(tiny, hits):
 def test_decode_conditions_name_what_changes_decoded_grains():
     "Widgets offer a class beside the latents only where the grain decoder takes it."
     from latentplay.models import pretrained
-    assert pretrained('gm-drums').decode_conditions == {} and 'label' in pretrained('gm-drums').conditions
+    d = pretrained('gm-drums')
+    assert 'label' in d.conditions and d.decode_conditions == (d.conditions if d.grain_conditioning else {})
     gc = GrainModel(labels=['a', 'b'], grain_conditioning=True, latent_dim=8, hidden=32, rnn_hidden=16, embed_dim=8)
     assert gc.decode_conditions == {'label': ['a', 'b']}
     z = gc.prior(20, seed=0)
@@ -280,3 +281,61 @@ def test_old_names_still_work_and_warn(hits):
         f = GrainModel.fit(hits[:3], max_steps=2, progress=False, batch_size=2, segment=0.25, **TINY)
     assert f.info['segment'] == 0.25
     with pytest.raises(ValueError, match='hop_length must be in 1..1024'): GrainModel(hop_length=1500)
+
+
+def test_class_balanced_batches_draw_every_class():
+    "With `balance`, a class of 5 sounds among 100 is drawn as often as one of 90; without it, as rarely as its count."
+    from latentplay.granular import _class_groups, _draw
+    w = torch.zeros(100, 3); w[:90, 0] = 1; w[90:95, 1] = 1; w[95:, 2] = 1
+    g = torch.Generator().manual_seed(0)
+    groups = _class_groups(w, 3)
+    counts = np.bincount(w[_draw(100, 3000, g, groups)].argmax(-1).numpy(), minlength=3)
+    assert (np.abs(counts / 3000 - 1 / 3) < 0.04).all(), counts
+    plain = np.bincount(w[_draw(100, 3000, g)].argmax(-1).numpy(), minlength=3)
+    assert plain[1] < 300 and plain[2] < 300
+    assert _class_groups(None, 3) is None and _class_groups(w[:, :1], 1) is None     # unlabelled: plain draws
+
+
+def test_fit_conditions_the_grain_decoder_and_starts_from_a_model(tiny, hits):
+    "A labelled corpus trains a decoder that depends on the class; `init=` starts from a model and decodes as it did."
+    assert tiny.grain_conditioning and tiny.decode_conditions == {'label': tiny.labels}
+    z = tiny.encode(hits[0])
+    assert not np.allclose(tiny.decode(z, label='kick').audio, tiny.decode(z, label='snare').audio)
+    from latentplay.granular import _start_from
+    old = GrainModel(labels=tiny.labels, grain_conditioning=False, **TINY)
+    new = GrainModel(labels=tiny.labels, grain_conditioning=True, **TINY)
+    _start_from(new, old)
+    for lab in tiny.labels: np.testing.assert_allclose(new.decode(z, label=lab).audio, old.decode(z).audio, atol=1e-6)
+    with pytest.raises(TypeError, match='init must be'): GrainModel.fit(hits, max_steps=2, init='gm-drums', progress=False)
+
+
+def test_old_checkpoints_without_the_new_keys_load(tmp_path, hits):
+    "A model saved before pitch conditioning (no `pitch_range` in its config) loads, generates, and refuses pitch= clearly."
+    old = GrainModel(labels=['kick', 'snare'], **TINY)
+    t, meta = read_checkpoint(old.save(tmp_path / 'old.lp'))
+    assert 'pitch_range' not in meta['config'] and not any('pitch' in k for k in t)
+    m = load_model(tmp_path / 'old.lp')
+    assert m.decode_conditions == {} and m.pitch_range is None and m.config() == old.config()
+    assert np.isfinite(m.generate(label='kick').audio).all()
+    with pytest.raises(ValueError, match='without pitch conditioning'): m.generate(label='kick', pitch=60)
+    with pytest.raises(ValueError, match='without pitch conditioning'): m.decode(m.prior(3), pitch=60)
+
+
+def test_pitch_conditioning(gm_notes, hits, tmp_path):
+    "`fit(pitch=True)` reads each note's 'pitch' label; `generate(label, pitch=)` and `decode(pitch=)` take it, checked."
+    notes = gm_notes.filter(instrument=['Flute', 'Clarinet'])
+    m = GrainModel.fit(notes, max_steps=8, progress=False, batch_size=4, pitch=True, **TINY)
+    ps = notes.labels_of('pitch')
+    assert m.pitch_range == (min(ps), max(ps)) and m.conditions['pitch'] == list(range(min(ps), max(ps) + 1))
+    assert m.decode_conditions == m.conditions and m.grain_conditioning
+    g = m.generate(label='Flute', pitch=67, n=2)
+    assert all(np.isfinite(x.audio).all() for x in g)
+    z = m.prior(10)
+    assert not np.allclose(m.decode(z, label='Flute', pitch=60).audio, m.decode(z, label='Flute', pitch=84).audio)
+    with pytest.raises(ValueError, match='outside the range'): m.generate(label='Flute', pitch=10)
+    with pytest.raises(ValueError, match='MIDI number'): m.generate(label='Flute', pitch='A4')
+    back = load_model(m.save(tmp_path / 'p.lp'))
+    np.testing.assert_allclose(back.generate(label="Flute", pitch=67).audio, g[0].audio, atol=1e-5)   # g[0] came in a batch of 2
+    flute = torch.tensor([float(p) for p, i in zip(ps, notes.labels_of('instrument')) if i == 'Flute'])
+    assert float(back.label_pitch[back.labels.index('Flute')]) == float(flute.median())     # its usual pitch, without pitch=
+    with pytest.raises(ValueError, match="'pitch' label"): GrainModel.fit(hits, max_steps=2, pitch=True, progress=False)

@@ -40,7 +40,7 @@ def work(tmp_path_factory, gm_drums):
 
 
 def test_numbers_refused_when_read(work):
-    "Sizes, budgets, counts and factors out of range are refused by the argument parser, naming the limit (15 checks)."
+    "Sizes, budgets, counts and factors out of range are refused by the argument parser, naming the limit (16 checks)."
     w = work
     for args, words in [(('corpus', 'builtin:gm-drums', '--sr', 0), ('--sr', '1000', '384000')),
                         (('describe', w / 'in.wav', '--sr', -1), ('--sr', 'LIMITS')),
@@ -51,6 +51,7 @@ def test_numbers_refused_when_read(work):
                         (('train', w / 'hits', '--seed', 10**30, '--out', w / 'm.lp'), ('--seed',)),
                         (('train', w / 'hits', '--decoder', 'harmonic', '--out', w / 'm.lp'), ('--decoder', 'vq models')),
                         (('train', w / 'hits', '--model', 'vq', '--decoder', 'sine', '--out', w / 'm.lp'), ('--decoder', 'harmonic')),
+                        (('train', w / 'hits', '--model', 'vq', '--pitch-conditioning', '--out', w / 'm.lp'), ('--pitch-conditioning', 'grains')),
                         (('generate', w / 'drums.lp', '--n', 0, '--out', w / 'g.wav'), ('--n', '10000')),
                         (('generate', w / 'drums.lp', '--n', 10**9, '--out', w / 'g.wav'), ('--n', 'LIMITS')),
                         (('stretch', w / 'drums.lp', w / 'in.wav', w / 's.wav', '--factor', 0), ('--factor', 'above 0')),

@@ -59,7 +59,7 @@ BAD = [('/latentplay/nope', [], 'unknown address'), ('/latentplay/coords', [floa
        ('/latentplay/coords', [0.1] * 9, '1 to 8'), ('/latentplay/coords', [3.5], '[-3, 3]'),
        ('/latentplay/seconds', [0.0], '[0.1, 10]'), ('/latentplay/seconds', [1.0, 2.0], '1 number'),
        ('/latentplay/shape', ['circle'], "unknown 'circle'"), ('/latentplay/shape', [1], 'one word'),
-       ('/latentplay/label', ['kick'], 'does not change'), ('/latentplay/generate', ['tabla'], "unknown 'tabla'"),
+       ('/latentplay/label', ['tabla'], "unknown 'tabla'"), ('/latentplay/generate', ['tabla'], "unknown 'tabla'"),
        ('/latentplay/temperature', [-1.0], '[0, 2]'), ('/latentplay/random', [1.5], 'whole'),
        ('/latentplay/render', [1], 'no arguments'), ('/latentplay/cell', [0, 0, 1.0], 'unknown address')]
 
@@ -124,7 +124,7 @@ def test_sliders_move_with_the_messages(drums):
         w.set(coords=[0.5])                                          # the notebook moves the slider: OSC sees it
         assert ask(b, c, '/latentplay/coords') == [('/latentplay/coords', [0.5, 0.0, 0.0, 0.0])]
         before = (w.coords, w.sound)
-        for bad in (('/latentplay/coords', 1.0, 2.0, 3.0, 4.0, 5.0), ('/latentplay/extent', 9.0), ('/latentplay/label', 'kick'),
+        for bad in (('/latentplay/coords', 1.0, 2.0, 3.0, 4.0, 5.0), ('/latentplay/extent', 9.0), ('/latentplay/label', 'tabla'),
                     ('/latentplay/undo',)):
             (to, (text,)), = ask(b, c, *bad)
             assert to == ERROR, text
