@@ -148,10 +148,10 @@ def test_sliders(lab, page):
     assert nb.py('w.coords[0]') == pytest.approx(c1 + 0.01, abs=1e-6)
     src2 = wait_audio_change(page, root, src1)
 
-    # no class picker: gm-drums' grain decoder ignores the class (its labels steer generate() only), so a picker would
-    # re-render the same sound; test_sliders_class plays one on a model whose decoder is conditioned on the class
-    assert page.locator(f'{root} .lp-label select').count() <= 1
-    assert not page.locator(f'{root} .lp-label select').is_visible(), 'a class picker that cannot change the sound'
+    # a class picker: gm-drums' grain decoder is conditioned on the class, so the picker changes the sound (it starts on
+    # an even mix of the classes; test_sliders_class plays it)
+    assert page.locator(f'{root} .lp-label select').count() == 1
+    assert page.locator(f'{root} .lp-label select').is_visible(), 'no class picker on a model whose class changes the sound'
     assert nb.py('w.label') is None
 
     # loop shape
