@@ -498,15 +498,9 @@ def parser() -> argparse.ArgumentParser:
     _model_commands(sub, k)
     return p
 
-# %% ../nbs/95_cli.ipynb #997217fd
-def _sound_options(p, k):
-    "The options of every command that writes a sound."
-    p.add_argument('--seed', type=k['seed'], default=0, help='seed of the noise and of any random choice (default 0)')
-    p.add_argument('--level', choices=('as-heard', 'as-is'), default='as-heard',
-                   help="as-heard: the level latentplay's players play (peak -1 dBFS, the default); as-is: the model's samples unchanged")
-
-def _model_commands(sub, k):
-    "The commands that train or use a model (`k`: the checked argument types)."
+# %% ../nbs/95_cli.ipynb #81a0a548
+def _train_command(sub, k):
+    "The `train` command (`k`: the checked argument types of `_checks()`)."
     t = sub.add_parser('train', help='train a model on a folder of sounds or a built-in corpus')
     t.add_argument('source', help='a folder, or builtin:gm-notes | gm-drums | gm-textures | gm-techniques | gm-voice')
     t.add_argument('--model', default='grains', help=f'model kind: {" | ".join(MODELS)} (default: grains)')
@@ -527,6 +521,17 @@ def _model_commands(sub, k):
     t.add_argument('--nproc', type=k['nproc'], default=1,
                    help='train in N processes on this machine (data-parallel; torchrun takes the same command to several machines)')
     t.set_defaults(run=_train)
+
+# %% ../nbs/95_cli.ipynb #997217fd
+def _sound_options(p, k):
+    "The options of every command that writes a sound."
+    p.add_argument('--seed', type=k['seed'], default=0, help='seed of the noise and of any random choice (default 0)')
+    p.add_argument('--level', choices=('as-heard', 'as-is'), default='as-heard',
+                   help="as-heard: the level latentplay's players play (peak -1 dBFS, the default); as-is: the model's samples unchanged")
+
+def _model_commands(sub, k):
+    "The commands that train or use a model (`k`: the checked argument types)."
+    _train_command(sub, k)
     r = sub.add_parser('resynth', help='rebuild a sound file with a model')
     r.add_argument('model', help='a model file (.lp)'); r.add_argument('input', help='the sound file to rebuild')
     r.add_argument('output', help='the sound file to write'); _sound_options(r, k)

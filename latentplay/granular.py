@@ -497,6 +497,7 @@ def _draw(n_rows:int, n:int, g:torch.Generator, groups=None) -> torch.Tensor:
     j = (torch.rand(n, generator=g) * size).long().clamp_max(size - 1)
     return torch.stack([groups[a][b] for a, b in zip(k.tolist(), j.tolist())])
 
+# %% ../nbs/07_granular.ipynb #618b92c9
 @torch.no_grad()
 def _start_from(m:GrainModel, init):
     """`init`'s weights in `m` wherever a tensor has the same name and shape; a grain decoder that now also reads the
