@@ -5,6 +5,7 @@
     python scripts/train_pretrained.py --only --small gm-drums       # gm-drums-small.lp: the shipped model, trimmed
     python scripts/train_pretrained.py --only gm-drums --init --steps 1000 --lr 5e-4 --stages 0.4 0.6
                                                            # fine-tune the shipped model (e.g. to add grain conditioning)
+    python scripts/train_pretrained.py --only gm-notes --config hidden=384     # any further `GrainModel.fit` setting
 
 Each model trains on 90% of its corpus (`split(test=0.1, seed=0)`); the other 10% stays unseen, for the
 benchmarks. The decoder is conditioned on the class (and, for gm-notes, on the pitch), batches are class-balanced
@@ -41,7 +42,9 @@ def main():
     ap.add_argument('--steps', type=int, default=None, help='a step budget instead of --minutes (both levels together)')
     ap.add_argument('--init', action='store_true', help='start from the shipped NAME.lp (fine-tuning; new condition layers start silent)')
     ap.add_argument('--lr', type=float, default=1e-3)
-    ap.add_argument('--stages', type=float, nargs=2, default=(0.75, 0.25), help='budget shares of the grain and sequence stages')
+    ap.add_argument('--stages', type=float, nargs='+', default=None, help="budget shares of the stages (default `GrainModel.fit`'s)")
+    ap.add_argument('--config', nargs='*', default=[], metavar='KEY=VALUE',
+                    help='further `GrainModel.fit` settings, VALUE read as JSON when it parses (e.g. hidden=384)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     for name in a.only:
@@ -51,10 +54,21 @@ def main():
         if a.fresh and ckpt.exists(): ckpt.unlink()
         t0 = time.time()
         init = load_model(Path(a.out) / f'{name}.lp') if a.init else None
+        opts = ({'stages': tuple(a.stages)} if a.stages else {}) | {'pitch': name == 'gm-notes'} | extra(a.config)
         m = GrainModel.fit(train, minutes=None if a.steps else a.minutes, max_steps=a.steps, checkpoint=ckpt, resume=True,
-                           device=a.device, seed=0, init=init, lr=a.lr, stages=tuple(a.stages), pitch=name == 'gm-notes')
+                           device=a.device, seed=0, init=init, lr=a.lr, **opts)
         write(m.cpu(), name, test, a, t0)
     for name in a.small: small(name, a)
+
+def extra(pairs) -> dict:
+    "`KEY=VALUE` pairs as keyword arguments, each value read as JSON when it parses (`hidden=384`, `pitch=false`)."
+    out = {}
+    for p in pairs:
+        k, sep, v = p.partition('=')
+        if not sep or not k.isidentifier(): raise SystemExit(f"--config takes KEY=VALUE pairs such as hidden=384, got {p!r}")
+        try: out[k] = json.loads(v)
+        except json.JSONDecodeError: out[k] = v
+    return out
 
 def write(m, name, test, a, t0):
     "Score `m` on the held-out sounds, keep the scores in its file, save it as float16 and say so."
