@@ -16,8 +16,8 @@ from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
 from .features import f0_yin
-from .train import (Budget, Stages, fit_loop, read_resume, shard, average_gradients, broadcast_weights,
-                              data_parallel, run_writer, resume_optimizers, attach_model, train_in_background)
+from .train import (Budget, Stages, fit_one_stage, saved_optimizers, shard, average_gradients, run_writer,
+                              resume_optimizers, train_in_background)
 from .models import LatentModel, max_latent_steps
 from .spectral import Spectral, DEFAULT_SPECTRAL
 from .notes import NoteEncoder, NoteDecoder, mixture, mmd_rbf, note_name, _inverter_for
@@ -465,31 +465,12 @@ def fit(cls:MoVE,
     if not len(corpus): raise ValueError("the corpus is empty; load some labelled notes first, e.g. lp.Corpus.builtin('gm-notes')")
     within('beta', beta, 0, 1e3); within('mmd_weight', mmd_weight, 0, 1e4)
     plan = Stages(Budget(minutes, max_steps), {'slices': ('learning the slices', 1.0)})
-    with data_parallel(device, batch_size) as device:
-        dev = torch.device(device or 'cpu')
-        meta, tensors, finished = read_resume(cls, checkpoint, resume, lambda tr: isinstance(tr.get('optim'), dict))
-        if finished is not None: return finished.to(dev)
-        return _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, batch_size=batch_size, lr=lr, beta=beta,
-                    mmd_weight=mmd_weight, seed=seed, progress=progress, validate_every=validate_every, checkpoint_every=checkpoint_every)
+    return fit_one_stage(cls, corpus, 'slices', plan, lambda: _new_model(cls, corpus, config), _MoVERun, saved_optimizers('optim'),
+                         corpus.sr, valid, checkpoint, resume, device, batch_size=batch_size, lr=lr, beta=beta, mmd_weight=mmd_weight,
+                         seed=seed, progress=progress, validate_every=validate_every, checkpoint_every=checkpoint_every)
 
 # %% ../nbs/07e_move.ipynb #8ed4b167
-def _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, **o):
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(o['seed'])
-        if meta is None:
-            pitch, inst = _labels(corpus, 'pitch'), _labels(corpus, 'instrument')
-            m = cls(sr=corpus.sr, instruments=sorted(set(map(str, inst))), low=int(min(pitch)), high=int(max(pitch)), **config)
-        else:
-            m = cls._from_checkpoint(tensors, meta, checkpoint)
-            if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
-        m = m.to(dev).train()
-        attach_model(m)                                # in the background, a copy of it plays while it learns
-        run = _MoVERun(m, corpus, valid, checkpoint, meta, tensors, dev, **o)
-        broadcast_weights(m)                           # one start for every process
-        st = fit_loop(run.step, plan.budgets['slices'], run.validate, run.saver(), o['validate_every'], o['checkpoint_every'],
-                      start=run.state, progress=o['progress'], desc='slices', stage='slices', stages=plan)
-        m.history = run.history + st['history']
-        m.info['history'], m.info['steps'] = m.history[-300:], st['step']
-        m.info['minutes'] = st['seconds'] / 60
-        if not st['interrupted'] and checkpoint is not None: run.saver(final=True)({'history': []})
-        return m.eval()
+def _new_model(cls, corpus, config:dict):
+    "A MoVE for the corpus's instruments and pitches."
+    pitch, inst = _labels(corpus, 'pitch'), _labels(corpus, 'instrument')
+    return cls(sr=corpus.sr, instruments=sorted(set(map(str, inst))), low=int(min(pitch)), high=int(max(pitch)), **config)

@@ -17,9 +17,8 @@ from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
 from .dsp import lsd, sc
-from .train import (Budget, Stages, fit_loop, read_resume, shard, average_gradients, broadcast_weights,
-                              data_parallel, run_writer, resume_optimizers, saved_optimizers, read_checkpoint,
-                              CheckpointError, attach_model, train_in_background)
+from .train import (Budget, Stages, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
+                              saved_optimizers, read_checkpoint, CheckpointError, train_in_background)
 from .models import LatentModel, check_latents, load_model
 from .spectral import Spectral, DEFAULT_SPECTRAL
 
@@ -416,11 +415,6 @@ def saver(self:_NoteRun, final:bool=False):
     "A writer of the model and, unless `final`, of what resuming needs (loop state, both optimizers); rank 0 writes."
     return run_writer(self.m, self.checkpoint, self.history, self.optimizers, final)
 
-# %% ../nbs/07c_notes.ipynb #4044d739
-def _read_resume(cls, checkpoint, resume:bool):
-    "`train.read_resume` with the note model's training-state check (both optimizers saved)."
-    return read_resume(cls, checkpoint, resume, saved_optimizers('optim', 'optim_d'))
-
 # %% ../nbs/07c_notes.ipynb #d245f1fe
 @patch(cls_method=True)
 def fit(cls:NoteModel,
@@ -454,34 +448,14 @@ def fit(cls:NoteModel,
     within('fader_warmup', fader_warmup, 0, 1); within('critic_steps', critic_steps, 1, 100, integer=True)
     if fader_loss not in ('max', 'uniform'): raise ValueError(f"fader_loss must be 'max' or 'uniform', got {fader_loss!r}")
     plan = Stages(Budget(minutes, max_steps), {'notes': ('learning the notes', 1.0)})
-    with data_parallel(device, batch_size) as device:
-        dev = torch.device(device or 'cpu')
-        meta, tensors, finished = _read_resume(cls, checkpoint, resume)
-        if finished is not None: return finished.to(dev)
-        return _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, batch_size=batch_size, lr=lr,
-                    mmd_weight=mmd_weight, fader=fader, fader_warmup=fader_warmup, fader_loss=fader_loss, critic_steps=critic_steps, seed=seed,
-                    progress=progress, validate_every=validate_every, checkpoint_every=checkpoint_every)
+    return fit_one_stage(cls, corpus, 'notes', plan, lambda: _new_model(cls, corpus, config), _NoteRun, saved_optimizers('optim', 'optim_d'),
+                         corpus.sr, valid, checkpoint, resume, device, batch_size=batch_size, lr=lr, mmd_weight=mmd_weight, fader=fader,
+                         fader_warmup=fader_warmup, fader_loss=fader_loss, critic_steps=critic_steps, seed=seed, progress=progress,
+                         validate_every=validate_every, checkpoint_every=checkpoint_every)
 
 # %% ../nbs/07c_notes.ipynb #e5bc33ef
-def _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, **o):
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(o['seed'])
-        if meta is None:
-            pitch, inst = _labels(corpus, 'pitch'), _labels(corpus, 'instrument')
-            style = _labels(corpus, 'style', required=False)
-            m = cls(sr=corpus.sr, instruments=sorted(set(inst)), styles=sorted(set(style or [])),
-                    low=int(min(pitch)), high=int(max(pitch)), **config)
-        else:
-            m = cls._from_checkpoint(tensors, meta, checkpoint)
-            if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
-        m = m.to(dev).train()
-        attach_model(m)                                # in the background, a copy of it plays while it learns
-        run = _NoteRun(m, corpus, valid, checkpoint, meta, tensors, dev, **o)
-        broadcast_weights(m)                           # one start for every process
-        st = fit_loop(run.step, plan.budgets['notes'], run.validate, run.saver(), o['validate_every'], o['checkpoint_every'],
-                      start=run.state, progress=o['progress'], desc='notes', stage='notes', stages=plan)
-        m.history = run.history + st['history']
-        m.info['history'], m.info['steps'] = m.history[-300:], st['step']
-        m.info['minutes'] = st['seconds'] / 60
-        if not st['interrupted'] and checkpoint is not None: run.saver(final=True)({'history': []})
-        return m.eval()
+def _new_model(cls, corpus, config:dict):
+    "A note model for the corpus's pitches, instruments and styles."
+    pitch, inst = _labels(corpus, 'pitch'), _labels(corpus, 'instrument')
+    style = _labels(corpus, 'style', required=False)
+    return cls(sr=corpus.sr, instruments=sorted(set(inst)), styles=sorted(set(style or [])), low=int(min(pitch)), high=int(max(pitch)), **config)

@@ -17,8 +17,8 @@ from .core import LIMITS, within
 from .sound import Sound
 from .dsp import lsd, sc, upsample
 from .features import a_weighting, loudness_curve
-from .train import (Budget, Stages, fit_loop, read_resume, shard, average_gradients, broadcast_weights,
-                              data_parallel, run_writer, resume_optimizers, saved_optimizers, attach_model, train_in_background)
+from .train import (Budget, Stages, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
+                              saved_optimizers, train_in_background)
 from .models import LatentModel, max_latent_steps
 from .spectral import Spectral, DEFAULT_SPECTRAL
 
@@ -403,35 +403,12 @@ def fit(cls:TimbreVAE,
     within('adversary_steps', adversary_steps, 1, 100, integer=True); within('adversary_lr', adversary_lr, 0, 1)
     if adversary_loss not in ('mean', 'reverse'): raise ValueError(f"adversary_loss must be 'mean' or 'reverse', got {adversary_loss!r}")
     plan = Stages(Budget(minutes, max_steps), {'timbre': ('learning the timbre space', 1.0)})
-    with data_parallel(device, batch_size) as device:
-        dev = torch.device(device or 'cpu')
-        meta, tensors, finished = read_resume(cls, checkpoint, resume, saved_optimizers('optim', 'optim_d'))
-        if finished is not None: return finished.to(dev)
-        return _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, batch_size=batch_size, lr=lr, beta=beta,
-                    adversary=adversary, adversary_weight=adversary_weight, adversary_warmup=adversary_warmup,
-                    adversary_steps=adversary_steps, adversary_lr=adversary_lr, adversary_loss=adversary_loss,
-                    segment_seconds=segment_seconds, seed=seed, progress=progress, validate_every=validate_every,
-                    checkpoint_every=checkpoint_every)
-
-# %% ../nbs/07f_timbrevae.ipynb #0859ee7b
-def _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, **o):
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(o['seed'])
-        if meta is None: m = cls(sr=corpus.sr, **config)
-        else:
-            m = cls._from_checkpoint(tensors, meta, checkpoint)
-            if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
-        m = m.to(dev).train()
-        attach_model(m)                                # in the background, a copy of it plays while it learns
-        run = _Run(m, corpus, valid, checkpoint, meta, tensors, dev, **o)
-        broadcast_weights(m)                           # one start for every process
-        st = fit_loop(run.step, plan.budgets['timbre'], run.validate, run.saver(), o['validate_every'], o['checkpoint_every'],
-                      start=run.state, progress=o['progress'], desc='timbre', stage='timbre', stages=plan)
-        m.history = run.history + st['history']
-        m.info['history'], m.info['steps'] = m.history[-300:], st['step']
-        m.info['minutes'] = st['seconds'] / 60
-        if not st['interrupted'] and checkpoint is not None: run.saver(final=True)({'history': []})
-        return m.eval()
+    return fit_one_stage(cls, corpus, 'timbre', plan, lambda: cls(sr=corpus.sr, **config), _Run, saved_optimizers('optim', 'optim_d'),
+                         corpus.sr, valid, checkpoint, resume, device, batch_size=batch_size, lr=lr, beta=beta,
+                         adversary=adversary, adversary_weight=adversary_weight, adversary_warmup=adversary_warmup,
+                         adversary_steps=adversary_steps, adversary_lr=adversary_lr, adversary_loss=adversary_loss,
+                         segment_seconds=segment_seconds, seed=seed, progress=progress, validate_every=validate_every,
+                         checkpoint_every=checkpoint_every)
 
 # %% ../nbs/07f_timbrevae.ipynb #84f3f7e9
 def _frames_of(m:TimbreVAE, sounds) -> tuple:

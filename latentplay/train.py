@@ -17,7 +17,7 @@ __all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'check
            'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'duration_words', 'Stages', 'world', 'is_main',
            'init_distributed', 'end_distributed', 'data_parallel', 'shard', 'average_gradients', 'broadcast_weights',
            'current_job', 'fit_loop', 'run_writer', 'resume_optimizers', 'saved_optimizers', 'playable_copy',
-           'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background']
+           'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background', 'fit_one_stage']
 
 # %% ../nbs/05_train.ipynb #19ea2920
 FORMAT = 1   # version of the checkpoint layout written by this latentplay
@@ -651,3 +651,39 @@ def train_in_background(model_class, # a model class with a `fit(corpus, ..., ch
     "Train `model_class` on `corpus` in a background thread; returns at once with a `TrainingJob`."
     fit = model_class.fit if hasattr(model_class, 'fit') else model_class
     return TrainingJob(fit, corpus, kwargs, checkpoint=checkpoint, resume=resume, threads=threads, refresh=refresh)
+
+# %% ../nbs/05_train.ipynb #371bfb67
+def fit_one_stage(cls, # the model class: `cls._from_checkpoint` takes an interrupted run's model back
+                  corpus, # what the run class learns from
+                  stage:str, # the one stage's name in `plan`, e.g. 'notes' (also the progress bar's words)
+                  plan, # a `Stages` with that stage: the budget
+                  new_model, # `() -> model`: a fresh model for `corpus`
+                  run_class, # `run_class(model, corpus, valid, checkpoint, meta, tensors, device, **options)`
+                  check=None, # `read_resume`'s check of a saved training state, e.g. `saved_optimizers('optim')`
+                  sr:int|None=None, # the corpus's rate, which an interrupted run's model must have (None: not checked)
+                  valid=None, checkpoint=None, resume:bool=False, device:str|None=None, # as every `fit` takes them
+                  finish=None, # `finish(model)`: more `info` before the finished model is written
+                  **options, # the run's options; `batch_size`, `seed`, `progress`, `validate_every`, `checkpoint_every` are read here too
+                 ):
+    "The body of a one-stage `fit`: a data-parallel run joined, a fresh or resumed model, the shared loop, the finished model."
+    import torch
+    with data_parallel(device, options['batch_size']) as device:
+        dev = torch.device(device or 'cpu')
+        meta, tensors, finished = read_resume(cls, checkpoint, resume, check)
+        if finished is not None: return finished.to(dev)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(options['seed'])
+            m = new_model() if meta is None else cls._from_checkpoint(tensors, meta, checkpoint)
+            if meta is not None and sr is not None and m.sr != sr:
+                raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {sr} Hz")
+            m = m.to(dev).train()
+            attach_model(m)                           # in the background, a copy of it plays while it learns
+            run = run_class(m, corpus, valid, checkpoint, meta, tensors, dev, **options)
+            broadcast_weights(m)                      # one start for every process
+            st = fit_loop(run.step, plan.budgets[stage], run.validate, run.saver(), options['validate_every'], options['checkpoint_every'],
+                          start=run.state, progress=options['progress'], desc=stage, stage=stage, stages=plan)
+            m.history = run.history + st['history']
+            m.info.update(history=m.history[-300:], steps=st['step'], minutes=st['seconds'] / 60)
+            if finish is not None: finish(m)
+            if not st['interrupted'] and checkpoint is not None: run.saver(final=True)({'history': []})
+            return m.eval()

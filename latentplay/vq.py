@@ -18,9 +18,8 @@ import math
 from .dsp import (frame, upsample, mel_filterbank, MultiScaleSpectralLoss, NoiseGrainSynth, HarmonicNoiseSynth, NOISE_TABLE,
                             grain_defaults, lsd, sc)
 from .features import a_weighting, descriptors, DESCRIPTORS, f0_yin, loudness_curve
-from .train import (Budget, Stages, fit_loop, read_resume, world, shard, average_gradients,
-                              broadcast_weights, data_parallel, run_writer, resume_optimizers,
-                              attach_model, train_in_background)
+from .train import (Budget, Stages, fit_one_stage, saved_optimizers, world, shard, average_gradients,
+                              run_writer, resume_optimizers, train_in_background)
 from .models import LatentModel, max_latent_steps
 
 # %% auto #0
@@ -630,30 +629,7 @@ def fit(cls:VQTimbre,
     if not len(corpus): raise ValueError("the corpus is empty; load some sounds of one timbre first")
     within('commitment', commitment, 0, 1e3); within('segment_seconds', segment_seconds, 0.05, 60, 's')
     plan = Stages(Budget(minutes, max_steps), {'codes': ('learning the code words', 1.0)})
-    with data_parallel(device, batch_size) as device:
-        dev = torch.device(device or 'cpu')
-        meta, tensors, finished = read_resume(cls, checkpoint, resume, lambda tr: isinstance(tr.get('optim'), dict))
-        if finished is not None: return finished.to(dev)
-        return _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, batch_size=batch_size, lr=lr,
-                    segment_seconds=segment_seconds, commitment=commitment, restarts=restarts, seed=seed, progress=progress,
-                    validate_every=validate_every, checkpoint_every=checkpoint_every)
-
-# %% ../nbs/07d_vq.ipynb #e7fcde7c
-def _fit(cls, corpus, valid, checkpoint, meta, tensors, dev, plan, config, **o):
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(o['seed'])
-        if meta is None: m = cls(sr=corpus.sr, **config)
-        else:
-            m = cls._from_checkpoint(tensors, meta, checkpoint)
-            if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
-        m = m.to(dev).train()
-        attach_model(m)                                # in the background, a copy of it plays while it learns
-        run = _VQRun(m, corpus, valid, checkpoint, meta, tensors, dev, **o)
-        broadcast_weights(m)                           # one start for every process
-        st = fit_loop(run.step, plan.budgets['codes'], run.validate, run.saver(), o['validate_every'], o['checkpoint_every'],
-                      start=run.state, progress=o['progress'], desc='codes', stage='codes', stages=plan)
-        m.history = run.history + st['history']
-        m.info['history'], m.info['steps'] = m.history[-300:], st['step']
-        m.info['minutes'], m.info['restarts'] = st['seconds'] / 60, int(m.codebook.restarts)
-        if not st['interrupted'] and checkpoint is not None: run.saver(final=True)({'history': []})
-        return m.eval()
+    return fit_one_stage(cls, corpus, 'codes', plan, lambda: cls(sr=corpus.sr, **config), _VQRun, saved_optimizers('optim'),
+                         corpus.sr, valid, checkpoint, resume, device, finish=lambda m: m.info.update(restarts=int(m.codebook.restarts)),
+                         batch_size=batch_size, lr=lr, segment_seconds=segment_seconds, commitment=commitment, restarts=restarts,
+                         seed=seed, progress=progress, validate_every=validate_every, checkpoint_every=checkpoint_every)
