@@ -19,8 +19,8 @@ from .features import f0_yin
 from .train import (Budget, Stages, fit_one_stage, saved_optimizers, shard, average_gradients, run_writer,
                               resume_optimizers, train_in_background)
 from .models import LatentModel, max_latent_steps
-from .spectral import Spectral, DEFAULT_SPECTRAL
-from .notes import NoteEncoder, NoteDecoder, mixture, mmd_rbf, note_name, _inverter_for
+from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
+from .notes import NoteEncoder, NoteDecoder, mixture, mmd_rbf, note_name
 
 # %% auto #0
 __all__ = ['FLOOR', 'SILENT', 'MAX_SHIFT', 'frame_level', 'normalise', 'denormalise', 'slice_starts', 'overlap_add', 'warp_table',
@@ -233,7 +233,7 @@ def _render(self:MoVE,
     L = S * self.in_std[:, None] + self.in_mean[:, None]
     if shift.abs().max() > 5e-3: L = warp(L, self._warp, shift)
     M = denormalise(overlap_add(L, self.slice_hop), level).cpu()
-    inv = _inverter_for(self.spectral) if method == 'inverter' else None
+    inv = shipped_inverter_for(self.spectral) if method == 'inverter' else None
     a = inv.to_audio(M, length) if inv is not None else self.spectral.griffin_lim(M, 32, length=length)
     a = torch.nan_to_num(a.float(), 0.0, 0.0, 0.0).clamp(-1, 1)
     return Sound(a.numpy().astype(np.float32), self.sr)

@@ -20,7 +20,7 @@ from .dsp import lsd, sc
 from .train import (Budget, Stages, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
                               saved_optimizers, read_checkpoint, CheckpointError, train_in_background)
 from .models import LatentModel, check_latents, load_model
-from .spectral import Spectral, DEFAULT_SPECTRAL
+from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
 
 # %% auto #0
 __all__ = ['NOTE_NAMES', 'note_name', 'mixture', 'NoteEncoder', 'NoteDecoder', 'NoteModel', 'mmd_rbf', 'fader_weight']
@@ -176,23 +176,12 @@ def encode(self:NoteModel,
     return self.encoder(self._features(self._fit_length(self.check_sound(sound))[None]))
 
 # %% ../nbs/07c_notes.ipynb #4de4024f
-_INVERTERS = {}
-
-def _inverter_for(spectral:Spectral):
-    "The shipped learned inverter if it reads `spectral`'s magnitudes, else None (then Griffin-Lim)."
-    from latentplay.spectral import pretrained_inverter
-    if 'gm-notes' not in _INVERTERS:
-        try: _INVERTERS['gm-notes'] = pretrained_inverter('gm-notes')
-        except ValueError: _INVERTERS['gm-notes'] = None
-    inv = _INVERTERS['gm-notes']
-    return inv if inv is not None and inv.spectral.config() == spectral.config() else None
-
 @patch
 def _render(self:NoteModel, y:torch.Tensor, method:str='inverter', n_iter:int=32) -> Sound:
     "Normalised log-magnitudes `[n_bins, frames]` to a `Sound`: learned inverter or Griffin-Lim; never NaN."
     if method not in ('inverter', 'griffin-lim'): raise ValueError(f"method must be 'inverter' or 'griffin-lim', got {method!r}")
     M = self.spectral.unlog(y * self.in_std[:, None] + self.in_mean[:, None]).cpu()
-    inv = _inverter_for(self.spectral) if method == 'inverter' else None
+    inv = shipped_inverter_for(self.spectral) if method == 'inverter' else None
     a = inv.to_audio(M, self.length) if inv is not None else self.spectral.griffin_lim(M, n_iter, length=self.length)
     a = torch.nan_to_num(a.float(), 0.0, 0.0, 0.0).clamp(-1, 1)
     return Sound(a.numpy().astype(np.float32), self.sr)

@@ -21,7 +21,7 @@ from .dsp import (as_tensor, check_audio, stft, istft, griffin_lim, mel_filterba
 # %% auto #0
 __all__ = ['SCALES', 'DEFAULT_SPECTRAL', 'hz_to_erb', 'erb_to_hz', 'erb_filterbank', 'Spectral', 'score_audio',
            'compare_representations', 'default_spectral', 'Inverter', 'fit_inverter', 'load_inverter',
-           'pretrained_inverter', 'noise_floor']
+           'pretrained_inverter', 'shipped_inverter_for', 'noise_floor']
 
 # %% ../nbs/06b_spectral.ipynb #54e901ec
 def hz_to_erb(f): # frequencies in Hz (number or array)
@@ -358,6 +358,16 @@ def pretrained_inverter(name:str='gm-notes') -> Inverter:
     path = Path(latentplay.__file__).parent / 'pretrained' / f'{name}.inverter'
     if not path.exists(): raise ValueError(f"no pretrained inverter {name!r} in {path.parent}; train one with scripts/train_inverter.py")
     return load_inverter(path)
+
+_SHIPPED = {}
+
+def shipped_inverter_for(spectral:Spectral) -> Inverter|None:
+    "The shipped inverter, loaded once, if it reads `spectral`'s magnitudes; else None (a model then uses Griffin-Lim)."
+    if 'gm-notes' not in _SHIPPED:
+        try: _SHIPPED['gm-notes'] = pretrained_inverter('gm-notes')
+        except ValueError: _SHIPPED['gm-notes'] = None
+    inv = _SHIPPED['gm-notes']
+    return inv if inv is not None and inv.spectral.config() == spectral.config() else None
 
 # %% ../nbs/06b_spectral.ipynb #33cf5a91
 def noise_floor(x, # audio `[samples]`

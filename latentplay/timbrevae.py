@@ -20,7 +20,7 @@ from .features import a_weighting, loudness_curve
 from .train import (Budget, Stages, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
                               saved_optimizers, train_in_background)
 from .models import LatentModel, max_latent_steps
-from .spectral import Spectral, DEFAULT_SPECTRAL
+from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
 
 # %% auto #0
 __all__ = ['SILENT_DB', 'SOUNDING_DB', 'MelLoudness', 'TimbreVAE', 'fader_weight', 'r2', 'loudness_r2']
@@ -169,23 +169,12 @@ def loudness(self:TimbreVAE, sound) -> torch.Tensor:
     return self._encode_audio(self.check_sound(sound))[1]
 
 # %% ../nbs/07f_timbrevae.ipynb #92d06818
-_INVERTERS = {}
-
-def _inverter_for(spectral:Spectral):
-    "The shipped learned inverter if it reads `spectral`'s magnitudes, else None (then Griffin-Lim)."
-    from latentplay.spectral import pretrained_inverter
-    if 'gm-notes' not in _INVERTERS:
-        try: _INVERTERS['gm-notes'] = pretrained_inverter('gm-notes')
-        except ValueError: _INVERTERS['gm-notes'] = None
-    inv = _INVERTERS['gm-notes']
-    return inv if inv is not None and inv.spectral.config() == spectral.config() else None
-
 @patch
 def _audio(self:TimbreVAE, M:torch.Tensor, loud:torch.Tensor, length:int, method:str='inverter', n_iter:int=32, seed:int=0) -> Sound:
     "Mel magnitudes `[n_bins, frames]` -> a `Sound` of `length` samples, silent where `loud [T]` is silent; never NaN."
     if method not in ('inverter', 'griffin-lim'): raise ValueError(f"method must be 'inverter' or 'griffin-lim', got {method!r}")
     M = M.detach().float().cpu()
-    inv = _inverter_for(self.spectral) if method == 'inverter' else None
+    inv = shipped_inverter_for(self.spectral) if method == 'inverter' else None
     if inv is not None: a = inv.to_audio(M, length)
     else:                                                     # Griffin-Lim at the frames' own length, then padded
         a = self.spectral.griffin_lim(M, n_iter, length=(M.shape[-1] - 1) * self.spectral.hop_length, seed=seed)
