@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
 from .features import f0_yin
-from .train import (Budget, Stages, fit_one_stage, saved_optimizers, shard, average_gradients, run_writer,
+from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, saved_optimizers, shard, average_gradients, run_writer,
                               resume_optimizers, train_in_background)
 from .models import LatentModel, max_latent_steps
 from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
@@ -378,8 +378,6 @@ def kl_normal(mu:torch.Tensor, logvar:torch.Tensor) -> torch.Tensor:
     "KL divergence of diagonal Gaussians from the standard one, per point, averaged."
     return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1).mean()
 
-def _decay(p:float) -> float: return 1.0 if p < 0.6 else 1.0 - 0.9 * (p - 0.6) / 0.4   # lr: flat, then down to 10%
-
 # %% ../nbs/07e_move.ipynb #0ea1b9e0
 class _MoVERun:
     "One training run of a `MoVE`: its slices, held-out slices, optimizer, history and checkpoint."
@@ -417,9 +415,7 @@ def step(self:_MoVERun, i:int, p:float) -> dict:
     x, c, y = (t.to(dev) for t in _batch(self.m, self.data, idx))
     L = self.losses(x, c, y)
     loss = L['rec'] + o.beta * min(1.0, p / 0.3) * L['kl'] + o.mmd_weight * L['mmd']     # the KL warms up over 30% of the budget
-    for pg in self.opt.param_groups: pg['lr'] = o.lr * _decay(p)
-    self.opt.zero_grad(); loss.backward(); average_gradients(self.params)
-    torch.nn.utils.clip_grad_norm_(self.params, 5.0); self.opt.step()
+    optimizer_step(self.opt, self.params, loss, o.lr * lr_schedule(p))
     return {'loss': loss.item(), **{k: v.item() for k, v in L.items()}}
 
 # %% ../nbs/07e_move.ipynb #53786840

@@ -17,7 +17,7 @@ from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
 from .dsp import lsd, sc
-from .train import (Budget, Stages, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
+from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
                               saved_optimizers, read_checkpoint, CheckpointError, train_in_background)
 from .models import LatentModel, check_latents, load_model
 from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
@@ -302,13 +302,6 @@ def _note_data(m:NoteModel, corpus, chunk:int=64):
     return X, C, Y
 
 # %% ../nbs/07c_notes.ipynb #c9106475
-def _step(opt, params, loss, lr:float, clip:float=5.0):
-    "Set the learning rate, back-propagate, average the gradient over processes, clip, step."
-    for pg in opt.param_groups: pg['lr'] = lr
-    params = list(params)
-    opt.zero_grad(); loss.backward(); average_gradients(params)
-    torch.nn.utils.clip_grad_norm_(params, clip); opt.step()
-
 def _critic_losses(m:NoteModel, logits, Y, cap:bool=False):
     "Cross-entropy of the instrument and style heads (each note's capped at chance, log K, when `cap`)."
     ni, out = len(m.instruments), []
@@ -375,15 +368,13 @@ def step(self:_NoteRun, i:int, p:float) -> dict:
     z = m.encoder(x)
     for _ in range(o.critic_steps):
         d_loss = _critic_losses(m, m.critic(z.detach()), y)
-        _step(self.opt_d, m.critic.parameters(), d_loss, o.lr * _decay(p))
+        optimizer_step(self.opt_d, m.critic.parameters(), d_loss, o.lr * lr_schedule(p))
     rec, mmd = (m.decoder(z, c) - x).pow(2).mean(), mmd_rbf(z, prior)
     w = fader_weight(p, o.fader, o.fader_warmup)
     adv = -_critic_losses(m, m.critic(z), y, cap=True) if o.fader_loss == 'max' else _confusion(m, m.critic(z))
     loss = rec + o.mmd_weight * mmd + w * adv
-    _step(self.opt, self.ae, loss, o.lr * _decay(p))
+    optimizer_step(self.opt, self.ae, loss, o.lr * lr_schedule(p))
     return {'loss': loss.item(), 'rec': rec.item(), 'mmd': mmd.item(), 'critic': d_loss.item(), 'fader': w}
-
-def _decay(p:float) -> float: return 1.0 if p < 0.6 else 1.0 - 0.9 * (p - 0.6) / 0.4   # lr: flat, then down to 10%
 
 # %% ../nbs/07c_notes.ipynb #b7918a8c
 @patch

@@ -17,7 +17,7 @@ from .core import LIMITS, within
 from .sound import Sound
 from .dsp import lsd, sc, upsample
 from .features import a_weighting, loudness_curve
-from .train import (Budget, Stages, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
+from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
                               saved_optimizers, train_in_background)
 from .models import LatentModel, max_latent_steps
 from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
@@ -294,15 +294,6 @@ class _Run:
                   'adversary_weight': o.adversary_weight, 'beta': o.beta, 'segment': o.segment_seconds}
 
 # %% ../nbs/07f_timbrevae.ipynb #91080102
-def _decay(p:float) -> float: return 1.0 if p < 0.6 else 1.0 - 0.9 * (p - 0.6) / 0.4   # lr: flat, then down to 10%
-
-def _step(opt, params, loss, lr:float, clip:float=5.0):
-    "Set the learning rate, back-propagate, average the gradient over processes, clip, step."
-    for pg in opt.param_groups: pg['lr'] = lr
-    params = list(params)
-    opt.zero_grad(); loss.backward(); average_gradients(params)
-    torch.nn.utils.clip_grad_norm_(params, clip); opt.step()
-
 @patch
 def step(self:_Run, i:int, p:float) -> dict:
     "One adversary step and one auto-encoder step on a random batch of segments (each process its share)."
@@ -315,7 +306,7 @@ def step(self:_Run, i:int, p:float) -> dict:
     fit_adv = lambda: (m.adversary(mu.detach()[on])[:, 0] - target[on]).pow(2).mean() if on.any() else nothing()
     for _ in range(o.adversary_steps if o.adversary else 1):
         adv_fit = fit_adv()
-        if o.adversary: _step(self.opt_d, m.adversary.parameters(), adv_fit, o.adversary_lr * _decay(p))
+        if o.adversary: optimizer_step(self.opt_d, m.adversary.parameters(), adv_fit, o.adversary_lr * lr_schedule(p))
     z = mu + torch.randn(mu.shape, generator=self.g).to(dev) * (0.5 * logvar).exp()
     rec = (m.spectral.log(m._frames(z, loud)).sub(m.in_mean[:, None]).div(m.in_std[:, None]) - X).pow(2).mean()
     kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1).mean()
@@ -324,7 +315,7 @@ def step(self:_Run, i:int, p:float) -> dict:
     elif o.adversary_loss == 'mean': adv = m.adversary(mu[on])[:, 0].pow(2).mean()     # guesses pushed to the mean loudness
     else: adv = -(m.adversary(mu[on])[:, 0] - target[on]).pow(2).clamp(max=4.0).mean()   # 'reverse': the adversary's error maximised
     loss = rec + o.beta * min(1.0, p / 0.2) * kl / X.shape[-2] + w * adv
-    _step(self.opt, self.ae, loss, o.lr * _decay(p))
+    optimizer_step(self.opt, self.ae, loss, o.lr * lr_schedule(p))
     return {'loss': loss.item(), 'rec': rec.item(), 'kl': kl.item(), 'adversary': adv_fit.item(), 'weight': w}
 
 # %% ../nbs/07f_timbrevae.ipynb #d4397e78

@@ -16,8 +16,9 @@ from .sound import atomic_write, open_regular
 __all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint', 'read_resume',
            'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'duration_words', 'Stages', 'world', 'is_main',
            'init_distributed', 'end_distributed', 'data_parallel', 'shard', 'average_gradients', 'broadcast_weights',
-           'current_job', 'fit_loop', 'run_writer', 'resume_optimizers', 'saved_optimizers', 'playable_copy',
-           'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background', 'fit_one_stage']
+           'current_job', 'fit_loop', 'lr_schedule', 'optimizer_step', 'run_writer', 'resume_optimizers',
+           'saved_optimizers', 'playable_copy', 'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background',
+           'fit_one_stage']
 
 # %% ../nbs/05_train.ipynb #19ea2920
 FORMAT = 1   # version of the checkpoint layout written by this latentplay
@@ -429,6 +430,24 @@ def fit_loop(step, # `step(i, progress) -> {name: float}`: one optimisation step
     if validate is not None and not state['interrupted'] and main: val()
     if checkpoint is not None and main: checkpoint(state)
     return state
+
+# %% ../nbs/05_train.ipynb #7ee79986
+def lr_schedule(p:float) -> float: # progress through the budget, in [0, 1]
+    "The learning-rate factor: 1 until 60% of the budget, then down to 0.1 at its end."
+    return 1.0 if p < 0.6 else 1.0 - 0.9 * (p - 0.6) / 0.4
+
+def optimizer_step(opt, # a torch optimizer
+                   params, # the parameters it steps (their gradients are averaged and clipped)
+                   loss, # the loss to back-propagate
+                   lr:float, # the learning rate of this step
+                   clip:float=5.0, # the largest gradient norm
+                  ):
+    "Set the learning rate, back-propagate `loss`, average the gradient over the processes, clip its norm, step."
+    import torch
+    for pg in opt.param_groups: pg['lr'] = lr
+    params = list(params)
+    opt.zero_grad(); loss.backward(); average_gradients(params)
+    torch.nn.utils.clip_grad_norm_(params, clip); opt.step()
 
 # %% ../nbs/05_train.ipynb #3c7f2125
 def run_writer(model, # what is trained: has `info` and `save(path, extra_tensors=, extra_meta=)`

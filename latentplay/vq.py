@@ -18,7 +18,7 @@ import math
 from .dsp import (frame, upsample, mel_filterbank, MultiScaleSpectralLoss, NoiseGrainSynth, HarmonicNoiseSynth, NOISE_TABLE,
                             grain_defaults, lsd, sc)
 from .features import a_weighting, descriptors, DESCRIPTORS, f0_yin, loudness_curve
-from .train import (Budget, Stages, fit_one_stage, saved_optimizers, world, shard, average_gradients,
+from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, saved_optimizers, world, shard, average_gradients,
                               run_writer, resume_optimizers, train_in_background)
 from .models import LatentModel, max_latent_steps
 
@@ -556,8 +556,6 @@ class _VQRun:
         m.info = {'corpus': corpus.summary() if hasattr(corpus, 'summary') else {}, 'segment': o.segment_seconds, 'seed': o.seed}
 
 # %% ../nbs/07d_vq.ipynb #b5014587
-def _decay(p:float) -> float: return 1.0 if p < 0.6 else 1.0 - 0.9 * (p - 0.6) / 0.4   # lr: flat, then down to 10%
-
 @patch
 def step(self:_VQRun, i:int, p:float) -> dict:
     "One step on a random batch of segments (each process its share): spectral loss + commitment; then restarts."
@@ -571,9 +569,7 @@ def step(self:_VQRun, i:int, p:float) -> dict:
                  f0=None if self.f0 is None else self.f0[pick].to(dev))
     rec = self.mss(y, xb)
     loss = rec + o.commitment * commit
-    for pg in self.opt.param_groups: pg['lr'] = o.lr * _decay(p)
-    self.opt.zero_grad(); loss.backward(); average_gradients(self.params)
-    torch.nn.utils.clip_grad_norm_(self.params, 5.0); self.opt.step()
+    optimizer_step(self.opt, self.params, loss, o.lr * lr_schedule(p))
     restarted = m.codebook.restart(m.encoder(colour).detach()[on], self.g) if o.restarts else 0
     return {'loss': loss.item(), 'spectral': rec.item(), 'commit': commit.item(),
             'perplexity': perplexity(idx[on], m.n_codes), 'restarted': float(restarted)}
