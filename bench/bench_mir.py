@@ -3,7 +3,8 @@
 Each model is trained on 80% of its built-in corpus, then trimmed by lottery rounds down to `--keep` (default 0.1) with
 `lp.trim`; every round's model is measured, so one trim gives the whole curve of accuracy against the fraction kept.
 Prints JSON: per model, the full model, every round, and the rounds nearest to 50%, 20% and 10% side by side; and
-under `shipped`, the six shipped models (`pretrained_mir`: each task full and `-small`) measured side by side.
+under `shipped`, the six shipped models (`pretrained_mir`: each task full and `-small`) measured side by side, with the
+95% paired-bootstrap interval of the score change (`compare_scores`: is it more than the test set's noise?).
 
     python bench/bench_mir.py                      # all three (about 12 minutes on one thread)
     python bench/bench_mir.py --model instrument   # one of instrument | pitch | onsets
@@ -25,7 +26,8 @@ warnings.filterwarnings('ignore')
 
 from latentplay.corpus import Corpus
 from latentplay.lottery import trim
-from latentplay.mir import InstrumentClassifier, PitchEstimator, OnsetDetector, drum_loop, pretrained_mir, pretrained_mir_names
+from latentplay.mir import (InstrumentClassifier, PitchEstimator, OnsetDetector, drum_loop, pretrained_mir, pretrained_mir_names,
+                            compare_scores)
 
 SETUPS = {  # name: (class, corpus, fit options, trim steps)
     'instrument': (InstrumentClassifier, 'gm-notes', dict(minutes=1.0), 1000),
@@ -130,7 +132,9 @@ def shipped(repeats:int=60) -> dict:
                        'predict_ms': round(1000 * statistics.median(times[k]['predict']), 3),
                        'net_ms': round(1000 * statistics.median(times[k]['net']), 3)}
         f, s = rows['full'], rows['small']
+        c = compare_scores(ms['full'], ms['small'], test)              # paired bootstrap over the held-out notes / loops
         out[task] = {**rows, 'side_by_side': {'kept': round(s['parameters'] / f['parameters'], 4), 'score_change': round(s['score'] - f['score'], 4),
+                                              'score_change_ci95': [round(v, 4) for v in c['ci95']], 'items': f"{c['items']} {c['unit']}",
                                               'size_ratio': round(f['checkpoint_bytes'] / s['checkpoint_bytes'], 2),
                                               'predict_speedup': round(f['predict_ms'] / s['predict_ms'], 2),
                                               'net_speedup': round(f['net_ms'] / s['net_ms'], 2)}}

@@ -42,7 +42,7 @@ _API = {
     'lottery': ['trim', 'Units', 'chain_units', 'remove_units', 'mask_units', 'unit_scores', 'select_units',
                 'mutual_information', 'count_macs', 'CRITERIA', 'CriterionError', 'register_engine'],
     'mir': ['InstrumentClassifier', 'PitchEstimator', 'OnsetDetector', 'MIRModel', 'MIRError', 'drum_loop', 'onset_f_measure',
-            'hz_to_cents', 'midi_to_cents', 'cents_to_hz', 'DRUM_CLASSES', 'pretrained_mir', 'pretrained_mir_names'],
+            'hz_to_cents', 'midi_to_cents', 'cents_to_hz', 'DRUM_CLASSES', 'pretrained_mir', 'pretrained_mir_names', 'compare_scores'],
     'paths': ['line', 'slerp', 'interpolate', 'circle', 'spiral', 'random_walk', 'vary_speed', 'retime', 'loop',
               'path_length', 'scale', 'bias', 'randomize', 'reverse', 'smooth', 'set_curve'],
     'targets': ['follow_descriptors', 'greedy_descriptor_path', 'descriptor_error', 'plot_targets', 'TargetResult',

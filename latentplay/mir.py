@@ -23,7 +23,7 @@ from .lottery import Units, chain_units, register_engine
 # %% auto #0
 __all__ = ['N_BINS', 'CENTS_PER_BIN', 'LOWEST_MIDI', 'DRUM_CLASSES', 'MIRError', 'MIRModel', 'InstrumentClassifier',
            'hz_to_cents', 'cents_to_hz', 'midi_to_cents', 'PitchEstimator', 'drum_loop', 'OnsetDetector',
-           'onset_f_measure', 'pretrained_mir_names', 'pretrained_mir']
+           'onset_f_measure', 'compare_scores', 'pretrained_mir_names', 'pretrained_mir']
 
 # %% ../nbs/18b_mir.ipynb #118858c8
 class MIRError(ValueError):
@@ -329,7 +329,7 @@ def _note_frames(sound, n:int, sr:int, length:int=1024, start:float=0.05, end:fl
 
 @patch
 def examples(self:PitchEstimator, corpus, seed:int=0, per_note:int=8) -> dict:
-    "`per_note` frames of every note of `corpus` and its pitch in cents (from the notes' MIDI `pitch` label)."
+    "`per_note` frames of every note of `corpus`, its pitch in cents (from the notes' MIDI `pitch` label), and which note each frame is of."
     _check_corpus(self, corpus, 'a pitch estimator')
     def make():
         pitch = corpus.labels_of('pitch') if any('pitch' in s.meta for s in corpus) else [None] * len(corpus)
@@ -338,7 +338,8 @@ def examples(self:PitchEstimator, corpus, seed:int=0, per_note:int=8) -> dict:
         x = torch.cat([_note_frames(corpus[i], per_note, self.sr) for i in keep])
         y = torch.from_numpy(np.repeat(midi_to_cents([pitch[i] for i in keep]), per_note)).float()
         ok = x.abs().amax(-1) > 1e-3                     # no silent frames (a short note already over)
-        return {'x': x[ok], 'y': y[ok]}
+        note = torch.arange(len(keep)).repeat_interleave(per_note)   # which note each frame comes from
+        return {'x': x[ok], 'y': y[ok], 'note': note[ok]}
     return _cached(self, corpus, per_note, make)
 
 # %% ../nbs/18b_mir.ipynb #6ef3be87
@@ -530,6 +531,58 @@ class _MIREngine:
         return m
 
 for _cls in (InstrumentClassifier, PitchEstimator, OnsetDetector): register_engine(_cls.kind, _MIREngine(), _cls)
+
+# %% ../nbs/18b_mir.ipynb #e7cc0ffa
+@patch
+def _items(self:InstrumentClassifier, corpus) -> np.ndarray:
+    "One row per held-out note: `[right]` (1 or 0)."
+    d = self.examples(corpus); self.eval()
+    return (_batched(self, d['x']).argmax(-1) == d['y']).double().numpy()[:, None]
+
+@patch
+def _items(self:PitchEstimator, corpus) -> np.ndarray:
+    "One row per held-out note: `[frames within 50 cents, frames]`."
+    d = self.examples(corpus); self.eval()
+    ok = ((_decode(_batched(self, d['x'], 256))[0] - d['y'].double()).abs() <= 50).double().numpy()
+    note, n = d['note'].numpy(), int(d['note'].max()) + 1
+    rows = np.stack([np.bincount(note, ok, n), np.bincount(note, None, n)], 1)
+    return rows[rows[:, 1] > 0]
+
+@patch
+def _items(self:OnsetDetector, corpus, loops:int=100, seed:int=1, threshold:float=0.5) -> np.ndarray:
+    "One row per loop: `[hits, detected, true onsets]` of each class in turn (a hit: within 50 ms, one to one)."
+    d = self.examples(corpus, seed, loops); self.eval()
+    act, rows = _batched(self, d['x'], 16).sigmoid().numpy(), []
+    for a, on in zip(act, d['onsets']):
+        row = []
+        for c, lab in enumerate(self.labels):
+            est = _peaks(a[c], threshold) * self.hop_length / self.sr
+            row += [round(onset_f_measure(on[lab], est)[2] * len(on[lab])), len(est), len(on[lab])]
+        rows.append(row)
+    return np.array(rows, float)
+
+# %% ../nbs/18b_mir.ipynb #118019c7
+def _onset_score(items):
+    h, e, r = (items[..., j::3].sum(-2) for j in range(3))         # per class, over the loops
+    return (2 * h / np.maximum(e + r, 1)).mean(-1)                   # F-measure of each class, then their mean
+
+_SCORES = {'mir-instrument': lambda it: it[..., 0].mean(-1), 'mir-pitch': lambda it: it[..., 0].sum(-1) / it[..., 1].sum(-1),
+           'mir-onsets': _onset_score}    # a model's `score` from its items' rows `[..., items, values]`
+
+def compare_scores(a:MIRModel, # a model, e.g. the full one
+                   b:MIRModel, # another of the same kind, e.g. trimmed
+                   corpus, # held-out sounds (notes, or drum hits the loops are mixed from)
+                   draws:int=2000, # bootstrap draws
+                   seed:int=0, # which draws
+                  ) -> dict: # `a`, `b` (scores), `difference` (b - a), `ci95` (its 95% interval), `items`, `unit`
+    "Two models scored on the same held-out items, and a paired-bootstrap 95% interval of the difference: more than the test set's noise?"
+    if a.kind != b.kind: raise MIRError(f"compare two models of one kind, not a '{a.kind}' and a '{b.kind}'")
+    within('draws', draws, 100, 1_000_000, integer=True)
+    x, y, score = a._items(corpus), b._items(corpus), _SCORES[a.kind]
+    idx = np.random.default_rng(seed).integers(len(x), size=(draws, len(x)))
+    lo, hi = np.percentile(score(y[idx]) - score(x[idx]), [2.5, 97.5])
+    return {'a': float(score(x)), 'b': float(score(y)), 'difference': float(score(y) - score(x)), 'ci95': (float(lo), float(hi)),
+            'items': len(x), 'unit': 'loops' if a.kind == 'mir-onsets' else 'notes'}
 
 # %% ../nbs/18b_mir.ipynb #723c873d
 def _mir_dir() -> Path:
