@@ -19,7 +19,8 @@ from latentplay.corpus import Corpus
 from latentplay.dsp import lsd, sc
 from latentplay.features import f0_yin
 from latentplay.models import load_model
-from latentplay.notes import NoteModel, _inverter_for
+from latentplay.notes import NoteModel
+from latentplay.spectral import shipped_inverter_for
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_grains_quality import Classifier as _Classifier     # the same features, so that figures compare
@@ -75,7 +76,7 @@ def fader_probe(m, train, test):
 
 @torch.no_grad()
 def resynthesis(m, test):
-    inv, rows = _inverter_for(m.spectral), {'model (inverter)': [], 'model (griffin-lim 32)': [], 'true magnitudes, griffin-lim 32': [],
+    inv, rows = shipped_inverter_for(m.spectral), {'model (inverter)': [], 'model (griffin-lim 32)': [], 'true magnitudes, griffin-lim 32': [],
                                               'true magnitudes, learned inverter': []}
     for s in test:
         x = m._fit_length(torch.from_numpy(s.audio))

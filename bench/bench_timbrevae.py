@@ -39,7 +39,8 @@ def main(argv=None):
     from latentplay.dsp import lsd, sc
     from latentplay.features import loudness as measured_loudness
     from latentplay.sound import Sound
-    from latentplay.timbrevae import TimbreVAE, loudness_r2, _inverter_for
+    from latentplay.timbrevae import TimbreVAE, loudness_r2
+    from latentplay.spectral import shipped_inverter_for
 
     notes = Corpus.builtin('gm-notes', progress=False)
     tr, te = notes.split(test=0.1, seed=0)
@@ -66,7 +67,7 @@ def main(argv=None):
         print(json.dumps({key: out[key]}), file=sys.stderr, flush=True)
     m = models[list(models)[-1]]
     out['measured_model'] = list(models)[-1]
-    inv = _inverter_for(m.spectral)
+    inv = shipped_inverter_for(m.spectral)
     ceil = [(float(lsd(s.audio, y)), float(sc(s.audio, y))) for s in te.sounds for y in [inv.to_audio(m.spectral(s.tensor()), len(s))]]
     out['inverter_ceiling'] = {'lsd_median': round(statistics.median(r[0] for r in ceil), 2), 'sc_median': round(statistics.median(r[1] for r in ceil), 3)}
     # the loudness control: one point of a held-out note, held 1 s, decoded at several loudness values

@@ -4,6 +4,13 @@
     python scripts/train_notes.py --minutes 10 --out build/notes.lp [--device cuda] [--fader 1.0]
 
 The shipped `gm-techniques-notes.lp` was made by the first line (all 567 notes, 6 minutes on one CPU thread, float16).
+
+`--small` instead trims the shipped `gm-techniques-notes.lp` into `gm-techniques-notes-small.lp` beside it:
+lottery-ticket rounds (`latentplay.lottery.trim`: information criterion, local selection, survivors continuing,
+`--rounds` rounds, `--trim-steps` retraining steps in all) down to `--keep` of the encoder's and decoder's parameters,
+retrained on the 90% of the notes the benchmarks do not hold out; resumable (the checkpoint is under build/).
+
+    python scripts/train_notes.py --small      # the shipped gm-techniques-notes-small.lp: --keep 0.1 --trim-steps 1440, 14 min on 2 shared cores
 Several processes: `torchrun --nproc_per_node 2 scripts/train_notes.py ...` (the fit loop shares each batch). The
 training checkpoint is `--out` itself until the end, when the finished model replaces it."""
 import argparse, json, time
@@ -29,8 +36,13 @@ def main():
     ap.add_argument('--channels', type=int, default=128)
     ap.add_argument('--hold-out', type=float, default=0.1, help='fraction of notes held out (the benchmark uses seed 0, 0.1)')
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--small', action='store_true', help='trim the shipped model into gm-techniques-notes-small.lp instead of training')
+    ap.add_argument('--keep', type=float, default=0.1, help='--small: fraction of the parameters kept')
+    ap.add_argument('--rounds', type=int, default=3, help='--small: trimming rounds')
+    ap.add_argument('--trim-steps', type=int, default=1440, help='--small: retraining steps of all rounds together')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.small: return small(a)
     corpus = Corpus.builtin(a.corpus, progress=False)
     train = corpus.split(test=a.hold_out, seed=0)[0] if a.hold_out > 0 else corpus
     t0 = time.perf_counter()
@@ -41,5 +53,35 @@ def main():
         val = [h for h in m.history if 'val_rec' in h]
         print(json.dumps({'out': a.out, 'notes': len(train), 'steps': m.info.get('steps'), 'seconds': round(time.perf_counter() - t0, 1),
                           'last_validation': val[-1] if val else None}))
+
+def small(a):
+    "The shipped note model trimmed to `a.keep` of its parameters, scored on the held-out notes, written beside it (float16)."
+    import warnings
+    from latentplay.lottery import trim
+    from latentplay.models import pretrained
+    from latentplay.dsp import lsd, sc
+    root = Path(__file__).resolve().parents[1]
+    train, test = Corpus.builtin(a.corpus, progress=False).split(test=0.1, seed=0)
+    full, t0 = pretrained('gm-techniques-notes'), time.perf_counter()
+    ckpt = root / 'build' / f'gm-techniques-notes-small-{a.keep:g}.trimming.lp'
+    ckpt.parent.mkdir(exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        m = trim(full, train, keep=a.keep, criterion='information', selection='local', rounds=a.rounds, max_steps=a.trim_steps,
+                 rewind='continue', checkpoint=ckpt, seed=a.seed, progress=True, validate_every=1e9)
+    def score(m):
+        r = []
+        for s in test.sounds:
+            x = m._fit_length(torch.from_numpy(s.audio))
+            y = torch.from_numpy(m.decode(m.encode(s), pitch=s.meta['pitch'], instrument=s.meta['instrument'], style=s.meta['style']).audio)
+            r.append((float(lsd(x, y)), float(sc(x, y))))
+        return {'lsd': sum(v for v, _ in r) / len(r), 'sc': sum(v for _, v in r) / len(r), 'notes': len(r)}
+    m.info['held_out'], full_scores = score(m.cpu().eval()), score(full)
+    out = Path(a.out) if a.out != 'build/gm-techniques-notes.lp' else root / 'latentplay' / 'pretrained' / 'gm-techniques-notes-small.lp'
+    m.save(out, half=True)
+    P = lambda m: sum(p.numel() for p in m.parameters())
+    print(json.dumps({'out': str(out), 'channels': m.config()['channels'], 'parameters': P(m), 'parameters_full': P(full),
+                      'bytes': out.stat().st_size, 'held_out': m.info['held_out'], 'held_out_full': full_scores,
+                      'seconds': round(time.perf_counter() - t0, 1)}))
 
 if __name__ == '__main__': main()
