@@ -17,15 +17,17 @@ from fastcore.basics import patch
 from .core import LIMITS, renamed, renamed_attr, within
 from .sound import Sound
 from .dsp import (mel_filterbank, frame, upsample, MultiScaleSpectralLoss, lsd, sc, rmse_logmag, NoiseGrainSynth,
-                            NOISE_TABLE, grain_defaults, exp_sigmoid, PostFIR, fir_overlap_save)   # the last four lived here before
-from .features import rms
+                            NOISE_TABLE, grain_defaults, exp_sigmoid, PostFIR, fir_overlap_save,   # the last four lived here before
+                            HarmonicNoiseSynth, envelope_at)
+from .features import rms, f0_yin
 from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients, broadcast_weights,
                               data_parallel, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError,
-                              attach_model, train_in_background)
+                              attach_model, train_in_background, lr_schedule, optimizer_step)
 from .models import LatentModel, check_latents, max_latent_steps
 
 # %% auto #0
-__all__ = ['STREAM_STATS', 'GrainEncoder', 'GrainDecoder', 'SequenceVAE', 'GrainModel', 'loudness_matched_noise', 'GrainStream']
+__all__ = ['HARMONIC_ENVELOPE', 'HARMONIC_OUT', 'VOICED', 'STREAM_STATS', 'F0_WEIGHT', 'GrainEncoder', 'GrainDecoder',
+           'SequenceVAE', 'GrainModel', 'loudness_matched_noise', 'GrainStream']
 
 # %% ../nbs/07_granular.ipynb #27aae2c2
 def _mlp(n_in:int, hidden:int, n_out:int, layers:int) -> nn.Sequential:
@@ -115,13 +117,15 @@ def _check_pitch_range(r) -> tuple|None:
         raise ValueError(f"pitch_range must be (low, high) MIDI numbers with 0 <= low <= high <= 127, got {str(r)[:40]}")
     return int(r[0]), int(r[1])
 
+# %% ../nbs/07_granular.ipynb #2e119a91
 class GrainModel(LatentModel):
     "Neural granular synthesizer: grain VAE with a filtered-noise decoder, plus a recurrent VAE over grain sequences."
     kind = 'grains'
     window = renamed_attr('frame_length')            # the name before the one vocabulary
     sizes = {**LatentModel.sizes, 'frame_length': (16, LIMITS['frame_length'], 'samples', True), 'hidden': 'width',
              'n_mels': 'width', 'embed_dim': 'width', 'rnn_hidden': 'width', 'seq_seconds': (0.01, LIMITS['seconds'], 'seconds', False),
-             'fir_channels': (1, 256, '', True), 'fir_kernel': 'frame_length', 'max_magnitude': (0, 1e6, '', False)}
+             'fir_channels': (1, 256, '', True), 'fir_kernel': 'frame_length', 'max_magnitude': (0, 1e6, '', False),
+             'n_harmonics': (1, 1024, 'harmonics', True)}
 
     @renamed(sample_rate='sr', window='frame_length', hop='hop_length')
     def __init__(self,
@@ -140,6 +144,8 @@ class GrainModel(LatentModel):
                  fir_channels:int=5, fir_kernel:int=65, # post-processing filter bank
                  max_magnitude:float=10.0, # upper bound of a filter magnitude
                  widths:dict|None=None, # units per hidden layer, `{part: [...]}` (a trimmed model; see `set_widths`)
+                 decoder:str='noise', # 'noise': filtered noise (the paper); 'harmonic': harmonics of a predicted f0 beside the noise
+                 n_harmonics:int=48, # harmonics of the harmonic decoder
                 ):
         self.check_config(locals())                  # every size within its limit before anything is allocated
         super().__init__()
@@ -154,16 +160,35 @@ class GrainModel(LatentModel):
                          embed_dim=embed_dim, rnn_hidden=rnn_hidden, seq_seconds=seq_seconds,
                          fir_channels=fir_channels, fir_kernel=fir_kernel, max_magnitude=max_magnitude)
         if self.pitch_range: self._cfg['pitch_range'] = list(self.pitch_range)       # only then: older configs stay as they were
+        if decoder not in ('noise', 'harmonic'): raise ValueError(f"decoder must be 'noise' or 'harmonic', got {str(decoder)[:40]!r}")
+        self.harmonic = decoder == 'harmonic'
+        if self.harmonic: self._cfg.update(decoder=decoder, n_harmonics=int(n_harmonics))   # likewise
         nl, W = len(self.labels), self.frame_length
         npi = self.pitch_range[1] - self.pitch_range[0] + 2 if self.pitch_range else 0   # `_pitch_features`
         self.encoder = GrainEncoder(self.sr, W, self.latent_dim, hidden, n_mels)
-        self.decoder = GrainDecoder(self.latent_dim, W // 2 + 1, hidden, nl if grain_conditioning else 0,
-                                    n_pitch=npi if grain_conditioning else 0)
-        self.synth = NoiseGrainSynth(W, self.hop_length, max_magnitude, fir_channels, fir_kernel)
+        self.decoder = GrainDecoder(self.latent_dim, W // 2 + 1 + (HARMONIC_OUT if self.harmonic else 0), hidden,
+                                    nl if grain_conditioning else 0, n_pitch=npi if grain_conditioning else 0)
+        if self.harmonic:                            # `_harmonic_start`: mostly harmonic at first
+            self.synth = HarmonicNoiseSynth(self.sr, W, self.hop_length, n_harmonics, max_magnitude, fir_channels, fir_kernel)
+            _harmonic_start(self.decoder.net[-1], W // 2 + 1)
+        else: self.synth = NoiseGrainSynth(W, self.hop_length, max_magnitude, fir_channels, fir_kernel)
         self.sequence = SequenceVAE(self.latent_dim, embed_dim, rnn_hidden, nl, n_pitch=npi)
         self.seq_grains = 1 + int(round(seq_seconds * self.sr)) // self.hop_length
         self._statistics_buffers(embed_dim, max(1, nl))
         if widths: self.set_widths(widths)
+
+# %% ../nbs/07_granular.ipynb #e1ba6709
+HARMONIC_ENVELOPE = 96   # points of the harmonic decoder's spectral envelope, mel-spaced from 0 Hz to Nyquist (as `VQTimbre`'s)
+HARMONIC_OUT = 1 + HARMONIC_ENVELOPE + 2   # after the noise filter: harmonic amplitude, envelope, f0, voicing logit
+VOICED = 0.5             # grains whose YIN periodicity is below this are unvoiced: noise only
+
+def _hz(midi): return 440.0 * 2 ** ((midi - 69) / 12)
+
+def _harmonic_start(last:nn.Linear, nb:int):
+    "The decoder's output layer starts mostly harmonic: quieter noise filters, a louder harmonic amplitude."
+    with torch.no_grad(): last.bias[:nb] -= 2.0; last.bias[nb] += 2.0
+
+
 
 # %% ../nbs/07_granular.ipynb #022bbc34
 @patch
@@ -228,11 +253,34 @@ def _from_checkpoint(cls:GrainModel, tensors:dict, meta:dict, path='the checkpoi
 
 # %% ../nbs/07_granular.ipynb #783c602e
 @patch
+def _f0_of(self:GrainModel, raw:torch.Tensor, w:torch.Tensor|None) -> torch.Tensor:
+    "MIDI pitch `[..., T]` from the decoder's f0 output: within two octaves of the asked pitch (pitch models), else of C4 within four."
+    if self.pitch_range and w is not None:
+        lo, hi = self.pitch_range
+        return lo + (w[..., -1] + 1) / 2 * (hi - lo) + 24 * torch.tanh(raw / 24)    # the asked pitch, read back from its features
+    return 60 + 48 * torch.tanh(raw / 48)
+
+@patch
+def _decoded(self:GrainModel, z:torch.Tensor, w:torch.Tensor|None=None, f0:torch.Tensor|None=None):
+    """Noise filters `[..., T, bins]` of latents, and for the harmonic decoder a namespace of f0 (Hz, NaN where unvoiced: `f0` if given,
+    else the predicted one), amplitude, distribution, the predicted MIDI pitch and the voicing logit (None for the noise decoder)."""
+    if w is None and (self.grain_conditioning or self.pitch_range): w = self.condition_vector()
+    out, nb = self.decoder(z, w if self.grain_conditioning else None), self.frame_length // 2 + 1
+    noise = self.synth.get_controls(out[..., :nb])
+    if not self.harmonic: return noise, None
+    midi, voicing = self._f0_of(out[..., -2], w), out[..., -1]
+    if f0 is None: f0 = torch.where(voicing > 0, _hz(midi), torch.full_like(midi, float('nan')))
+    k = torch.arange(1, self.synth.n_harmonics + 1, device=z.device, dtype=torch.float32)
+    env = envelope_at(out[..., nb + 1:-2], torch.nan_to_num(f0, nan=0.0).clamp_min(0)[..., None] * k, self.sr)
+    amp, dist = self.synth.harmonic_controls(f0, out[..., nb], env)
+    return noise, SimpleNamespace(f0=f0, amplitude=amp, distribution=dist, midi=midi, voicing=voicing)
+
+@patch
 def _controls(self:GrainModel, z:torch.Tensor, w:torch.Tensor|None=None) -> torch.Tensor:
     "Filter magnitudes of latents `[..., T, latent_dim]`; condition vectors `w` count only with grain conditioning (None: an even mix)."
-    if self.grain_conditioning and w is None: w = self.condition_vector()
-    return self.synth.get_controls(self.decoder(z, w if self.grain_conditioning else None))
+    return self._decoded(z, w)[0]
 
+# %% ../nbs/07_granular.ipynb #6780650f
 @patch
 @torch.no_grad()
 def controls(self:GrainModel,
@@ -240,19 +288,41 @@ def controls(self:GrainModel,
              label=None, # a label or `{label: weight}` mixture (models with grain conditioning)
              pitch=None, # MIDI pitch (models with grain and pitch conditioning)
             ) -> torch.Tensor: # filter magnitudes `[..., T, frame_length // 2 + 1]`, from 0 Hz to Nyquist
-    "What the network asks the synthesizer for: the noise filter of every grain of a path."
+    "What the network asks the synthesizer for: the noise filter of every grain of a path (a harmonic model's harmonics: `harmonics`)."
     return self._controls(self.check_latents(z), self.condition_vector(label, pitch))
+
+@patch
+@torch.no_grad()
+def harmonics(self:GrainModel,
+              z, # latent path `[T, latent_dim]` (or a batch, or one point)
+              label=None, # a label or mixture (models with grain conditioning)
+              pitch=None, # MIDI pitch (models with grain and pitch conditioning)
+             ) -> dict: # `f0` Hz `[..., T]` (NaN: unvoiced, noise only), `amplitude` `[..., T]`, `distribution` `[..., T, n_harmonics]`
+    "What a harmonic model's network asks for beside the noise filters: f0, harmonic amplitude and the weight of each harmonic."
+    if not self.harmonic: raise ValueError("this GrainModel has the noise decoder, which has no harmonics; train one with decoder='harmonic'")
+    h = self._decoded(self.check_latents(z), self.condition_vector(label, pitch))[1]
+    return {'f0': h.f0, 'amplitude': h.amplitude, 'distribution': h.distribution}
+
+# %% ../nbs/07_granular.ipynb #88c2fb67
+@patch
+def _render(self:GrainModel, z, w=None, seed:int=0, f0=None):
+    "`render`, and the harmonic namespace of `_decoded` (None for the noise decoder)."
+    if math.prod(z.shape[:-1]) > max_latent_steps(self):       # a batch too: its output is counted whole
+        check_latents(self, z)                                 # says what the limit is
+    noise, h = self._decoded(z, w, f0)
+    if h is None: return self.synth.get_signal(noise, seed), None
+    return self.synth.get_signal(noise, seed, f0=h.f0, amplitude=h.amplitude, distribution=h.distribution), h
 
 @patch
 def render(self:GrainModel,
            z:torch.Tensor, # latents `[..., T, latent_dim]`
            w:torch.Tensor|None=None, # condition vectors `[..., n_labels (+ pitch features)]` (grain conditioning only)
            seed:int=0, # noise offset; different seeds give different noise, same spectra
+           f0:torch.Tensor|None=None, # harmonic decoder: Hz per grain `[..., T]` (NaN: unvoiced) instead of the predicted f0
           ) -> torch.Tensor: # audio `[..., T * hop_length]` (differentiable)
-    "Latents to audio, differentiably: decoder -> controls -> noise grains -> overlap-add -> post-filter."
-    if math.prod(z.shape[:-1]) > max_latent_steps(self):       # a batch too: its output is counted whole
-        check_latents(self, z)                                 # says what the limit is
-    return self.synth.get_signal(self._controls(z, w), seed)
+    "Latents to audio, differentiably: decoder -> controls -> noise grains (and harmonics) -> overlap-add -> post-filter."
+    if f0 is not None and not self.harmonic: raise ValueError("f0= is for models with decoder='harmonic'; this one filters noise only")
+    return self._render(z, w, seed, f0)[0]
 
 # %% ../nbs/07_granular.ipynb #877a2442
 @patch
@@ -290,13 +360,17 @@ def decode(self:GrainModel,
 @patch
 def _decode_w(self:GrainModel, z, w, seed:int=0, length=None, block:int=4096) -> Sound:
     "`decode` of a checked path with a condition vector."
-    ctl = torch.cat([self._controls(z[b0: b0 + block], w) for b0 in range(0, len(z), block)])
-    return self._sound(self.synth.get_signal(ctl, seed, length=length, block=block))
+    parts = [self._decoded(z[b0: b0 + block], w) for b0 in range(0, len(z), block)]
+    ctl = parts[0][0] if len(parts) == 1 else torch.cat([c for c, _ in parts])
+    if not self.harmonic: return self._sound(self.synth.get_signal(ctl, seed, length=length, block=block))
+    f0, amp, dist = (torch.cat([getattr(h, k) for _, h in parts]) for k in ('f0', 'amplitude', 'distribution'))
+    if not torch.isfinite(f0).any(): return self._sound(self.synth.get_signal(ctl, seed, length=length, block=block))  # all unvoiced: noise only
+    return self._sound(self.synth.get_signal(ctl, seed, length=length, block=block, f0=f0, amplitude=amp, distribution=dist))
 
 @patch
 def _sound(self:GrainModel, y:torch.Tensor) -> Sound:
     y = y.detach().float().cpu()
-    if not y.sum(dtype=torch.float64).isfinite():       # one pass: any NaN or inf makes the sum non-finite
+    if y.numel() and not torch.isfinite(torch.stack(torch.aminmax(y))).all():   # NaN and inf show in the extremes: no float64 copy
         raise RuntimeError("the decoder produced non-finite audio; the checkpoint may be damaged")
     return Sound(y.numpy(), self.sr)
 
@@ -527,24 +601,27 @@ def _kl(mu, logvar): return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1
 
 def _warmup(p:float) -> float: return min(1.0, max(0.0, (p - 0.1) / 0.4))
 
-def _decay(p:float) -> float: return 1.0 if p < 0.6 else 1.0 - 0.9 * (p - 0.6) / 0.4   # lr: flat, then down to 10%
-
-def _step(opt, params, loss, lr:float, clip:float=5.0):
-    "Set the learning rate, back-propagate `loss`, clip the gradient norm, step."
-    for pg in opt.param_groups: pg['lr'] = lr
-    params = list(params)
-    opt.zero_grad(); loss.backward(); average_gradients(params)   # several processes: the mean gradient, one step for all
-    torch.nn.utils.clip_grad_norm_(params, clip); opt.step()
 
 def _check_training(tr:dict) -> bool:
     "Whether the granular parts of a saved training state (stage, finished stages, optimizer) have the shape `_Run.saver` writes."
     ok = lambda x, t: isinstance(x, t) and not isinstance(x, bool)
-    return (ok(tr.get('history', []), list) and ok(tr.get('done_stages', []), list) and tr.get('stage') in ('grains', 'sequence')
+    return (ok(tr.get('history', []), list) and ok(tr.get('done_stages', []), list) and tr.get('stage') in ('grains', 'sequence', 'joint')
             and ok(tr.get('optim'), dict))
 
 def _read_resume(cls, checkpoint, resume:bool):
     "`train.read_resume` with the granular training state's check."
     return read_resume(cls, checkpoint, resume, _check_training)
+
+# %% ../nbs/07_granular.ipynb #35f237ee
+_STAGE_WORDS = {'grains': 'learning the grains', 'sequence': 'learning the sequences', 'joint': 'fine-tuning both levels together'}
+
+def _check_stages(stages) -> tuple:
+    "Two or three positive shares of the budget, `(grains, sequence)` or `(grains, sequence, joint)`, or a clear error."
+    ok = isinstance(stages, (list, tuple)) and len(stages) in (2, 3) and all(
+        isinstance(s, numbers.Real) and not isinstance(s, bool) and math.isfinite(s) and s > 0 for s in stages)
+    if not ok: raise ValueError("stages must be two or three positive shares of the budget, (grains, sequence) or (grains, sequence, joint), "
+                                f"e.g. (0.75, 0.25) or (0.6, 0.2, 0.2); got {str(stages)[:60]}")
+    return tuple(float(s) for s in stages)
 
 # %% ../nbs/07_granular.ipynb #20041914
 @patch(cls_method=True)
@@ -562,7 +639,8 @@ def fit(cls:GrainModel,
         lr:float=1e-3, # Adam learning rate
         beta:float=1e-4, # KL weight of the grain level (after warm-up)
         seq_beta:float=0.01, # KL weight of the sequence level (after warm-up)
-        stages=(0.75, 0.25), # shares of the budget: grains, sequence
+        stages=(0.75, 0.25), # shares of the budget: grains, sequence (and a third share: both levels fine-tuned together)
+        joint_lr:float|None=None, # learning rate of the third stage (default `lr / 4`)
         balance:bool=True, # class-balanced batches: every class drawn equally often, whatever its number of sounds
         pitch:bool=False, # condition both levels on each sound's MIDI 'pitch' label (note corpora): `generate(label, pitch=67)`
         init=None, # a trained `GrainModel` to start from (fine-tuning): its weights wherever the layers match; new conditions start silent
@@ -578,9 +656,9 @@ def fit(cls:GrainModel,
         kw = {k: v for k, v in locals().items() if k not in ('cls', 'corpus', 'background', 'config', 'checkpoint', 'resume')}
         return train_in_background(cls, corpus, checkpoint=checkpoint, resume=resume, **kw, **config)
     if not len(corpus): raise ValueError("the corpus is empty; load some sounds first")
-    if len(stages) != 2: raise ValueError(f"stages must be two shares (grains, sequence), got {stages!r}")
-    plan = Stages(Budget(minutes, max_steps), {'grains': ('learning the grains', stages[0]), 'sequence': ('learning the sequences', stages[1])})
-    budgets = [plan.budgets['grains'], plan.budgets['sequence']]
+    plan = Stages(Budget(minutes, max_steps), {k: (_STAGE_WORDS[k], f) for k, f in zip(_STAGE_WORDS, _check_stages(stages))})
+    budgets = [plan.budgets[k] for k in plan.names]
+    joint_lr = lr / 4 if joint_lr is None else within('joint_lr', joint_lr, 0, 1)
     with data_parallel(device, batch_size) as device:  # under torchrun: join the data-parallel run (and leave it, however it ends)
         dev = torch.device(device or 'cpu')
         meta, tensors, finished = _read_resume(cls, checkpoint, resume)
@@ -590,6 +668,7 @@ def fit(cls:GrainModel,
             if meta is None:
                 labels = [str(c) for c in corpus.classes] if len(corpus.classes) >= 2 else []
                 if pitch: ps = _pitches(corpus); config.setdefault('pitch_range', (int(math.floor(min(ps))), int(math.ceil(max(ps)))))
+                if pitch: config.setdefault('decoder', init.config().get('decoder', 'noise') if init is not None else 'harmonic')   # notes: harmonic wins (bench_grains_harmonic)
                 config.setdefault('grain_conditioning', bool(labels) or bool(pitch))   # decoded grains follow the class (and pitch)
                 m = cls(sr=corpus.sr, labels=labels, **config)
                 if init is not None: _start_from(m, init)
@@ -598,7 +677,7 @@ def fit(cls:GrainModel,
                 if m.sr != corpus.sr: raise ValueError(f"the checkpoint was trained at {m.sr} Hz, the corpus is at {corpus.sr} Hz")
             attach_model(m)                           # in the background, a copy of it plays while it learns
             run = _Run(m.to(dev).train(), corpus, valid, checkpoint, meta, tensors, dev, batch_size=batch_size,
-                       segment_seconds=segment_seconds, lr=lr, beta=beta, seq_beta=seq_beta, seed=seed, progress=progress, balance=balance, init=init is not None,
+                       segment_seconds=segment_seconds, lr=lr, joint_lr=joint_lr, beta=beta, seq_beta=seq_beta, seed=seed, progress=progress, balance=balance, init=init is not None,
                        validate_every=validate_every, checkpoint_every=checkpoint_every, plan=plan)
             broadcast_weights(m)                      # one start for every process
             return run.run(budgets)
@@ -612,18 +691,32 @@ def _segment_data(m:GrainModel, corpus, seconds:float):
     if not keep.any(): raise ValueError("every sound in the corpus is silent; there is nothing to learn")
     return fr.x[keep], _conditions_of(m, corpus, fr.index[keep.numpy(), 0])
 
-def _sequence_data(m:GrainModel, corpus):
-    "Grain-latent sequences `[N, seq_grains, d]`: each sound's start, plus further slices of long sounds."
-    if getattr(corpus, 'streamed', False): return _streamed_sequence_data(m, corpus)
-    L = (m.seq_grains - 1) * m.hop_length
-    xs, owners = [], []
+def _sequence_starts(n:int, L:int) -> list:
+    "Where the sequences of a sound of `n` samples start: its beginning, plus further slices of a long sound (3 sequences or more)."
+    return [0] + (list(range(L, n - L + 1, L)) if n >= 3 * L else [])
+
+def _sequence_audio(m:GrainModel, corpus):
+    "The audio of every training sequence `[N, L]` (zero-padded) and the sound each comes from."
+    if getattr(corpus, 'streamed', False): return _streamed_sequence_audio(m, corpus)
+    L, xs, owners = (m.seq_grains - 1) * m.hop_length, [], []
     for i, s in enumerate(corpus.sounds):
         a = torch.from_numpy(s.audio)
-        starts = [0] + (list(range(L, len(a) - L + 1, L)) if len(a) >= 3 * L else [])
-        for st in starts:
+        for st in _sequence_starts(len(a), L):
             seg = a[st: st + L]
             xs.append(F.pad(seg, (0, L - len(seg)))); owners.append(i)
-    return _encode_segments(m, torch.stack(xs)), _conditions_of(m, corpus, owners)
+    return torch.stack(xs), owners
+
+def _first_rows(m:GrainModel, corpus) -> torch.Tensor:
+    "Which of `_sequence_data`'s sequences begin their sound (the others are later slices of long sounds)."
+    L = (m.seq_grains - 1) * m.hop_length
+    n = corpus._lengths() if getattr(corpus, 'streamed', False) else [len(s.audio) for s in corpus.sounds]
+    return torch.tensor([st == 0 for k in n for st in _sequence_starts(k, L)])
+
+def _sequence_data(m:GrainModel, corpus):
+    "Grain-latent sequences `[N, seq_grains, d]`: each sound's start, plus further slices of long sounds; their condition vectors."
+    if getattr(corpus, 'streamed', False): return _streamed_sequence_data(m, corpus)
+    x, owners = _sequence_audio(m, corpus)
+    return _encode_segments(m, x), _conditions_of(m, corpus, owners)
 
 @torch.no_grad()
 def _encode_segments(m:GrainModel, x:torch.Tensor, chunk:int=64) -> torch.Tensor:
@@ -665,13 +758,17 @@ def _streamed_segment_data(m:GrainModel, corpus, seconds:float, chunk:int=1024):
     if not keep.any(): raise ValueError("every sound in the corpus is silent; there is nothing to learn")
     return _OnDisk(corpus, idx[keep], L), _conditions_of(m, corpus, idx[keep, 0])
 
+def _streamed_sequence_audio(m:GrainModel, corpus):
+    "`_sequence_audio` for a corpus on disk: the sequences' index (read when a batch asks for them) and their sounds."
+    L = (m.seq_grains - 1) * m.hop_length
+    idx = np.array([(i, st) for i, n in enumerate(corpus._lengths()) for st in _sequence_starts(n, L)], np.int64).reshape(-1, 2)
+    return _OnDisk(corpus, idx, L), idx[:, 0]
+
 def _streamed_sequence_data(m:GrainModel, corpus, chunk:int=64):
     "`_sequence_data` for a corpus on disk: the sequences' latents, `chunk` of them read and encoded at a time."
-    L = (m.seq_grains - 1) * m.hop_length
-    lengths = corpus._lengths()
-    idx = np.array([(i, st) for i, n in enumerate(lengths) for st in [0] + (list(range(L, n - L + 1, L)) if n >= 3 * L else [])], np.int64)
-    zs = torch.cat([_encode_segments(m, corpus.read_frames(idx[j: j + chunk], L)) for j in range(0, len(idx), chunk)])
-    return zs, _conditions_of(m, corpus, idx[:, 0])
+    x, owners = _streamed_sequence_audio(m, corpus)
+    zs = torch.cat([_encode_segments(m, x[j: j + chunk]) for j in range(0, len(x), chunk)])
+    return zs, _conditions_of(m, corpus, owners)
 
 # %% ../nbs/07_granular.ipynb #256a45ee
 @torch.no_grad()
@@ -739,8 +836,9 @@ class _Run:
 @patch
 def run(self:_Run, budgets) -> GrainModel:
     "The stages not done yet, then the finished model; an interrupted stage returns the model as it stands."
-    if 'grains' not in self.done and self.grain_stage(budgets[0]): return self.finish(False)
-    if 'sequence' not in self.done and self.sequence_stage(budgets[1]): return self.finish(False)
+    stages = {'grains': self.grain_stage, 'sequence': self.sequence_stage, 'joint': self.joint_stage}
+    for name, budget in zip(stages, budgets):
+        if name not in self.done and stages[name](budget): return self.finish(False)
     return self.finish(True)
 
 # %% ../nbs/07_granular.ipynb #357f3081
@@ -795,11 +893,30 @@ def grain_step(self:_Run, i:int, p:float) -> dict:
     mu, logvar = m.encoder(frame(xb, m.frame_length, m.hop_length, center=True))
     eps = shard(torch.randn((o.batch_size, *mu.shape[1:]), generator=g))  # drawn whole: the same numbers however shared
     z = mu + eps.to(dev) * (0.5 * logvar).exp()
-    y = m.render(z, None if wb is None else wb[:, None], seed=int(torch.randint(NOISE_TABLE, (1,), generator=g)))[..., :self.L]
-    rec, kl = self.mss(y, xb), _kl(mu, logvar)
+    f0 = _tracked_f0(m, xb) if m.harmonic else None                      # teacher forcing: harmonics of the true f0
+    y, h = m._render(z, None if wb is None else wb[:, None], int(torch.randint(NOISE_TABLE, (1,), generator=g)), f0)
+    rec, kl = self.mss(y[..., :self.L], xb), _kl(mu, logvar)
     loss = rec + o.beta * _warmup(p) * kl
-    _step(self.opt, self.params, loss, o.lr * _decay(p))
-    return {'loss': loss.item(), 'spectral': rec.item(), 'kl': kl.item()}
+    extra = _pitch_loss(h, f0) if h is not None else {}                   # the f0 and voicing heads learn from YIN
+    if extra: loss = loss + F0_WEIGHT * (extra['f0'] + extra['voicing'])
+    optimizer_step(self.opt, self.params, loss, o.lr * lr_schedule(p))
+    return {'loss': loss.item(), 'spectral': rec.item(), 'kl': kl.item(), **{k: v.item() for k, v in extra.items()}}
+
+F0_WEIGHT = 0.1   # weight of the f0 (semitones, Huber) and voicing (cross-entropy) losses beside the spectral loss
+
+def _tracked_f0(m:GrainModel, x:torch.Tensor) -> torch.Tensor:
+    "f0 in Hz of the centred grains `[..., T]` of segments `[..., L]` (YIN on the model's grains), NaN where unvoiced or below -60 dB."
+    with torch.no_grad():
+        f0, per = f0_yin(x, m.sr, m.frame_length, m.hop_length, fmin=50.0, fmax=min(2000.0, m.sr / 4))
+        loud = frame(x, m.frame_length, m.hop_length, center=True).pow(2).mean(-1) > 1e-6
+        return torch.where((per >= VOICED) & loud & (f0 > 0), f0, torch.full_like(f0, float('nan')))
+
+def _pitch_loss(h, f0:torch.Tensor) -> dict:
+    "Huber loss of the predicted pitch in semitones on voiced grains, and cross-entropy of the voicing logit."
+    on = torch.isfinite(f0)
+    target = 69 + 12 * torch.log2(torch.where(on, f0, torch.full_like(f0, 440.0)) / 440)
+    pitch = F.smooth_l1_loss(h.midi[on], target[on]) if on.any() else h.midi.sum() * 0
+    return {'f0': pitch, 'voicing': F.binary_cross_entropy_with_logits(h.voicing, on.float())}
 
 @patch
 def validate(self:_Run) -> dict:
@@ -819,7 +936,8 @@ def sequence_stage(self:_Run, budget) -> bool:
     self.seq_groups = _class_groups(self.zw, len(self.m.labels)) if self.o.balance else None
     self.seq_opt = torch.optim.Adam(self.m.sequence.parameters(), self.o.lr)
     if self.loop('sequence', self.sequence_step, budget, None, self.seq_opt): return True
-    _embedding_statistics(self.m, self.zs, self.zw)
+    first = _first_rows(self.m, self.corpus)               # each label's Gaussian: where its sounds *begin* (generate makes new sounds)
+    _embedding_statistics(self.m, self.zs[first], None if self.zw is None else self.zw[first])
     self.done.append('sequence')
     return False
 
@@ -834,7 +952,7 @@ def sequence_step(self:_Run, i:int, p:float) -> dict:
     e = mu + shard(torch.randn((len(idx) * n, *mu.shape[1:]), generator=g)).to(self.dev) * (0.5 * logvar).exp()
     rec, kl = (m.sequence.decode(e, wb, zb.shape[1]) - zb).pow(2).sum(-1).mean(), _kl(mu, logvar)
     loss = rec + o.seq_beta * _warmup(p) * kl
-    _step(self.seq_opt, m.sequence.parameters(), loss, o.lr * _decay(p))
+    optimizer_step(self.seq_opt, m.sequence.parameters(), loss, o.lr * lr_schedule(p))
     return {'loss': loss.item(), 'sequence': rec.item(), 'kl': kl.item()}
 
 @patch
@@ -846,10 +964,53 @@ def finish(self:_Run, finished:bool) -> GrainModel:
     m.info['history'] = init.get('history', []) + [{**h, 'minutes': h['minutes'] + init.get('minutes', 0)} if 'minutes' in h and init else h
                                                    for h in _thin(history)]
     if init: m.info['init'] = {k: v for k, v in init.items() if k != 'history'}
-    m.info['steps'] = {s: sum(1 for h in history if h.get('stage') == s and 'loss' in h) for s in ('grains', 'sequence')}
-    m.info['minutes'] = sum(max((h['minutes'] for h in history if h.get('stage') == s), default=0) for s in ('grains', 'sequence'))
+    names = self.o.plan.names                     # grains, sequence (and joint)
+    m.info['steps'] = {s: sum(1 for h in history if h.get('stage') == s and 'loss' in h) for s in names}
+    m.info['minutes'] = sum(max((h['minutes'] for h in history if h.get('stage') == s), default=0) for s in names)
     if finished and self.checkpoint is not None: self.saver(None, None, final=True)({'history': []})   # a plain model file
     return m.eval()
+
+# %% ../nbs/07_granular.ipynb #ad1e72c5
+@patch
+def joint_stage(self:_Run, budget) -> bool:
+    "Both levels fine-tuned together on sequences of real sounds, then both levels' statistics again; True if interrupted."
+    m = self.m
+    self.sx, owners = _sequence_audio(m, self.corpus)
+    self.sw = _conditions_of(m, self.corpus, owners)
+    self.joint_groups = _class_groups(self.sw, len(m.labels)) if self.o.balance else None
+    self.joint_params = [p for mod in (m.encoder, m.decoder, m.synth, m.sequence) for p in mod.parameters()]
+    self.joint_opt = torch.optim.Adam(self.joint_params, self.o.joint_lr)
+    self.mss = MultiScaleSpectralLoss(fft_sizes=(2048, 1024, 512, 256, 128), sr=m.sr)
+    if self.loop('joint', self.joint_step, budget, self.validate, self.joint_opt): return True
+    _latent_statistics(m, self.x)                            # the grain encoder moved: the latents' axes again,
+    (zs, zw), first = _sequence_data(m, self.corpus), _first_rows(m, self.corpus)   # and where each label's sounds begin
+    _embedding_statistics(m, zs[first], None if zw is None else zw[first])
+    self.done.append('joint')
+    return False
+
+# %% ../nbs/07_granular.ipynb #824095be
+@patch
+def joint_step(self:_Run, i:int, p:float) -> dict:
+    "One step on real sequences: grains encoded, embedded, decoded, rendered; spectral loss against the real audio plus both KLs."
+    m, o, dev = self.m, self.o, self.dev
+    g = torch.Generator().manual_seed(o.seed * 1_000_003 + 7919 * 3 + i)        # step i draws the same numbers, resumed or not
+    n, b = world()[1], max(1, min(len(self.sx), round(o.batch_size * o.segment_seconds / m._cfg['seq_seconds'])))
+    B = max(n, b - b % n)                                                        # seconds of audio per step as in the grain stage
+    idx = shard(_draw(len(self.sx), B, g, self.joint_groups))                   # several processes: each its share
+    xb, wb = self.sx[idx].to(dev), None if self.sw is None else self.sw[idx].to(dev)
+    mu, logvar = m.encoder(frame(xb, m.frame_length, m.hop_length, center=True))
+    z = mu + shard(torch.randn((B, *mu.shape[1:]), generator=g)).to(dev) * (0.5 * logvar).exp()
+    emu, elogvar = m.sequence.encode(z, wb)
+    e = emu + shard(torch.randn((B, *emu.shape[1:]), generator=g)).to(dev) * (0.5 * elogvar).exp()
+    zr = m.sequence.decode(e, wb, z.shape[1])
+    f0 = _tracked_f0(m, xb) if m.harmonic else None                      # teacher forcing, as in the grain stage
+    y, h = m._render(zr, None if wb is None else wb[:, None], int(torch.randint(NOISE_TABLE, (1,), generator=g)), f0)
+    rec, kl, skl = self.mss(y[..., :xb.shape[-1]], xb), _kl(mu, logvar), _kl(emu, elogvar)
+    loss = rec + o.beta * kl + o.seq_beta * skl
+    extra = _pitch_loss(h, f0) if h is not None else {}
+    if extra: loss = loss + F0_WEIGHT * (extra['f0'] + extra['voicing'])
+    optimizer_step(self.joint_opt, self.joint_params, loss, o.joint_lr * lr_schedule(p))
+    return {'loss': loss.item(), 'spectral': rec.item(), 'kl': kl.item(), 'sequence_kl': skl.item(), **{k: v.item() for k, v in extra.items()}}
 
 # %% ../nbs/07_granular.ipynb #5251e3dc
 def _widths_mlp(n_in:int, widths, n_out:int) -> nn.Sequential:
@@ -903,7 +1064,7 @@ def set_widths(self:GrainModel,
 
 # %% ../nbs/07_granular.ipynb #0e9cca05
 import copy
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 from .dsp import _grain_window
 from .export import Streaming
 
@@ -931,11 +1092,22 @@ class GrainStream(Streaming):
         if not axes: mean, rot, sc = torch.zeros(d), torch.eye(d), torch.ones(d)
         back = torch.linalg.inv(rot.double().T).float()                 # exact way back (stored axes may be float16-rounded)
         for k, t in dict(lat_mean=mean, lat_axes=rot, lat_scales=sc, lat_back=back).items(): self.register_buffer(k, b(t))
+        self._harmonic_buffers(model)
         self.seed, self.gate, self.label = 0, True, ''
         self.nn_attributes = dict(seed=0, gate=True, **(dict(label='') if lab is not None else {}))
         self.reset_stream(1)
 
-GrainStream.__annotations__ = {**Streaming.__annotations__, 'labels': List[str]}   # for TorchScript: a list that may be empty
+GrainStream.__annotations__ = {**Streaming.__annotations__, 'labels': List[str], 'h_dec': List[torch.Tensor], 'h_fwd': List[torch.Tensor]}
+
+# %% ../nbs/07_granular.ipynb #4b23382e
+@patch
+def _harmonic_buffers(self:GrainStream, model:GrainModel):
+    "What the harmonic decoder's streaming needs: harmonic numbers, the f0 mapping (a pitch model streams at its usual pitch)."
+    self.harmonic, self.n_bins = bool(model.harmonic), model.frame_length // 2 + 1
+    self.register_buffer('h_k', torch.arange(1, (model.synth.n_harmonics if self.harmonic else 1) + 1, dtype=torch.float32))
+    usual = float(model.condition_vector()[len(self.labels):][-1]) if model.pitch_range else 0.0
+    base = model.pitch_range[0] + (usual + 1) / 2 * (model.pitch_range[1] - model.pitch_range[0]) if model.pitch_range else 60.0
+    self.f0_base, self.f0_span = float(base), 24.0 if model.pitch_range else 48.0    # `GrainModel._f0_of`   # for TorchScript: a list that may be empty
 
 @patch
 def reset_stream(self:GrainStream, batch:int) -> None:
@@ -946,6 +1118,10 @@ def reset_stream(self:GrainStream, batch:int) -> None:
     self.post_cache, self.fpost_cache = torch.zeros(batch, K - 1, device=dev), torch.zeros(batch, K - 1, device=dev)
     self.count = 0
     self.fcount = (-((W // 2 - H) // H)) % self.noise.shape[0]     # forward's grain t is the sound's grain t - 1: its noise
+    K, D = self.h_k.shape[0], max(0, W // 2 - H) if self.harmonic else 0
+    z1, zK = torch.zeros(batch, device=dev), torch.zeros(batch, K, device=dev)
+    self.h_dec = [z1.double(), z1, z1, zK, torch.zeros(batch, D, device=dev)]   # phase, last f0, amplitude, distribution, delay line
+    self.h_fwd = [z1.double(), z1.clone(), z1.clone(), zK.clone(), torch.zeros(batch, D, device=dev)]
 
 @patch
 def latency(self:GrainStream) -> dict:
@@ -961,14 +1137,59 @@ def _frames(self:GrainStream, x:torch.Tensor, cache:torch.Tensor) -> Tuple[torch
     return buf.unfold(-1, self.frame_length, self.hop_length), buf[:, buf.shape[-1] - cache.shape[-1]:]
 
 @patch
-def _controls(self:GrainStream, z:torch.Tensor) -> torch.Tensor:
-    "Filter magnitudes of latents `[B, n, d]`: `GrainModel.controls`, with the label weights of `set_label`."
+def _net_out(self:GrainStream, z:torch.Tensor) -> torch.Tensor:
+    "The decoder's raw output for latents `[B, n, d]`, with the label weights of `set_label`."
     if self.label_proj.shape[0] > 0:
         z = torch.cat([z, (self.label_proj @ self.weights + self.cond_bias).expand(z.shape[0], z.shape[1], -1)], -1)
-    return self.max_magnitude * torch.exp(-math.log(10.0) * F.softplus(-self.net(z))) + 1e-7      # `exp_sigmoid`
+    return self.net(z)
 
 @patch
-def _grains(self:GrainStream, ctl:torch.Tensor, count:int, tail:torch.Tensor, cache:torch.Tensor
+def _controls(self:GrainStream, z:torch.Tensor) -> torch.Tensor:
+    "Filter magnitudes of latents `[B, n, d]`: `GrainModel.controls`, with the label weights of `set_label`."
+    return self._filters(self._net_out(z))
+
+@patch
+def _filters(self:GrainStream, out:torch.Tensor) -> torch.Tensor:
+    return self.max_magnitude * torch.exp(-math.log(10.0) * F.softplus(-out[..., :self.n_bins])) + 1e-7      # `exp_sigmoid`
+
+# %% ../nbs/07_granular.ipynb #ef588dc6
+@patch
+def _harmonics(self:GrainStream, out:torch.Tensor, gate:torch.Tensor, st:List[torch.Tensor]) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+    """Harmonics `[B, n * hop]` of the decoder's output `[B, n, ...]` (times `gate` `[B, n]`), phase continuous: hop t glides from grain
+    t - 1 to grain t, delayed to meet the noise grains; and the new state (phase, last f0, amplitude, distribution, delay line)."""
+    B, n, H, nb, k = out.shape[0], out.shape[1], self.hop_length, self.n_bins, self.h_k
+    voiced = out[..., -1] > 0
+    f = 440.0 * torch.pow(2.0, (self.f0_base + self.f0_span * torch.tanh(out[..., -2] / self.f0_span) - 69.0) / 12.0)
+    held, last = torch.zeros_like(f), st[1]
+    for t in range(n):                              # unvoiced grains keep the last voiced f0 (silent: amplitude 0)
+        last = torch.where(voiced[:, t] | (last <= 0), f[:, t], last); held[:, t] = last
+    amp = self.max_magnitude * torch.exp(-math.log(10.0) * F.softplus(-out[..., nb])) * voiced * gate
+    freqs = held[..., None] * k
+    E = out.shape[-1] - nb - 3                      # `dsp.envelope_at`: the envelope read at every harmonic
+    pos = (torch.log1p(freqs / 700) / math.log1p(self.sr / 2 / 700) * (E - 1)).clamp(0, E - 1)
+    i0 = pos.floor().long().clamp_max(E - 2); fr = pos - i0
+    env = out[..., nb + 1: nb + 1 + E]
+    d = env.gather(-1, i0) * (1 - fr) + env.gather(-1, i0 + 1) * fr
+    d = torch.exp(-math.log(10.0) * F.softplus(-d)) * (freqs < self.sr / 2)
+    d = d / d.sum(-1, keepdim=True).clamp_min(1e-7)
+    first = torch.where(st[1] > 0, st[1], held[:, 0])
+    Fr, A, Dd = torch.cat([first[:, None], held], 1), torch.cat([st[2][:, None], amp], 1), torch.cat([st[3][:, None], d], 1)
+    ramp = torch.arange(H, device=out.device, dtype=torch.float32) / H
+    f_up = (Fr[:, :-1, None] + (Fr[:, 1:] - Fr[:, :-1])[..., None] * ramp).reshape(B, n * H)
+    a_up = (A[:, :-1, None] + (A[:, 1:] - A[:, :-1])[..., None] * ramp).reshape(B, n * H)
+    w = (Dd[:, :-1, None, :] + (Dd[:, 1:] - Dd[:, :-1])[:, :, None, :] * ramp[:, None]).reshape(B, n * H, -1)
+    step = f_up.double() / self.sr
+    start = torch.where(st[1] > 0, st[0], -H * first.double() / self.sr)   # a fresh stream: phase 0 at grain 0, as `decode`
+    cyc = start[:, None] + torch.cumsum(step, -1) - step
+    theta = (2 * math.pi) * torch.remainder(cyc, 1.0).float()
+    y = a_up * (w * (f_up[..., None] * k < self.sr / 2) * torch.sin(theta[..., None] * k)).sum(-1)
+    buf = torch.cat([st[4], y], -1)
+    new = [torch.remainder(cyc[:, -1] + step[:, -1], 1.0), held[:, -1], amp[:, -1], d[:, -1], buf[:, n * H:]]
+    return buf[:, :n * H], new
+
+# %% ../nbs/07_granular.ipynb #6c262b4b
+@patch
+def _grains(self:GrainStream, ctl:torch.Tensor, count:int, tail:torch.Tensor, cache:torch.Tensor, harm:Optional[torch.Tensor]=None
            ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "Noise grains of controls `[B, n, bins]` overlap-added onto the tail, post-filtered: audio `[B, n * hop]`, new tail, new history."
     B, n, W, H, K = ctl.shape[0], ctl.shape[1], self.frame_length, self.hop_length, self.fir_w.shape[-1]
@@ -976,7 +1197,8 @@ def _grains(self:GrainStream, ctl:torch.Tensor, count:int, tail:torch.Tensor, ca
     g = torch.fft.irfft(self.noise[rows] * ctl, n=W) * self.window
     L = (n - 1) * H + W
     acc = F.fold(g.transpose(1, 2), (1, L), (1, W), stride=(1, H)).reshape(B, L) + F.pad(tail, (0, L - tail.shape[-1]))
-    x = torch.cat([cache, acc[:, :n * H]], -1)                      # the post-filter reads K - 1 samples of history
+    now = acc[:, :n * H] if harm is None else acc[:, :n * H] + harm      # the harmonic decoder's harmonics, before the post-filter
+    x = torch.cat([cache, now], -1)                                 # the post-filter reads K - 1 samples of history
     h = F.conv1d(x[:, None], self.fir_w, self.fir_b)
     y = x[:, K // 2: K // 2 + n * H] + torch.einsum('c,bcn->bn', self.mix_w, h / (h.abs() + 1)) + self.mix_b
     return y, acc[:, n * H:], x[:, x.shape[-1] - K + 1:]
@@ -992,7 +1214,10 @@ def stream_encode(self:GrainStream, x:torch.Tensor) -> torch.Tensor:
 def stream_decode(self:GrainStream, z:torch.Tensor) -> torch.Tensor:
     "Coordinates `[B, latent_dim, n]` (as `stream_encode` gives) -> audio `[B, 1, n * hop]`, joined to the previous block."
     lat = self.lat_mean + (z.transpose(1, 2) * self.lat_scales) @ self.lat_back    # coordinates -> latents
-    y, self.tail, self.post_cache = self._grains(self._controls(lat), self.count, self.tail, self.post_cache)
+    out = self._net_out(lat)
+    harm: Optional[torch.Tensor] = None
+    if self.harmonic: harm, self.h_dec = self._harmonics(out, torch.ones_like(out[..., 0]), self.h_dec)
+    y, self.tail, self.post_cache = self._grains(self._filters(out), self.count, self.tail, self.post_cache, harm)
     self.count = (self.count + z.shape[-1]) % self.noise.shape[0]
     return y[:, None]
 
@@ -1000,9 +1225,11 @@ def stream_decode(self:GrainStream, z:torch.Tensor) -> torch.Tensor:
 def stream_forward(self:GrainStream, x:torch.Tensor) -> torch.Tensor:
     "Audio -> latents -> audio (`resynthesize` as a stream); with `gate`, grains of digital silence stay silent."
     fr, self.fenc_cache = self._frames(x[:, 0], self.fenc_cache)
-    ctl = self._controls(self.encoder(fr)[0])
-    if self.gate: ctl = ctl * (fr.abs().amax(-1, keepdim=True) > 0)
-    y, self.ftail, self.fpost_cache = self._grains(ctl, self.fcount, self.ftail, self.fpost_cache)
+    out = self._net_out(self.encoder(fr)[0])
+    on = (fr.abs().amax(-1) > 0).float() if self.gate else torch.ones_like(out[..., 0])
+    harm: Optional[torch.Tensor] = None
+    if self.harmonic: harm, self.h_fwd = self._harmonics(out, on, self.h_fwd)
+    y, self.ftail, self.fpost_cache = self._grains(self._filters(out) * on[..., None], self.fcount, self.ftail, self.fpost_cache, harm)
     self.fcount = (self.fcount + fr.shape[1]) % self.noise.shape[0]
     return y[:, None]
 
