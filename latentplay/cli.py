@@ -66,9 +66,11 @@ def _check_out(a, out):
     if a.model not in MODELS: raise ValueError(f"unknown model {a.model!r}; choose from {sorted(MODELS)}")
     if a.resume and a.force: raise ValueError("pass --resume (continue the run in --out) or --force (replace it), not both")
     if a.resume and a.model not in RESUMABLE: raise ValueError(f"--resume continues a {' or '.join(RESUMABLE)} training; '{a.model}' models are built in one go")
-    if a.decoder is not None and a.model != 'vq': raise ValueError(f"--decoder chooses the decoder of vq models; '{a.model}' models have no such choice")
+    if a.decoder is not None and a.model not in ('vq', 'grains'):
+        raise ValueError(f"--decoder chooses the decoder of vq and grains models; '{a.model}' models have no such choice")
     if a.decoder is not None and a.resume: raise ValueError("--resume continues the run in --out with its own decoder; leave out --decoder")
     if a.pitch_conditioning and a.model != 'grains': raise ValueError("--pitch-conditioning is for grains models (note and timbre models always read the pitch)")
+    if a.joint is not None and a.model != 'grains': raise ValueError("--joint is for grains models (their third training stage)")
     if out.is_dir(): raise IsADirectoryError(f"--out {out} is a folder; give the model's file name (e.g. drums.lp)")
     if not out.exists():
         if a.resume: raise ValueError(f"nothing to resume: there is no {out} (a run stopped before its first checkpoint "
@@ -98,8 +100,9 @@ def _bars() -> bool:
 def _fit_grains(cls, c, a, out):
     "Train a model with `out` as its checkpoint (`RESUMABLE` kinds); Ctrl-C says whether the run was saved and how to continue it."
     every = {} if a.checkpoint_every is None else {'checkpoint_every': a.checkpoint_every}
-    if a.decoder is not None: every['decoder'] = a.decoder           # vq models (checked by `_check_out`)
+    if a.decoder is not None: every['decoder'] = a.decoder           # vq and grains models (checked by `_check_out`)
     if a.pitch_conditioning: every['pitch'] = True                   # grains models (checked by `_check_out`)
+    if a.joint is not None: every['stages'] = (0.75 * (1 - a.joint), 0.25 * (1 - a.joint), a.joint)   # grains, sequence, joint
     try:
         with _writing(out):
             m = cls.fit(c, minutes=a.minutes, max_steps=a.max_steps, checkpoint=out, resume=a.resume, device=a.device,
@@ -515,9 +518,13 @@ def _train_command(sub, k):
     t.add_argument('--no-regularise', action='store_true', help="timbre models: train without the perceptual regulariser")
     t.add_argument('--pitch-conditioning', action='store_true',
                    help="grains models: condition on each sound's MIDI 'pitch' label (note corpora), so generate takes --pitch")
+    t.add_argument('--joint', type=_number('--joint', 0, 0.9, positive=True), default=None, metavar='SHARE',
+                   help='grains models: spend this share of the budget on a third stage that fine-tunes both levels together '
+                        '(rendered sequences against the real sounds); default none')
     t.add_argument('--decoder', choices=('noise', 'harmonic'), default=None,
-                   help="vq models: 'noise' (filtered noise, the paper's; default) or 'harmonic' (harmonics of the input's "
-                        "pitch beside the noise: a steadier pitch for bowed, blown and sung timbres)")
+                   help="vq and grains models: 'noise' (filtered noise, the papers'; the default, except for grains with "
+                        "--pitch-conditioning) or 'harmonic' (harmonics of a pitch beside the noise: a steady pitch for "
+                        "bowed, blown and sung sounds)")
     t.add_argument('--nproc', type=k['nproc'], default=1,
                    help='train in N processes on this machine (data-parallel; torchrun takes the same command to several machines)')
     t.set_defaults(run=_train)

@@ -18,7 +18,8 @@ __all__ = ['NOISE_TABLE', 'as_tensor', 'check_audio', 'common_sr', 'stft', 'istf
            'mel_filterbank', 'power_to_db', 'amplitude_to_db', 'MelSpectrogram', 'LogMel', 'frame', 'overlap_add',
            'griffin_lim', 'nnls', 'mel_to_audio', 'time_stretch', 'pitch_shift', 'CQT', 'icqt', 'filtered_noise',
            'noise_grains', 'exp_sigmoid', 'fir_overlap_save', 'PostFIR', 'grain_defaults', 'NoiseGrainSynth',
-           'upsample', 'harmonic_synth', 'HarmonicNoiseSynth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag']
+           'upsample', 'harmonic_synth', 'HarmonicNoiseSynth', 'envelope_at', 'MultiScaleSpectralLoss', 'lsd', 'sc',
+           'rmse_logmag']
 
 # %% ../nbs/01_dsp.ipynb #8826eb41
 def as_tensor(x, # a `Sound`, a numpy array, a torch tensor or a sequence of samples
@@ -875,6 +876,18 @@ def harmonic_controls(self:HarmonicNoiseSynth,
     k = torch.arange(1, self.n_harmonics + 1, device=d.device, dtype=torch.float32)
     d = exp_sigmoid(d, 1.0) * (k * held[..., None] < self.sr / 2)
     return exp_sigmoid(a, self.max_magnitude) * voiced, d / d.sum(-1, keepdim=True).clamp_min(1e-7)
+
+# %% ../nbs/01_dsp.ipynb #77a4b13b
+def envelope_at(env:torch.Tensor, # envelopes `[..., T, E]`: E >= 2 points evenly spaced in mels from 0 Hz to `sr / 2`
+                f:torch.Tensor, # frequencies `[..., T, K]` in Hz (clamped into 0 .. sr / 2)
+                sr:int, # sample rate in Hz
+               ) -> torch.Tensor: # `[..., T, K]`
+    "The envelopes' values at frequencies `f`, linearly interpolated between their mel-spaced points."
+    E = env.shape[-1]
+    pos = (torch.log1p(f / 700) / math.log1p(sr / 2 / 700) * (E - 1)).clamp(0, E - 1)
+    i0 = pos.floor().long().clamp_max(E - 2)
+    fr = pos - i0
+    return env.gather(-1, i0) * (1 - fr) + env.gather(-1, i0 + 1) * fr
 
 # %% ../nbs/01_dsp.ipynb #96c4d5e9
 @patch

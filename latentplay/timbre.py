@@ -17,7 +17,7 @@ from .sound import Sound
 from .train import (Budget, Stages, fit_loop, read_resume, is_main, shard, average_gradients, broadcast_weights,
                     data_parallel, attach_model, train_in_background)
 from .models import LatentModel, check_latents, _slerp
-from .spectral import Spectral, DEFAULT_SPECTRAL
+from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
 
 # %% auto #0
 __all__ = ['DESCRIPTORS', 'pitch_features', 'TimbreSpace', 'neighbour_probabilities', 'perceptual_loss', 'rated_instruments',
@@ -425,17 +425,6 @@ def _warp(env:torch.Tensor, T:int, attack:int=8, release:int=30) -> torch.Tensor
     return env[i0] * (1 - f) + env[i1] * f
 
 # %% ../nbs/07b_timbre.ipynb #ae9e6c30
-_INVERTER = {}
-
-def _inverter(sp:Spectral):
-    "The shipped learned inverter, when it reads the same representation (cached); else None."
-    if 'gm-notes' not in _INVERTER:
-        from latentplay.spectral import pretrained_inverter
-        try: _INVERTER['gm-notes'] = pretrained_inverter('gm-notes').eval()
-        except ValueError: _INVERTER['gm-notes'] = None
-    inv = _INVERTER['gm-notes']
-    return inv if inv is not None and inv.spectral.config() == sp.config() else None
-
 def _along(z:torch.Tensor, T:int) -> torch.Tensor:
     "A path of points `[..., K, d]` stretched (straight lines between its points) to `T` points."
     if z.shape[-2] == T: return z
@@ -492,7 +481,7 @@ def decode(self:TimbreSpace,
     if seconds is None and self.check_latents(z).reshape(-1, self.latent_dim).shape[0] == 1: seconds = 1.0
     M = self.magnitudes(z, pitch, seconds, envelope)
     n = self.spectral.hop_length * (M.shape[-1] - 1) if seconds is None else int(round(seconds * self.sr))
-    inv = None if inversion == 'griffin-lim' else _inverter(self.spectral)
+    inv = None if inversion == 'griffin-lim' else shipped_inverter_for(self.spectral)
     if inversion == 'inverter' and inv is None: raise ValueError("the shipped inverter reads other magnitudes than this model; use inversion='griffin-lim'")
     y = inv.to_audio(M.cpu(), length=n) if inv is not None else self.spectral.griffin_lim(M.cpu(), 32)
     y = torch.nn.functional.pad(y, (0, max(0, n - len(y))))[:n]

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
 import math
-from .dsp import (frame, upsample, mel_filterbank, MultiScaleSpectralLoss, NoiseGrainSynth, HarmonicNoiseSynth, NOISE_TABLE,
+from .dsp import (frame, upsample, mel_filterbank, MultiScaleSpectralLoss, NoiseGrainSynth, HarmonicNoiseSynth, NOISE_TABLE, envelope_at,
                             grain_defaults, lsd, sc)
 from .features import a_weighting, descriptors, DESCRIPTORS, f0_yin, loudness_curve
 from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, saved_optimizers, world, shard, average_gradients,
@@ -301,14 +301,6 @@ def _gained(self:VQTimbre, ctl:torch.Tensor, loud:torch.Tensor, amp=None, dist=N
 # %% ../nbs/07d_vq.ipynb #bcf855c0
 ENVELOPE = 96   # points of the harmonic decoder's spectral envelope, evenly spaced on the mel scale from 0 Hz to Nyquist
 
-def _envelope_at(env:torch.Tensor, f:torch.Tensor, sr:int) -> torch.Tensor:
-    "Values of envelopes `[..., T, E]` (points evenly spaced in mels up to `sr / 2`) at frequencies `f [..., T, K]` Hz, linearly interpolated."
-    E = env.shape[-1]
-    pos = (torch.log1p(f / 700) / math.log1p(sr / 2 / 700) * (E - 1)).clamp(0, E - 1)
-    i0 = pos.floor().long().clamp_max(E - 2)
-    fr = pos - i0
-    return env.gather(-1, i0) * (1 - fr) + env.gather(-1, i0 + 1) * fr
-
 @patch
 def _controls(self:VQTimbre, z:torch.Tensor, f0:torch.Tensor|None=None):
     "Code words `[..., T, latent_dim]` -> noise filters `[..., T, bins]`, and for the harmonic decoder (given f0 `[..., T]`) amplitude and distribution."
@@ -316,7 +308,7 @@ def _controls(self:VQTimbre, z:torch.Tensor, f0:torch.Tensor|None=None):
     noise = self.synth.get_controls(out[..., :nb])
     if not self.harmonic: return noise, None, None
     k = torch.arange(1, self.synth.n_harmonics + 1, device=z.device, dtype=torch.float32)
-    raw = _envelope_at(out[..., nb + 1:], torch.nan_to_num(f0, nan=0.0).clamp_min(0)[..., None] * k, self.sr)   # the envelope at each harmonic
+    raw = envelope_at(out[..., nb + 1:], torch.nan_to_num(f0, nan=0.0).clamp_min(0)[..., None] * k, self.sr)   # the envelope at each harmonic
     return (noise, *self.synth.harmonic_controls(f0, out[..., nb], raw))
 
 # %% ../nbs/07d_vq.ipynb #8e8df13c

@@ -9,8 +9,12 @@
 
 Each model trains on 90% of its corpus (`split(test=0.1, seed=0)`); the other 10% stays unseen, for the
 benchmarks. The decoder is conditioned on the class (and, for gm-notes, on the pitch), batches are class-balanced
-(`GrainModel.fit`'s defaults; gm-notes adds `pitch=True`). Training writes a resumable checkpoint under `build/`, so an interrupted run continues where it stopped
+(`GrainModel.fit`'s defaults; gm-notes adds `pitch=True`, which brings the harmonic decoder). Training writes a resumable checkpoint under `build/`, so an interrupted run continues where it stopped
 when the same command is run again. The shipped file stores its weights as float16.
+
+The shipped gm-notes came from `--only gm-notes --fresh --steps 1400`, and gm-textures from two fine-tuning runs of
+the earlier 12-minute model, `--only gm-textures --init --steps 1400 --lr 5e-4 --stages 0.5 0.5`, then
+`--only gm-textures --init --steps 1200 --lr 5e-4 --stages 0.25 0.75`.
 
 `--small NAME` also writes `NAME-small.lp`: the shipped `NAME.lp` with 90% of its parameters removed by lottery-ticket
 rounds (`latentplay.lottery.trim`: information criterion, local selection, survivors continuing, `--trim-steps`
