@@ -485,12 +485,26 @@ def in_memory(self:Corpus) -> Corpus:
     "The same corpus with every sound read into memory (itself when it is in memory already)."
     return Corpus(list(self.sounds), self.sr, self.name, self.skipped, self.root) if self.streamed else self
 
+# %% ../nbs/04_corpus.ipynb #1c2005c5
+def _units(c, group) -> list[list[int]]:
+    "The sounds of corpus `c` in the units a split keeps whole: one each, or one per value of `group` (in order of first appearance)."
+    if group is None: return [[i] for i in range(len(c))]
+    if callable(group): key = group
+    elif isinstance(group, str) or (isinstance(group, (tuple, list)) and group and all(isinstance(k, str) for k in group)):
+        ks = (group,) if isinstance(group, str) else tuple(group)
+        key = lambda m: tuple(m.get(k) for k in ks)
+    else: raise ValueError(f"group must be a metadata key such as 'pitch', a tuple of keys or a function of a sound's meta, got {str(group)[:40]!r}")
+    by = {}
+    for i, m in enumerate(c._metas()): by.setdefault(key(m), []).append(i)
+    return list(by.values())
+
 # %% ../nbs/04_corpus.ipynb #b5268364
 @patch
 def split(self:Corpus,
           test:float=0.1, # fraction of the sounds held out, or a whole number of sounds (an int >= 1)
           seed:int=0, # random seed
           stratify:bool=True, # draw the same fraction from every class
+          group=None, # keep sounds that share these metadata values on one side: a key ('pitch'), keys (('kit', 'key')) or `meta -> value`
          ) -> tuple[Corpus, Corpus]:
     "Disjoint `(train, test)` corpora; the same `seed` gives the same split."
     n = len(self)
@@ -498,14 +512,15 @@ def split(self:Corpus,
     frac = test / n if count else float(test)
     if not 0 <= frac < 1: raise ValueError(f"test must be a fraction in [0, 1) or a whole number of sounds below {n}, got {test}")
     rng = np.random.default_rng(seed)
+    units = _units(self, group)                      # each a list of sounds that go to one side together
     groups = {}
-    for i, l in enumerate(self.labels if stratify else [None] * n): groups.setdefault(l, []).append(i)
+    for u in units: groups.setdefault(self.labels[u[0]] if stratify else None, []).append(u)
     held = []
     for l in sorted(groups, key=lambda x: (x is None, str(x))):
-        idx = groups[l]
-        k = int(round(frac * len(idx)))
-        if len(idx) >= 2 and frac > 0: k = min(max(k, 1), len(idx) - 1)
-        held += [idx[j] for j in rng.permutation(len(idx))[:k]]
+        us = groups[l]
+        k = int(round(frac * len(us)))
+        if len(us) >= 2 and frac > 0: k = min(max(k, 1), len(us) - 1)
+        held += [i for j in rng.permutation(len(us))[:k] for i in us[j]]
     held = sorted(held); hs = set(held)
     return self._subset([i for i in range(n) if i not in hs], '[train]'), self._subset(held, '[test]')
 
