@@ -12,7 +12,8 @@ benchmarks. The decoder is conditioned on the class (and, for gm-notes, on the p
 (`GrainModel.fit`'s defaults; gm-notes adds `pitch=True`, which brings the harmonic decoder). Training writes a resumable checkpoint under `build/`, so an interrupted run continues where it stopped
 when the same command is run again. The shipped file stores its weights as float16.
 
-The shipped gm-notes came from `--only gm-notes --fresh --steps 1400`, and gm-textures from two fine-tuning runs of
+The shipped gm-notes came from `--only gm-notes --fresh --steps 1400`, then `--only gm-notes --init --minutes 22 --lr 5e-4
+--stages 0.5 0.5 --threads 2` (a fine-tune that gives the sequence level half the budget); gm-textures from two fine-tuning runs of
 the earlier 12-minute model, `--only gm-textures --init --steps 1400 --lr 5e-4 --stages 0.5 0.5`, then
 `--only gm-textures --init --steps 1200 --lr 5e-4 --stages 0.25 0.75`.
 
