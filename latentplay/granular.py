@@ -22,7 +22,7 @@ from .dsp import (mel_filterbank, frame, upsample, MultiScaleSpectralLoss, lsd, 
 from .features import rms, f0_yin
 from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients, broadcast_weights,
                               data_parallel, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError,
-                              attach_model, train_in_background, lr_schedule, optimizer_step)
+                              attach_model, fit_in_background, lr_schedule, optimizer_step)
 from .models import LatentModel, check_latents, max_latent_steps
 
 # %% auto #0
@@ -652,9 +652,7 @@ def fit(cls:GrainModel,
         **config, # model settings (see `GrainModel`): frame_length, hop_length, latent_dim, hidden, embed_dim...
        ) -> GrainModel:
     "Train a neural granular synthesizer on a corpus within a time or step budget."
-    if background:
-        kw = {k: v for k, v in locals().items() if k not in ('cls', 'corpus', 'background', 'config', 'checkpoint', 'resume')}
-        return train_in_background(cls, corpus, checkpoint=checkpoint, resume=resume, **kw, **config)
+    if background: return fit_in_background(locals())
     if not len(corpus): raise ValueError("the corpus is empty; load some sounds first")
     plan = Stages(Budget(minutes, max_steps), {k: (_STAGE_WORDS[k], f) for k, f in zip(_STAGE_WORDS, _check_stages(stages))})
     budgets = [plan.budgets[k] for k in plan.names]

@@ -17,7 +17,7 @@ from .core import LIMITS, within
 from .sound import Sound
 from .features import f0_yin
 from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, saved_optimizers, shard, average_gradients, run_writer,
-                              resume_optimizers, train_in_background)
+                              resume_optimizers, fit_in_background)
 from .models import LatentModel, max_latent_steps
 from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
 from .notes import NoteEncoder, NoteDecoder, mixture, mmd_rbf, note_name
@@ -455,9 +455,7 @@ def fit(cls:MoVE,
         **config, # model settings (see `MoVE`): latent_dim, channels, size, slice_hop, spectral
        ) -> MoVE:
     "Learn many instruments' slices in one model, within a time or step budget."
-    if background:
-        kw = {k: v for k, v in locals().items() if k not in ('cls', 'corpus', 'background', 'config', 'checkpoint', 'resume')}
-        return train_in_background(cls, corpus, checkpoint=checkpoint, resume=resume, **kw, **config)
+    if background: return fit_in_background(locals())
     if not len(corpus): raise ValueError("the corpus is empty; load some labelled notes first, e.g. lp.Corpus.builtin('gm-notes')")
     within('beta', beta, 0, 1e3); within('mmd_weight', mmd_weight, 0, 1e4)
     plan = Stages(Budget(minutes, max_steps), {'slices': ('learning the slices', 1.0)})

@@ -18,7 +18,7 @@ from .core import LIMITS, within
 from .sound import Sound
 from .dsp import lsd, sc
 from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
-                              saved_optimizers, read_checkpoint, CheckpointError, train_in_background)
+                              saved_optimizers, read_checkpoint, CheckpointError, fit_in_background)
 from .models import LatentModel, check_latents, load_model
 from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
 
@@ -420,9 +420,7 @@ def fit(cls:NoteModel,
         **config, # model settings (see `NoteModel`): latent_dim, channels, frames, spectral
        ) -> NoteModel:
     "Train a note model on labelled notes within a time or step budget."
-    if background:
-        kw = {k: v for k, v in locals().items() if k not in ('cls', 'corpus', 'background', 'config', 'checkpoint', 'resume')}
-        return train_in_background(cls, corpus, checkpoint=checkpoint, resume=resume, **kw, **config)
+    if background: return fit_in_background(locals())
     if not len(corpus): raise ValueError("the corpus is empty; load some notes first")
     for k, v in dict(mmd_weight=mmd_weight, fader=fader).items(): within(k, v, 0, 1e4)
     within('fader_warmup', fader_warmup, 0, 1); within('critic_steps', critic_steps, 1, 100, integer=True)

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
 from .train import (Budget, Stages, fit_loop, read_resume, is_main, shard, average_gradients, broadcast_weights,
-                    data_parallel, attach_model, train_in_background)
+                    data_parallel, attach_model, fit_in_background)
 from .models import LatentModel, check_latents, _slerp
 from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
 
@@ -283,9 +283,7 @@ def fit(cls:TimbreSpace,
         **config, # model settings: latent_dim, hidden, layers
        ) -> TimbreSpace:
     "Learn a timbre space from notes: first as a plain VAE, then with the ratings shaping the instruments' distances."
-    if background:
-        kw = {k: v for k, v in locals().items() if k not in ('cls', 'corpus', 'background', 'config', 'checkpoint', 'resume')}
-        return train_in_background(cls, corpus, checkpoint=checkpoint, resume=resume, **kw, **config)
+    if background: return fit_in_background(locals())
     finished = read_resume(cls, checkpoint, resume)[2]
     if finished is not None: return finished                  # a finished model; an interrupted run trains anew
     instruments, rated, r = _check_notes(corpus, instruments, regularise)

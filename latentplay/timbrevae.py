@@ -18,7 +18,7 @@ from .sound import Sound
 from .dsp import lsd, sc, upsample
 from .features import a_weighting, loudness_curve
 from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
-                              saved_optimizers, train_in_background)
+                              saved_optimizers, fit_in_background)
 from .models import LatentModel, max_latent_steps
 from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
 
@@ -373,9 +373,7 @@ def fit(cls:TimbreVAE,
         **config, # model settings (see `TimbreVAE`): latent_dim, channels, stride, spectral
        ) -> TimbreVAE:
     "Learn a loudness-agnostic timbre space from a corpus within a time or step budget."
-    if background:
-        kw = {k: v for k, v in locals().items() if k not in ('cls', 'corpus', 'background', 'config', 'checkpoint', 'resume')}
-        return train_in_background(cls, corpus, checkpoint=checkpoint, resume=resume, **kw, **config)
+    if background: return fit_in_background(locals())
     if not len(corpus): raise ValueError("the corpus is empty; load some sounds first")
     if not isinstance(adversary, bool): raise ValueError(f"adversary must be True or False, got {adversary!r}")
     for k, v in dict(beta=beta, adversary_weight=adversary_weight).items(): within(k, v, 0, 1e4)

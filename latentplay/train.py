@@ -18,7 +18,7 @@ __all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'check
            'init_distributed', 'end_distributed', 'data_parallel', 'shard', 'average_gradients', 'broadcast_weights',
            'current_job', 'fit_loop', 'lr_schedule', 'optimizer_step', 'run_writer', 'resume_optimizers',
            'saved_optimizers', 'playable_copy', 'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background',
-           'fit_one_stage']
+           'fit_in_background', 'fit_one_stage']
 
 # %% ../nbs/05_train.ipynb #19ea2920
 FORMAT = 1   # version of the checkpoint layout written by this latentplay
@@ -670,6 +670,12 @@ def train_in_background(model_class, # a model class with a `fit(corpus, ..., ch
     "Train `model_class` on `corpus` in a background thread; returns at once with a `TrainingJob`."
     fit = model_class.fit if hasattr(model_class, 'fit') else model_class
     return TrainingJob(fit, corpus, kwargs, checkpoint=checkpoint, resume=resume, threads=threads, refresh=refresh)
+
+def fit_in_background(args:dict, # a model's `fit` arguments, as `locals()` gives them on its first line: `cls`, `corpus`, `checkpoint`, `resume`, `config`...
+                     ) -> TrainingJob:
+    "What `fit(..., background=True)` returns: the same call, run by `train_in_background`."
+    kw = {k: v for k, v in args.items() if k not in ('cls', 'corpus', 'background', 'config', 'checkpoint', 'resume')}
+    return train_in_background(args['cls'], args['corpus'], checkpoint=args['checkpoint'], resume=args['resume'], **kw, **args.get('config', {}))
 
 # %% ../nbs/05_train.ipynb #371bfb67
 def fit_one_stage(cls, # the model class: `cls._from_checkpoint` takes an interrupted run's model back

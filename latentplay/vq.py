@@ -19,7 +19,7 @@ from .dsp import (frame, upsample, mel_filterbank, MultiScaleSpectralLoss, Noise
                             grain_defaults, lsd, sc)
 from .features import a_weighting, descriptors, DESCRIPTORS, f0_yin, loudness_curve
 from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, saved_optimizers, world, shard, average_gradients,
-                              run_writer, resume_optimizers, train_in_background)
+                              run_writer, resume_optimizers, fit_in_background)
 from .models import LatentModel, max_latent_steps
 
 # %% auto #0
@@ -611,9 +611,7 @@ def fit(cls:VQTimbre,
         **config, # model settings (see `VQTimbre`): n_codes, latent_dim, hidden, n_mels, ...
        ) -> VQTimbre:
     "Learn one timbre's codebook and decoder from a corpus within a time or step budget."
-    if background:
-        kw = {k: v for k, v in locals().items() if k not in ('cls', 'corpus', 'background', 'config', 'checkpoint', 'resume')}
-        return train_in_background(cls, corpus, checkpoint=checkpoint, resume=resume, **kw, **config)
+    if background: return fit_in_background(locals())
     if not len(corpus): raise ValueError("the corpus is empty; load some sounds of one timbre first")
     within('commitment', commitment, 0, 1e3); within('segment_seconds', segment_seconds, 0.05, 60, 's')
     plan = Stages(Budget(minutes, max_steps), {'codes': ('learning the code words', 1.0)})

@@ -119,3 +119,14 @@ def tiny_grain_model(sr, labels=('kick', 'snare'), seed=0, **kw):
     torch.manual_seed(seed)
     cfg = dict(latent_dim=8, hidden=32, n_mels=32, embed_dim=8, rnn_hidden=16, labels=list(labels))
     return GrainModel(sr=sr, **{**cfg, **kw}).eval()
+
+
+def stop_once_saved(job, path, step:int=2, timeout:float=60):
+    "Stop a background training `job` once its checkpoint `path` holds a training state at `step` or later; that state."
+    import time
+    from latentplay.train import checkpoint_info
+    t0 = time.time()
+    while not (path.exists() and (checkpoint_info(path).get('training') or {}).get('state', {}).get('step', 0) >= step) and time.time() - t0 < timeout:
+        time.sleep(0.1)
+    job.stop()
+    return checkpoint_info(path)['training']

@@ -1,5 +1,5 @@
 "MoVE (latentplay.move): transfer keeps length, pitch and loudness; mixtures; bad input; files; resume; the protocol."
-import math, time, warnings
+import math
 import latentplay as lp
 import numpy as np
 import pytest
@@ -10,6 +10,7 @@ from latentplay.models import ModelProtocol, ProtocolOnly, check_protocol, load_
 from latentplay.sound import Sound
 from latentplay.train import CheckpointError, checkpoint_info
 from latentplay.move import MoVE, slice_starts, overlap_add
+from conftest import stop_once_saved
 
 THREE = ['Flute', 'Trumpet', 'Violin']
 
@@ -133,11 +134,7 @@ def test_background_stop_and_resume(three, tmp_path):
     p = tmp_path / 'run.lp'
     small = three.filter(instrument=['Flute', 'Violin'])
     job = MoVE.fit(small, max_steps=400, batch_size=8, channels=16, checkpoint=p, checkpoint_every=0.2, validate_every=1e9, background=True)
-    t0 = time.time()
-    while not (p.exists() and (checkpoint_info(p).get('training') or {}).get('state', {}).get('step', 0) >= 2) and time.time() - t0 < 60:
-        time.sleep(0.1)
-    job.stop()
-    tr = checkpoint_info(p)['training']
+    tr = stop_once_saved(job, p, timeout=60)
     assert tr and tr['state']['step'] >= 2 and 'optim' in tr
     done = tr['state']['step']
     m = MoVE.fit(small, max_steps=done + 3, batch_size=8, channels=16, checkpoint=p, resume=True, progress=False, validate_every=1e9)

@@ -7,6 +7,7 @@ from latentplay.corpus import Corpus
 from latentplay.models import check_protocol, ProtocolOnly, load_model
 from latentplay.train import CheckpointError
 from latentplay.sound import Sound
+from conftest import stop_once_saved
 from latentplay.notes import NoteModel, fader_weight, mixture, mmd_rbf
 
 
@@ -145,16 +146,11 @@ def test_bad_input(model, notes):
 
 def test_background_stop_and_resume(notes, tmp_path):
     "A run stopped in the background leaves a resumable checkpoint; resume=True continues its steps and optimizers."
-    import time
     from latentplay.train import checkpoint_info
     p = tmp_path / 'run.lp'
     job = NoteModel.fit(notes, max_steps=400, batch_size=4, channels=8, checkpoint=p, checkpoint_every=0.2,
                         validate_every=1e9, background=True)
-    t0 = time.time()
-    while not (p.exists() and (checkpoint_info(p).get('training') or {}).get('state', {}).get('step', 0) >= 2) and time.time() - t0 < 30:
-        time.sleep(0.1)
-    job.stop()
-    tr = checkpoint_info(p)['training']
+    tr = stop_once_saved(job, p, timeout=30)
     assert tr and tr['state']['step'] >= 2 and 'optim_d' in tr
     done = tr['state']['step']
     m = NoteModel.fit(notes, max_steps=done + 3, batch_size=4, channels=8, checkpoint=p, resume=True, progress=False, validate_every=1e9)

@@ -1,5 +1,5 @@
 "TimbreVAE (latentplay.timbrevae): loudness outside the latent, the loudness control, transfer, files, resuming, the protocol, bad input."
-import math, time
+import math
 import numpy as np
 import pytest
 import torch
@@ -10,6 +10,7 @@ from latentplay.models import ModelProtocol, ProtocolOnly, check_protocol, load_
 from latentplay.sound import Sound
 from latentplay.train import CheckpointError, checkpoint_info
 from latentplay.timbrevae import TimbreVAE, MelLoudness, loudness_r2, r2, fader_weight, SILENT_DB
+from conftest import stop_once_saved
 
 TINY = dict(channels=16, latent_dim=8, batch_size=4, segment_seconds=0.5)
 
@@ -113,11 +114,7 @@ def test_background_stop_and_resume(flutes, tmp_path):
     "A run stopped in the background leaves a resumable checkpoint; resume=True continues its steps and both optimizers."
     p = tmp_path / 'run.lp'
     job = TimbreVAE.fit(flutes, max_steps=400, checkpoint=p, checkpoint_every=0.2, validate_every=1e9, background=True, **TINY)
-    t0 = time.time()
-    while not (p.exists() and (checkpoint_info(p).get('training') or {}).get('state', {}).get('step', 0) >= 2) and time.time() - t0 < 30:
-        time.sleep(0.1)
-    job.stop()
-    tr = checkpoint_info(p)['training']
+    tr = stop_once_saved(job, p, timeout=30)
     assert tr and tr['state']['step'] >= 2 and 'optim_d' in tr
     done = tr['state']['step']
     m = TimbreVAE.fit(flutes, max_steps=done + 2, checkpoint=p, resume=True, progress=False, validate_every=1e9, **TINY)
