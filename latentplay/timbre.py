@@ -417,8 +417,8 @@ def _warp(env:torch.Tensor, T:int, attack:int=8, release:int=30) -> torch.Tensor
     N = len(env)
     if T <= attack + release or N <= attack + release:
         return torch.nn.functional.interpolate(env[None, None], size=T, mode='linear', align_corners=True)[0, 0]
-    mid = torch.linspace(attack, N - release - 1, T - attack - release)
-    idx = torch.cat([torch.arange(attack).float(), mid, torch.arange(N - release, N).float()])
+    mid = torch.linspace(attack, N - release - 1, T - attack - release, device=env.device)
+    idx = torch.cat([torch.arange(attack, device=env.device).float(), mid, torch.arange(N - release, N, device=env.device).float()])
     i0 = idx.floor().long().clamp(max=N - 1); i1 = (i0 + 1).clamp(max=N - 1); f = idx - i0
     return env[i0] * (1 - f) + env[i1] * f
 
@@ -524,7 +524,7 @@ def morph(self:TimbreSpace,
     steps = within('steps', steps, 2, LIMITS['n'], 'notes (the two ends included)', integer=True)
     if mode not in ('linear', 'spherical'): raise ValueError(f"unknown mode {mode!r}; use 'linear' or 'spherical'")
     c = self.latent_mean
-    P = _between(self.point_of(a) - c, self.point_of(b) - c, torch.linspace(0, 1, steps)[:, None], mode == 'spherical') + c
+    P = _between(self.point_of(a) - c, self.point_of(b) - c, torch.linspace(0, 1, steps, device=c.device)[:, None], mode == 'spherical') + c
     return [self.decode(z, pitch=pitch, seconds=seconds) for z in P]
 
 # %% ../nbs/07b_timbre.ipynb #7d544e6e
@@ -550,7 +550,8 @@ def plane_point(self:TimbreSpace,
     "The point of the space at a position of a plane through the centre of the training notes."
     i, j = (within('plane axis', a, 0, self.latent_dim - 1, integer=True) for a in plane)
     if i == j: raise ValueError(f"plane needs two different axes, got {plane}")
-    x, y = torch.as_tensor(x, dtype=torch.float32)[..., None], torch.as_tensor(y, dtype=torch.float32)[..., None]
+    d = self.latent_mean.device
+    x, y = torch.as_tensor(x, dtype=torch.float32, device=d)[..., None], torch.as_tensor(y, dtype=torch.float32, device=d)[..., None]
     A, s = self.latent_axes, self.latent_scales
     return self.latent_mean + x * s[i] * A[i] + y * s[j] * A[j]
 
