@@ -1,13 +1,21 @@
 """The harmonic + noise grain decoder against the noise-only decoder of `GrainModel`, trained side by side with the
-same step budget on the same 90% of a built-in corpus (`split(test=0.1, seed=0)`) and measured on the unseen 10%:
+same step budget on the same 90% of a built-in corpus (`split(test=0.1, seed=0, group='auto')`) and measured on the unseen 10%:
 resynthesis (`lsd`, `sc` medians), the f0 error of resynthesis in cents (`lp.features.transfer_measures`: YIN on the
 input and on the output, pitched frames of both), the classifier of bench/bench_grains_quality.py on generated sounds
 (mean and worst class), for a model conditioned on pitch the pitch of generated notes against the pitch asked for
 (`pitch_check` of the same file), and decode speed (real-time factor, one thread, median after a warm-up). Prints JSON
 (one line per corpus). gm-notes models are conditioned on pitch (`fit(pitch=True)`, as the shipped one), gm-drums not.
 
+The split (`--split`): `grouped` (the default) holds out whole sounds with all their siblings
+(`split(test=0.1, seed=0, group='auto')`: for gm-drums every velocity of one kit's drum, for gm-notes every velocity of
+one instrument's pitch, `latentplay.corpus.SIBLINGS`); `sound` draws sound by sound as before, which leaves another
+velocity of every held-out sound in training (figures then measure generalisation to another velocity); `both` trains
+one model and scores it on two held-out sets of the same size: whole unseen groups (as `grouped`) and sounds drawn one by
+one from the remaining groups, whose siblings stay in training (`*_sibling_held_out` in the JSON): the sibling effect on
+the same model.
+
 Usage: python bench/bench_grains_harmonic.py [--only gm-notes gm-drums] [--steps 600] [--per-class 5] [--held-out 40]
-       [--save DIR]   (also writes DIR/<corpus>-<decoder>.lp, e.g. for bench_grains_speed.py --model)"""
+       [--split grouped|sound|both] [--decoders noise harmonic] [--save DIR]   (also writes DIR/<corpus>-<decoder>.lp, e.g. for bench_grains_speed.py --model)"""
 import argparse, json, sys, time
 from pathlib import Path
 import numpy as np
@@ -54,13 +62,24 @@ def speed(m, seconds=10.0, repeats=5):
     return round(T * m.hop_length / m.sr / median_time(lambda: m.decode(z), repeats), 1)
 
 
-def run(name, steps, per_class, held_out, save):
+def splits(c, split):
+    "`(train, test, sibling_test)`: the split asked for; with 'both' also sounds whose siblings stay in training (else None)."
+    if split != 'both': return (*c.split(test=0.1, seed=0, group='auto' if split == 'grouped' else None), None)
+    train, test = c.split(test=0.1, seed=0, group='auto')
+    train, sib = train.split(test=len(test), seed=0)            # as many sounds again, drawn one by one from the other groups
+    return train, test, sib
+
+
+def run(name, steps, per_class, held_out, save, split='grouped', decoders=('noise', 'harmonic')):
     c = Corpus.builtin(name, sr=22050, progress=False)
-    train, test = c.split(test=0.1, seed=0)
-    if held_out and len(test) > held_out: test = test[np.linspace(0, len(test) - 1, held_out).round().astype(int).tolist()]   # spread over the classes
+    train, test, sib = splits(c, split)
+    spread = lambda t: t[np.linspace(0, len(t) - 1, held_out).round().astype(int).tolist()] if held_out and len(t) > held_out else t
+    test, sib = spread(test), sib if sib is None else spread(sib)   # spread over the classes
     pitch = name == 'gm-notes'
-    out = {'benchmark': 'grains-harmonic', 'corpus': name, 'steps': steps, 'held_out_sounds': len(test), 'pitch_conditioned': pitch}
-    for dec in ('noise', 'harmonic'):
+    out = {'benchmark': 'grains-harmonic', 'corpus': name, 'split': split, 'steps': steps, 'held_out_sounds': len(test),
+           'held_out_with_sibling_in_training': len(test.siblings_in(train)), 'pitch_conditioned': pitch}
+    if sib is not None: out.update(sibling_held_out_sounds=len(sib), sibling_held_out_with_sibling_in_training=len(sib.siblings_in(train)))
+    for dec in decoders:
         t0 = time.perf_counter()
         m = GrainModel.fit(train, max_steps=steps, pitch=pitch, decoder=dec, seed=0, progress=False, validate_every=1e9)
         r = {'train_minutes': round((time.perf_counter() - t0) / 60, 2), 'steps': m.info['steps'],
@@ -68,6 +87,10 @@ def run(name, steps, per_class, held_out, save):
         if save: Path(save).mkdir(parents=True, exist_ok=True); m.save(Path(save) / f'{name}-{dec}.lp')
         r['resynthesis'] = resynthesis(m, test)
         r['generated_accuracy'] = generation(m, train, test, per_class)
+        if sib is not None:
+            r['resynthesis_sibling_held_out'] = resynthesis(m, sib)
+            clf = Classifier(train.sr).fit(train.sounds, train.labels, m.labels)
+            r['classifier_on_real_sibling_held_out'] = round(float(np.mean([p == l for p, l in zip(clf.predict(sib.sounds), sib.labels)])), 3)
         if pitch: r['pitch_of_generated'] = pitch_check(m, train)
         r['rtf_decode'] = speed(m)
         out[dec] = r
@@ -82,9 +105,12 @@ def main():
     ap.add_argument('--per-class', type=int, default=5)
     ap.add_argument('--held-out', type=int, default=40, help='held-out sounds resynthesized (0: all)')
     ap.add_argument('--save', default=None, help='folder to keep the trained models in')
+    ap.add_argument('--split', choices=['grouped', 'sound', 'both'], default='grouped',
+                    help="grouped: siblings held out together; sound: the old split; both: one model scored on unseen groups and on sounds with siblings in training")
+    ap.add_argument('--decoders', nargs='*', default=['noise', 'harmonic'], choices=['noise', 'harmonic'])
     a = ap.parse_args()
     torch.set_num_threads(1)
-    for name in a.only: print(json.dumps(run(name, a.steps, a.per_class, a.held_out, a.save)), flush=True)
+    for name in a.only: print(json.dumps(run(name, a.steps, a.per_class, a.held_out, a.save, a.split, a.decoders)), flush=True)
 
 
 if __name__ == '__main__': main()

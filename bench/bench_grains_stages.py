@@ -1,6 +1,6 @@
 """Does the paper's third training stage help here? `GrainModel.fit` with two stages (grains, then sequences) against
 three (grains, sequences, then both levels fine-tuned together on rendered sequences), side by side at the same total
-step budget, on the held-out 10% of each built-in corpus (`split(test=0.1, seed=0)`):
+step budget, on the held-out 10% of each built-in corpus (`split(test=0.1, seed=0, group='auto')`, see --split below):
 
 - resynthesis: median `lsd` of held-out sounds rebuilt grain by grain (`resynthesize`);
 - sequence level: median `lsd` of each held-out sound's first `seq_seconds` against the same sound taken through the
@@ -10,9 +10,16 @@ step budget, on the held-out 10% of each built-in corpus (`split(test=0.1, seed=
 Also the training seconds of each run (a joint step renders whole sequences: it costs more than a grain step).
 
 Usage: python bench/bench_grains_stages.py [--only gm-drums gm-textures] [--steps 600] [--two 0.75 0.25] [--three 0.6 0.2 0.2]
-       [--per-class 5] [--threads 1] [--init MODEL.lp --lr 5e-4]. Prints one JSON line per corpus.
+       [--per-class 5] [--threads 1] [--init MODEL.lp --lr 5e-4] [--split grouped|sound]. Prints one JSON line per corpus.
 With --init both runs start from a trained model (fine-tuning): e.g. `--init m.lp --steps 200 --two 0.05 0.95 --three 0.05 0.45 0.5`
-asks whether the last half of the budget is better spent on the sequence level alone or on both levels together."""
+asks whether the last half of the budget is better spent on the sequence level alone or on both levels together.
+
+The split (`--split`): `grouped` (the default) holds out whole sounds with all their siblings
+(`split(test=0.1, seed=0, group='auto')`: for gm-drums every velocity of one kit's drum, for gm-notes every velocity of
+one instrument's pitch, `latentplay.corpus.SIBLINGS`); `sound` draws sound by sound as before, which leaves another
+velocity of every held-out sound in training (figures then measure generalisation to another velocity).
+With --init, the model should have been trained on the same split's training part (a shipped model was trained on the
+`sound` split: on a grouped test set it has heard most held-out sounds, `held_out_heard_by_init` counts them)."""
 import argparse, json, sys, time
 from pathlib import Path
 import numpy as np
@@ -48,12 +55,13 @@ def measure(m, clf, test, per_class):
     return out
 
 
-def run(name, steps, two, three, per_class, init=None, lr=1e-3):
+def run(name, steps, two, three, per_class, init=None, lr=1e-3, split='grouped'):
     c = Corpus.builtin(name, sr=22050, progress=False)
-    train, test = c.split(test=0.1, seed=0)
+    train, test = c.split(test=0.1, seed=0, group='auto' if split == 'grouped' else None)
     clf = Classifier(c.sr).fit(train.sounds, train.labels, sorted(set(train.labels)))
-    out = {'benchmark': 'grains-stages', 'corpus': name, 'steps': steps, 'held_out_sounds': len(test), 'per_class_n': per_class,
-           'init': init, 'lr': lr}
+    out = {'benchmark': 'grains-stages', 'corpus': name, 'split': split, 'steps': steps, 'held_out_sounds': len(test),
+           'held_out_with_sibling_in_training': len(test.siblings_in(train)), 'per_class_n': per_class, 'init': init, 'lr': lr}
+    if init: out['held_out_heard_by_init'] = len(test.siblings_in(c.split(test=0.1, seed=0)[0], group=lambda m: tuple(sorted(m.items()))))
     start = load_model(init) if init else None
     if start is not None: out['init_model'] = measure(start.eval(), clf, test, per_class)
     for key, stages in (('two_stages', tuple(two)), ('three_stages', tuple(three))):
@@ -80,9 +88,10 @@ def main():
     ap.add_argument('--three', type=float, nargs=3, default=[0.6, 0.2, 0.2], help='shares of the three-stage run')
     ap.add_argument('--per-class', type=int, default=5)
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--split', choices=['grouped', 'sound'], default='grouped', help="grouped: siblings held out together; sound: the old split")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    for name in a.only: print(json.dumps(run(name, a.steps, a.two, a.three, a.per_class, a.init, a.lr)), flush=True)
+    for name in a.only: print(json.dumps(run(name, a.steps, a.two, a.three, a.per_class, a.init, a.lr, a.split)), flush=True)
 
 
 if __name__ == '__main__': main()

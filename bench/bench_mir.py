@@ -15,7 +15,18 @@ under `shipped`, the six shipped models (`pretrained_mir`: each task full and `-
     python bench/bench_mir.py --latency DIR        # one-thread latency of every MIR checkpoint in DIR (a bench run
                                                    # leaves its models in the folder printed as `checkpoints`), full
                                                    # and trimmed measured in turn, 60 times each: medians side by side
-"""
+    python bench/bench_mir.py --split both --no-trim   # the held-out sets with and without siblings, same full models
+
+The split (`--split`, for the models trained here). gm-notes renders every note at 3 velocities and gm-drums every drum
+at 5, so a sound-by-sound split leaves another velocity of nearly every held-out note or hit in training (169 of 172
+notes, 156 of 156 hits at `test=0.2`): the instrument and pitch test sets, and the hits the onset test loops are mixed
+from, measure generalisation to another velocity. `grouped` (the default) holds out whole groups
+(`split(test=0.2, seed=0, group='auto')`: every velocity of one instrument's pitch, of one kit's drum); `sound` is the
+old split; `both` trains one model on the grouped training part less as many sounds again drawn one by one, and scores
+it on the unseen groups (`full`) and on those drawn sounds, whose siblings stay in training (`full.sibling_held_out`).
+`--no-trim` measures the full models only (no trimming rounds, no shipped section).
+The shipped models were trained on the `sound` split: every sound of a grouped test set is one they heard or a sibling of
+one (see `test_with_sibling_in_training` under `shipped`), so only retraining can give them a grouped score."""
 import argparse, json, statistics, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
@@ -52,16 +63,29 @@ def measure(m, test, probe, tmp:Path) -> dict:
             'widths': m.widths, 'checkpoint_bytes': path.stat().st_size, 'latency_ms': round(latency_ms(lambda: m.predict(probe)), 3),
             'net_latency_ms': round(net, 3)}
 
-def bench(name:str, quick:bool, keep:float, criterion:str, selection:str, masked:bool=False) -> dict:
+def splits(c, how:str):
+    "`(train, test, sibling_test)` of corpus `c` for `--split` `how` (`sibling_test` only with 'both', else None)."
+    if how != 'both': return (*c.split(test=0.2, seed=0, group='auto' if how == 'grouped' else None), None)
+    train, test = c.split(test=0.2, seed=0, group='auto')
+    train, sib = train.split(test=len(test), seed=0)          # as many sounds again, drawn one by one from the other groups
+    return train, test, sib
+
+def bench(name:str, quick:bool, keep:float, criterion:str, selection:str, masked:bool=False, split:str='grouped', no_trim:bool=False) -> dict:
     cls, corpus, fit_opts, steps = SETUPS[name]
-    train, test = Corpus.builtin(corpus, progress=False).split(test=0.2, seed=0)
+    train, test, sib = splits(Corpus.builtin(corpus, progress=False), split)
     if quick: fit_opts, steps = {**fit_opts, 'minutes': None, 'max_steps': 60}, 40
     probe = drum_loop(test, seed=3)[0] if name == 'onsets' else test[7]
     tmp = Path(tempfile.mkdtemp(prefix=f'bench-mir-{name}-'))
     t = time.perf_counter()
     full = cls.fit(train, progress=False, **fit_opts)
     out = {'model': cls.__name__, 'metric': full.metric, 'fit_seconds': round(time.perf_counter() - t, 1), 'checkpoints': str(tmp),
+           'split': split, 'train_sounds': len(train), 'test_sounds': len(test), 'test_with_sibling_in_training': len(test.siblings_in(train)),
            'full': measure(full, test, probe, tmp), 'rounds': []}
+    if sib is not None:
+        r = full.evaluate(sib)
+        out['full']['sibling_held_out'] = {'score': round(r['score'], 4), 'n': r['n'], 'sounds': len(sib),
+                                           'with_sibling_in_training': len(sib.siblings_in(train))}
+    if no_trim: return out
     def on_round(r, m): out['rounds'].append({'round': r, **measure(m, test, probe, tmp)})
     t = time.perf_counter()
     trim(full, train, keep=keep, criterion=criterion, selection=selection, max_steps=steps, progress=False, on_round=on_round)
@@ -112,7 +136,7 @@ def shipped(repeats:int=60) -> dict:
     have, out = pretrained_mir_names(), {}
     for task, (name, corpus) in SHIPPED.items():
         if name not in have or name + '-small' not in have: continue
-        test = Corpus.builtin(corpus, progress=False).split(test=0.2, seed=0)[1]          # the split the models never heard
+        train, test = Corpus.builtin(corpus, progress=False).split(test=0.2, seed=0)      # the split the models never heard
         ms = {k: pretrained_mir(n) for k, n in (('full', name), ('small', name + '-small'))}
         probe = drum_loop(test, seed=3)[0] if task == 'onsets' else test[7]               # a 2 s loop / a 1 s note
         x = ms['full'].examples(test)['x'][:87 if task == 'pitch' else 1]                  # the network's input for it
@@ -133,7 +157,7 @@ def shipped(repeats:int=60) -> dict:
                        'net_ms': round(1000 * statistics.median(times[k]['net']), 3)}
         f, s = rows['full'], rows['small']
         c = compare_scores(ms['full'], ms['small'], test)              # paired bootstrap over the held-out notes / loops
-        out[task] = {**rows, 'side_by_side': {'kept': round(s['parameters'] / f['parameters'], 4), 'score_change': round(s['score'] - f['score'], 4),
+        out[task] = {**rows, 'test_sounds': len(test), 'test_with_sibling_in_training': len(test.siblings_in(train)), 'side_by_side': {'kept': round(s['parameters'] / f['parameters'], 4), 'score_change': round(s['score'] - f['score'], 4),
                                               'score_change_ci95': [round(v, 4) for v in c['ci95']], 'items': f"{c['items']} {c['unit']}",
                                               'size_ratio': round(f['checkpoint_bytes'] / s['checkpoint_bytes'], 2),
                                               'predict_speedup': round(f['predict_ms'] / s['predict_ms'], 2),
@@ -150,10 +174,14 @@ if __name__ == '__main__':
     ap.add_argument('--masked', action='store_true', help='also trim by masking (the classic lottery ticket) at --keep')
     ap.add_argument('--shipped', action='store_true', help='only the shipped models, full and trimmed side by side')
     ap.add_argument('--latency', type=Path, default=None, help='measure the latency of the checkpoints in this folder only')
+    ap.add_argument('--split', choices=['grouped', 'sound', 'both'], default='grouped',
+                    help='grouped: whole groups of siblings held out; sound: the old split; both: one model scored with and without siblings')
+    ap.add_argument('--no-trim', action='store_true', help='the full models only: no trimming rounds, no shipped section')
     a = ap.parse_args()
     if a.latency is not None:
         print(json.dumps({'threads': torch.get_num_threads(), 'latency': latencies(a.latency)}, indent=1)); raise SystemExit
     if a.shipped:
         print(json.dumps({'threads': torch.get_num_threads(), 'shipped': shipped()}, indent=1)); raise SystemExit
-    res = {n: bench(n, a.quick, a.keep, a.criterion, a.selection, a.masked) for n in (a.model or list(SETUPS))}
+    res = {n: bench(n, a.quick, a.keep, a.criterion, a.selection, a.masked, a.split, a.no_trim) for n in (a.model or list(SETUPS))}
+    if a.no_trim: print(json.dumps({'threads': torch.get_num_threads(), 'quick': a.quick, 'split': a.split, 'models': res}, indent=1)); raise SystemExit
     print(json.dumps({'threads': torch.get_num_threads(), 'quick': a.quick, 'models': res, 'shipped': shipped(10 if a.quick else 60)}, indent=1))

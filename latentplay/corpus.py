@@ -15,7 +15,7 @@ from .core import renamed, LIMITS, within
 from .soundfont import cache_dir, load_set, pitch_labels, BUILTIN_SETS
 
 # %% auto #0
-__all__ = ['DERIVED_LABELS', 'LOADER_VERSION', 'STREAM_FILES', 'Corpus', 'load_cached', 'SoundStore', 'Frames']
+__all__ = ['DERIVED_LABELS', 'LOADER_VERSION', 'STREAM_FILES', 'SIBLINGS', 'Corpus', 'load_cached', 'SoundStore', 'Frames']
 
 # %% ../nbs/04_corpus.ipynb #ed164afc
 class Corpus:
@@ -486,15 +486,34 @@ def in_memory(self:Corpus) -> Corpus:
     return Corpus(list(self.sounds), self.sr, self.name, self.skipped, self.root) if self.streamed else self
 
 # %% ../nbs/04_corpus.ipynb #1c2005c5
+SIBLINGS = {'gm-drums': ('kit', 'key'),             # one drum of one kit: its velocities
+            'gm-notes': ('instrument', 'pitch'),    # one note of one instrument: its velocities
+            'gm-textures': ('program', 'pitch'),    # one texture note: its lengths (2, 3 and 4 s)
+            'gm-techniques': ('label', 'pitch'),    # one note of one playing technique: its velocities
+            'gm-voice': ('voice', 'pitch')}         # one voice from one pitch: its velocities, and the glides and phrases from there
+
+def _key_fn(c, group):
+    "A function `meta -> value` that is equal for the sounds a split keeps together."
+    if callable(group): return group
+    if group == 'auto':
+        def key(m):
+            ks = SIBLINGS.get(m.get('source'))
+            if ks is None: raise ValueError(f"group='auto' knows the siblings of the built-in sets only ({', '.join(SIBLINGS)}); this corpus "
+                                            f"has sounds from {m.get('source', 'a folder')!r}: pass group= the metadata keys its siblings share, e.g. ('kit', 'key')")
+            return (m['source'],) + tuple(m.get(k) for k in ks)
+        return key
+    if isinstance(group, str) or (isinstance(group, (tuple, list)) and group and all(isinstance(k, str) for k in group)):
+        ks = (group,) if isinstance(group, str) else tuple(group)
+        have = set().union(*map(set, c._metas())) if len(c) else set(ks)
+        if missing := [k for k in ks if k not in have]:
+            raise ValueError(f"no sound of this corpus has the metadata key {missing[0]!r} to group by; its keys are: {', '.join(sorted(have))}")
+        return lambda m: tuple(m.get(k) for k in ks)
+    raise ValueError(f"group must be a metadata key such as 'pitch', a tuple of keys, 'auto' or a function of a sound's meta, got {str(group)[:40]!r}")
+
 def _units(c, group) -> list[list[int]]:
     "The sounds of corpus `c` in the units a split keeps whole: one each, or one per value of `group` (in order of first appearance)."
     if group is None: return [[i] for i in range(len(c))]
-    if callable(group): key = group
-    elif isinstance(group, str) or (isinstance(group, (tuple, list)) and group and all(isinstance(k, str) for k in group)):
-        ks = (group,) if isinstance(group, str) else tuple(group)
-        key = lambda m: tuple(m.get(k) for k in ks)
-    else: raise ValueError(f"group must be a metadata key such as 'pitch', a tuple of keys or a function of a sound's meta, got {str(group)[:40]!r}")
-    by = {}
+    key, by = _key_fn(c, group), {}
     for i, m in enumerate(c._metas()): by.setdefault(key(m), []).append(i)
     return list(by.values())
 
@@ -504,7 +523,7 @@ def split(self:Corpus,
           test:float=0.1, # fraction of the sounds held out, or a whole number of sounds (an int >= 1)
           seed:int=0, # random seed
           stratify:bool=True, # draw the same fraction from every class
-          group=None, # keep sounds that share these metadata values on one side: a key ('pitch'), keys (('kit', 'key')) or `meta -> value`
+          group=None, # keep sounds that share these metadata values on one side: a key ('pitch'), keys (('kit', 'key')), `meta -> value`, or 'auto' (`SIBLINGS`)
          ) -> tuple[Corpus, Corpus]:
     "Disjoint `(train, test)` corpora; the same `seed` gives the same split."
     n = len(self)
@@ -523,6 +542,17 @@ def split(self:Corpus,
         held += [i for j in rng.permutation(len(us))[:k] for i in us[j]]
     held = sorted(held); hs = set(held)
     return self._subset([i for i in range(n) if i not in hs], '[train]'), self._subset(held, '[test]')
+
+# %% ../nbs/04_corpus.ipynb #b188173f
+@patch
+def siblings_in(self:Corpus,
+                other:Corpus, # e.g. the training part of a split
+                group='auto', # what makes two sounds siblings, as in `split`
+               ) -> list[int]:
+    "Indices of this corpus's sounds that share their `group` value with a sound of `other`."
+    key = _key_fn(self, group)
+    seen = {key(m) for m in other._metas()}
+    return [i for i, m in enumerate(self._metas()) if key(m) in seen]
 
 # %% ../nbs/04_corpus.ipynb #68f8d7a9
 class Frames(tuple):

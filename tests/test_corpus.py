@@ -199,6 +199,41 @@ def test_split(gm_drums):
     with pytest.raises(ValueError): c.split(test=1.5)
 
 
+@pytest.mark.parametrize('name', ['gm-drums', 'gm-notes', 'gm-textures', 'gm-techniques', 'gm-voice'])
+def test_grouped_split_has_no_sibling_across(name):
+    "split(group='auto'): no held-out sound shares its SIBLINGS keys with a training sound; every class is still held out."
+    from latentplay.corpus import SIBLINGS
+    c = Corpus.builtin(name, progress=False)
+    sound_train, sound_test = c.split(test=0.1, seed=0)
+    assert len(sound_test.siblings_in(sound_train)) == len(sound_test)      # the flaw: every sound-by-sound held-out sound has one
+    train, test = c.split(test=0.1, seed=0, group='auto')
+    assert len(train) + len(test) == len(c) and test.siblings_in(train) == [] and train.siblings_in(test) == []
+    assert set(test.classes) == set(train.classes) == set(c.classes)
+    key = lambda m: tuple(m.get(k) for k in SIBLINGS[name])
+    assert not {key(s.meta) for s in test} & {key(s.meta) for s in train}
+    again = c.split(test=0.1, seed=0, group='auto')[1]
+    assert [s.meta for s in again] == [s.meta for s in test]
+
+
+def test_grouped_split_errors_and_user_folders(gm_drums, tmp_path):
+    c = gm_drums
+    assert [s.meta for s in c.split(test=0.1, seed=0)[1]] == [s.meta for s in c.split(test=0.1, seed=0, group=None)[1]]
+    with pytest.raises(ValueError, match="metadata key 'kit_name'"): c.split(group=('kit_name', 'key'))
+    with pytest.raises(ValueError, match='built-in sets only'):
+        Corpus([s.__class__(s.audio, s.sr, {'label': s.meta['label']}) for s in c[:4]], c.sr).split(group='auto')
+    # a user folder whose label sheet names kit and key splits the same way as the built-in set
+    rows = ['file,label,kit,key']
+    for i in range(0, len(c), 7):
+        s = c[i]; rel = f"{s.meta['label']}/{i}.wav"
+        s.save(tmp_path / 'lib' / rel, overflow='clip'); rows.append(f"{rel},{s.meta['label']},{s.meta['kit']},{s.meta['key']}")
+    (tmp_path / 'sheet.csv').write_text('\n'.join(rows) + '\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        u = Corpus.from_folder(tmp_path / 'lib', labels=tmp_path / 'sheet.csv', progress=False, cache=False)
+    tr, te = u.split(test=0.2, seed=0, group=('kit', 'key'))
+    assert te.siblings_in(tr, group=('kit', 'key')) == [] and len(te) > 0
+
+
 def test_grains_and_segments(gm_drums):
     c = gm_drums
     x, index = g = c.grains(frame_length=1024, hop_length=256)
