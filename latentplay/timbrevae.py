@@ -17,7 +17,7 @@ from .core import LIMITS, within
 from .sound import Sound
 from .dsp import lsd, sc, upsample
 from .features import a_weighting, loudness_curve
-from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, shard, average_gradients, run_writer, resume_optimizers,
+from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, held_out, shard, average_gradients, run_writer, resume_optimizers,
                               saved_optimizers, fit_in_background)
 from .models import LatentModel, max_latent_steps
 from .spectral import Spectral, DEFAULT_SPECTRAL, shipped_inverter_for
@@ -278,11 +278,8 @@ class _Run:
         self.m, self.checkpoint, self.dev, self.o = m, checkpoint, dev, SimpleNamespace(**opts)
         o, tr = self.o, (meta or {}).get('training') or {}
         x = _segments(corpus, o.segment_seconds)
-        perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(o.seed))
         if valid is not None: vx = _segments(valid, o.segment_seconds)[:32]
-        else:
-            nv = min(32, max(1, len(x) // 20)) if len(x) > 1 else 0
-            vx, x = x[perm[:nv]], x[perm[nv:]] if nv else x
+        else: held, kept = held_out(len(x), o.seed); vx, x = x[held], x[kept]
         self.x, self.vx = x, vx
         self.history, self.state = list(tr.get('history', [])), tr.get('state')
         self.g = torch.Generator().manual_seed(o.seed + (self.state or {}).get('step', 0))

@@ -16,7 +16,7 @@ from .sound import atomic_write, open_regular
 __all__ = ['FORMAT', 'MAX_HEADER', 'CheckpointError', 'write_checkpoint', 'checkpoint_info', 'read_checkpoint', 'read_resume',
            'optimizer_tensors', 'load_optimizer_tensors', 'Budget', 'duration_words', 'Stages', 'world', 'is_main',
            'init_distributed', 'end_distributed', 'data_parallel', 'shard', 'average_gradients', 'broadcast_weights',
-           'current_job', 'fit_loop', 'lr_schedule', 'optimizer_step', 'run_writer', 'resume_optimizers',
+           'current_job', 'fit_loop', 'lr_schedule', 'optimizer_step', 'held_out', 'run_writer', 'resume_optimizers',
            'saved_optimizers', 'playable_copy', 'copy_weights', 'TrainingJob', 'attach_model', 'train_in_background',
            'fit_in_background', 'fit_one_stage']
 
@@ -448,6 +448,17 @@ def optimizer_step(opt, # a torch optimizer
     params = list(params)
     opt.zero_grad(); loss.backward(); average_gradients(params)
     torch.nn.utils.clip_grad_norm_(params, clip); opt.step()
+
+# %% ../nbs/05_train.ipynb #ed5ed9f8
+def held_out(n:int, # how many training items there are
+             seed:int, # the run's seed
+             most:int=32, # the most items held out
+            ):
+    "`(held, kept)`: indices of the items kept for validation and of those trained on (in the order drawn; all of them, in order, when none is held out)."
+    import torch
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    k = min(most, max(1, n // 20)) if n > 1 else 0
+    return (perm[:k], perm[k:]) if k else (perm[:0], torch.arange(n))
 
 # %% ../nbs/05_train.ipynb #3c7f2125
 def run_writer(model, # what is trained: has `info` and `save(path, extra_tensors=, extra_meta=)`

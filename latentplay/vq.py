@@ -18,7 +18,7 @@ import math
 from .dsp import (frame, upsample, mel_filterbank, MultiScaleSpectralLoss, NoiseGrainSynth, HarmonicNoiseSynth, NOISE_TABLE, envelope_at,
                             grain_defaults, lsd, sc)
 from .features import a_weighting, descriptors, DESCRIPTORS, f0_yin, loudness_curve
-from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, saved_optimizers, world, shard, average_gradients,
+from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, held_out, saved_optimizers, world, shard, average_gradients,
                               run_writer, resume_optimizers, fit_in_background)
 from .models import LatentModel, max_latent_steps
 
@@ -531,11 +531,8 @@ class _VQRun:
         self.m, self.checkpoint, self.dev, self.o = m, checkpoint, dev, SimpleNamespace(**opts)
         o, tr = self.o, (meta or {}).get('training') or {}
         x = _segments(corpus, o.segment_seconds)
-        perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(o.seed))
         if valid is not None: vx = _segments(valid, o.segment_seconds)[:32]
-        else:
-            nv = min(32, max(1, len(x) // 20)) if len(x) > 1 else 0
-            vx, x = x[perm[:nv]], x[perm[nv:]] if nv else x
+        else: held, kept = held_out(len(x), o.seed); vx, x = x[held], x[kept]
         self.x, self.vx, self.L = x, vx, x.shape[-1]
         self.f0, self.vf0 = (_pitches(m, x).cpu(), _pitches(m, vx).cpu()) if m.harmonic else (None, None)   # tracked once
         self.history, self.state = list(tr.get('history', [])), tr.get('state')
