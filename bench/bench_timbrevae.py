@@ -67,12 +67,12 @@ def main(argv=None):
         models[key] = m
         rec = [(float(lsd(s.audio, y.audio)), float(sc(s.audio, y.audio))) for s in te.sounds for y in [m.transfer(s)]]
         out[key] = {**kw, 'train_seconds': round(time.perf_counter() - t, 1), 'steps': m.info['steps'],
-                    'loudness_r2': {k: round(v, 3) if isinstance(v, float) else v for k, v in loudness_r2(m, te, seed=a.seed).items()},
+                    'loudness_r2': {k: round(v, 3) if isinstance(v, float) else v for k, v in loudness_r2(m, te, seed=a.seed, group='auto' if a.split == 'grouped' else None).items()},
                     'lsd_median': round(statistics.median(r[0] for r in rec), 2), 'sc_median': round(statistics.median(r[1] for r in rec), 3)}
         if a.instrument:                                  # the same figures on held-out notes of that instrument only
             own = te.filter(instrument=a.instrument)
             if len(own) >= 2:
-                out[key]['loudness_r2_own_instrument'] = {k: round(v, 3) if isinstance(v, float) else v for k, v in loudness_r2(m, own, seed=a.seed).items()}
+                out[key]['loudness_r2_own_instrument'] = {k: round(v, 3) if isinstance(v, float) else v for k, v in loudness_r2(m, own, seed=a.seed, group='auto' if a.split == 'grouped' else None).items()}
         print(json.dumps({key: out[key]}), file=sys.stderr, flush=True)
     m = models[list(models)[-1]]
     out['measured_model'] = list(models)[-1]

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import LIMITS, within
 from .sound import Sound
+from .corpus import Corpus
 from .dsp import lsd, sc, upsample
 from .features import a_weighting, loudness_curve
 from .train import (Budget, Stages, lr_schedule, optimizer_step, fit_one_stage, held_out, shard, average_gradients, run_writer, resume_optimizers,
@@ -408,16 +409,24 @@ def _mlp_r2(Za, La, Zb, Lb, seed:int=0, steps:int=400) -> float:
     with torch.no_grad(): return r2(net(Zb)[:, 0], Lb)
 
 # %% ../nbs/07f_timbrevae.ipynb #28e244e0
+def _half(sounds:list, seed:int, group, sr:int) -> torch.Tensor:
+    "Indices of the sounds the regressors fit on: half of them, drawn sound by sound or, with `group`, sibling group by group."
+    if group is None: return torch.randperm(len(sounds), generator=torch.Generator().manual_seed(seed))[: len(sounds) // 2]
+    _, b = Corpus(sounds, sr).split(test=0.5, seed=seed, stratify=False, group=group)
+    ids = {id(s) for s in b.sounds}
+    return torch.tensor([i for i, s in enumerate(sounds) if id(s) in ids], dtype=torch.long)
+
 @torch.no_grad()
 def loudness_r2(model:TimbreVAE, # a trained model
                 sounds, # held-out sounds (a `Corpus` or a list of `Sound`s), at least 2
                 seed:int=0, # seed of the halves and of the MLP
+                group=None, # keep siblings in one half, as `Corpus.split(group=)` does ('auto' for the built-in sets); None: sound by sound
                ) -> dict: # {'ridge': R², 'mlp': R², 'frames': sounding steps used}
     "How well fresh regressors predict each step's loudness from its latent point, fitted and scored on different sounds."
     sounds = list(getattr(sounds, 'sounds', sounds))
     if len(sounds) < 2: raise ValueError("loudness_r2 needs at least 2 held-out sounds (one half fits, the other scores)")
     Z, L, S = _frames_of(model, sounds)
-    half = torch.randperm(len(sounds), generator=torch.Generator().manual_seed(seed))[: len(sounds) // 2]
+    half = _half(sounds, seed, group, model.sr)
     a = torch.isin(S, half)
     if a.sum() < 2 or (~a).sum() < 2: raise ValueError("too few sounding frames in the held-out sounds to measure")
     mu, sd = Z[a].mean(0), Z[a].std(0).clamp_min(1e-6)
