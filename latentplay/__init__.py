@@ -21,7 +21,7 @@ _API = {
             'overlap_add', 'frame', 'grain_defaults', 'NoiseGrainSynth', 'HarmonicNoiseSynth', 'filtered_noise', 'noise_grains',
             'harmonic_synth', 'MultiScaleSpectralLoss', 'lsd', 'sc', 'rmse_logmag', 'time_stretch', 'pitch_shift'],
     'features': ['descriptors', 'describe', 'DESCRIPTORS', 'transfer_measures', 'median_relative_error', 'loudness_curve'],
-    'corpus': ['Corpus', 'SoundStore'],
+    'corpus': ['Corpus', 'SoundStore', 'SIBLINGS'],
     'soundfont': ['builtin_sets', 'timbre_ratings', 'classical_mds', 'mds_stress'],
     'train': ['Budget', 'fit_loop', 'CheckpointError', 'checkpoint_info', 'train_in_background', 'TrainingJob', 'world', 'is_main',
               'data_parallel', 'run_writer', 'resume_optimizers', 'saved_optimizers'],
