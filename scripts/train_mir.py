@@ -9,6 +9,9 @@
     python scripts/train_mir.py --only pitch --reuse-full --no-control --work /tmp/mir-work
                                                          # trim the shipped full model again (its file kept); the rounds
                                                          # are saved in --work, so an interrupted run resumes there
+    python scripts/train_mir.py --split grouped --no-control --out /tmp/mir-grouped
+                                                         # the honest split: no held-out sound has another velocity of
+                                                         # itself in training (`split(group='auto')`)
     python scripts/train_mir.py --only onsets --reuse-full --trim-steps 6000 --finetune 2000 --selection global ...
                                                          # try other trimming settings (--criterion, --rewind, --rate, --min-width)
 
@@ -72,7 +75,9 @@ def latency_ms(models:dict, probe, repeats:int=30) -> dict:
     return {n: round(1000 * statistics.median(v), 3) for n, v in times.items()}
 
 
-def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False, work:Path|None=None, old:dict|None=None) -> dict:
+SPLIT = {'sound': None, 'grouped': 'auto'}   # --split: the `group` of `Corpus.split` (the shipped models: 'sound')
+
+def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False, work:Path|None=None, old:dict|None=None, split:str='sound') -> dict:
     import latentplay.mir as mir
     from latentplay.corpus import Corpus
     from latentplay.lottery import trim
@@ -81,7 +86,8 @@ def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False,
     cls_name, corpus, fit_steps, trim_steps, bs = SETUPS[name]
     opts = dict(TRIM[name]); finetune, chunks = opts.pop('finetune'), opts.pop('chunks')
     cls = getattr(mir, cls_name)
-    train, test = Corpus.builtin(corpus, progress=False).split(test=0.2, seed=0)
+    train, test = Corpus.builtin(corpus, progress=False).split(test=0.2, seed=0, group=SPLIT[split])
+    said = f"split(test=0.2, seed=0{'' if SPLIT[split] is None else f', group={SPLIT[split]!r}'})"
     t0 = time.perf_counter()
     full_path = out / f'{FILES[name]}.lp'
     if reuse:                                      # the full model shipped before (trimming alone is retried)
@@ -115,7 +121,8 @@ def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False,
             small._train(train, Budget(None, finetune // chunks), seed=1000 + j, progress=progress, options={'batch_size': bs})
         if finetune: small.info = {**small.info, 'finetune_steps': finetune, 'finetune_chunks': chunks}
     trim_s = time.perf_counter() - t0
-    rec = {'model': cls_name, 'corpus': corpus, 'metric': full.metric, 'train_sounds': len(train), 'test_sounds': len(test),
+    rec = {'model': cls_name, 'corpus': corpus, 'metric': full.metric, 'split': said, 'train_sounds': len(train), 'test_sounds': len(test),
+           'test_with_sibling_in_training': len(test.siblings_in(train)),
            'fit_steps': fit_steps, 'more_steps': MORE[name][0], 'more_chunks': MORE[name][1], 'trim_steps': trim_steps, 'finetune_steps': finetune, 'finetune_chunks': chunks, 'batch_size': bs,
            'fit_seconds': None if fit_s is None else round(fit_s, 1), 'trim_seconds': round(trim_s, 1),
            'trim': {k: v for k, v in small.info['trim']['settings'].items()},
@@ -126,7 +133,7 @@ def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False,
         fname = FILES[name] + ('-small' if key == 'small' else '')
         path = out / f'{fname}.lp'
         if not (reuse_file and key == 'full'):     # a reused full model's file stays as it is
-            m.info = {**m.info, 'script': 'scripts/train_mir.py', 'split': 'split(test=0.2, seed=0)'}
+            m.info = {**m.info, 'script': 'scripts/train_mir.py', 'split': said}
             path = m.save(path, half=True)
         back = load_model(path)                    # the figures are those of the shipped file
         s = score(back, test)
@@ -172,6 +179,8 @@ def main():
     ap.add_argument('--min-width', type=int, default=None)
     ap.add_argument('--more', type=int, nargs=2, default=None, metavar=('STEPS', 'CHUNKS'),
                     help="train the full model STEPS more after its fit, in CHUNKS runs on new examples (default per model)")
+    ap.add_argument('--split', choices=list(SPLIT), default='sound', help="sound: note by note, as the shipped models (every held-out "
+                    "sound has another velocity of itself in training); grouped: split(group='auto'), none has")
     ap.add_argument('--progress', action='store_true', help='progress bars')
     ap.add_argument('--quick', action='store_true', help='a 50th of the steps (checks that it runs; use another --out)')
     a = ap.parse_args()
@@ -191,7 +200,7 @@ def main():
     fig = out / 'figures.json'
     figures = json.loads(fig.read_text()) if fig.exists() else {}
     for name in a.only:
-        rec = train_one(name, out, not a.no_control, a.progress, a.reuse_full, None if a.work is None else Path(a.work), figures.get(name))
+        rec = train_one(name, out, not a.no_control, a.progress, a.reuse_full, None if a.work is None else Path(a.work), figures.get(name), a.split)
         figures[name] = rec
         figures = {k: figures[k] for k in SETUPS if k in figures}
         fig.write_text(json.dumps({**figures}, indent=1) + '\n')
