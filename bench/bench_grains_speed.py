@@ -9,6 +9,7 @@ synthesizer, which trimming leaves as it is, allows. Times are medians of wall t
 Usage: python bench/bench_grains_speed.py [--model gm-drums | --model path.lp] [--seconds 10] [--repeats 7]
        python bench/bench_grains_speed.py --model gm-drums --against gm-drums-small --parts --repeats 21
        python bench/bench_grains_speed.py --model gm-drums --against gm-drums-small --post-channels 1 0 --lsd gm-drums
+       python bench/bench_grains_speed.py --model gm-drums --against control.lp gm-drums-small --lsd gm-drums   # several
        git show HEAD:latentplay/dsp.py > /tmp/dsp_before.py   # then, the synthesizer before and after a change:
        python bench/bench_grains_speed.py --model gm-drums --against gm-drums-small --before /tmp/dsp_before.py"""
 import argparse, json, os, statistics, time
@@ -131,7 +132,7 @@ def strongest_post_channels(m, k:int):
     p = m.synth.post
     idx = (p.mix.weight[0, :, 0].abs() * p.fir.weight[:, 0].norm(dim=-1)).argsort(descending=True)[:k].sort().values
     if not k:
-        m.synth.post = torch.nn.Identity()
+        m.synth.post = PostFIR(0).to(p.mix.weight.device)             # no post-filter (the identity), as `fir_channels=0` builds it
         return m
     q = PostFIR(k, p.fir.kernel_size[0])
     with torch.no_grad():
@@ -185,7 +186,7 @@ def before_after(models:dict, zs:dict, path:str, repeats:int) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--model', default='gm-drums', help="a pretrained name, a .lp file, or 'default' for an untrained default model")
-    ap.add_argument('--against', default=None, help='a second model (a trimmed one) measured side by side with --model')
+    ap.add_argument('--against', nargs='*', default=[], help='other models (a trimmed one, a control) measured side by side with --model')
     ap.add_argument('--parts', action='store_true', help="where a decode's time goes, step by step (both models with --against)")
     ap.add_argument('--post-channels', type=int, nargs='*', default=None,
                     help="also the last model with its post-filter cut to its K strongest channels (0: none), for each K given: another synthesizer")
@@ -223,10 +224,10 @@ def main():
         'note': 'FLOPs count matrix products and convolutions (FlopCounterMode); FFTs are not counted',
         'torch': torch.__version__}
     models, zs = {label(a.model): m}, {label(a.model): z}
-    if a.against:
-        o = load(a.against)
-        if (o.sr, o.hop_length) != (m.sr, m.hop_length): raise SystemExit('--against needs a model of the same rate and hop')
-        models[label(a.against)], zs[label(a.against)] = o, o.prior(T, seed=0)
+    for other in a.against:
+        o = load(other)
+        if (o.sr, o.hop_length) != (m.sr, m.hop_length): raise SystemExit('--against needs models of the same rate and hop')
+        models[label(other)], zs[label(other)] = o, o.prior(T, seed=0)
     if a.post_channels is not None:
         base = list(models)[-1]
         for k in a.post_channels:
@@ -235,6 +236,7 @@ def main():
         out['side_by_side'] = side_by_side(models, zs, max(a.repeats, 15))
         for k, t in out['side_by_side'].items():
             t['parameters'] = sum(p.numel() for p in models[k].parameters())
+            t['frame_length'], t['post_channels'] = models[k].frame_length, models[k].synth.post.channels
             t['rtf_decode_wall'] = round(secs / (t['decode']['wall_ms'] / 1e3), 1)
             t['rtf_decode_cpu'] = round(secs / (t['decode']['cpu_ms'] / 1e3), 1)
     if a.parts:

@@ -339,13 +339,21 @@ def _trim(a):
         small = trim(m, c, keep=a.keep, criterion=a.criterion, selection=a.selection, rounds=a.rounds, minutes=a.minutes,
                      max_steps=a.max_steps, rewind={'continue': 'continue', 'rewind': True, 'reinit': False}[a.rewind],
                      physical=not a.masked, min_width=a.min_width, parts=parts, seed=a.seed, progress=_bars(),
-                     checkpoint=out, on_round=said)
+                     checkpoint=out, on_round=said, grain=a.grain, post_channels=a.post_channels,
+                     synth_steps=_synth_steps(a.synth_steps), synth_minutes=a.synth_minutes)
     h = small.info['trim']
     _print(json.dumps({'model': str(out), 'kind': small.kind, 'from': str(a.model),
                        'parameters': [sum(p.numel() for p in m.parameters()), sum(p.numel() for p in small.parameters())],
                        'kept': round(h['history'][-1]['fraction'], 4) if h['history'] else 1.0, 'rounds': len(h['history']),
-                       'criterion': a.criterion, 'selection': a.selection, 'widths': small.config().get('widths')}))
+                       'criterion': a.criterion, 'selection': a.selection, 'widths': small.config().get('widths'),
+                       **({'synthesizer': h['synth']} if h.get('synth') else {})}))
 
+def _synth_steps(steps):
+    "`--synth-steps`: one number, or grain steps and sequence steps."
+    if steps and len(steps) > 2: raise ValueError("--synth-steps takes one number, or two: grain steps and sequence steps")
+    return steps and (steps[0] if len(steps) == 1 else tuple(steps))
+
+# %% ../nbs/95_cli.ipynb #a1b2c3d4trim
 def _trim_command(sub, k):
     "The `trim` command: a smaller model by lottery-ticket rounds (`latentplay.lottery.trim`)."
     t = sub.add_parser('trim', help='make a smaller, faster copy of a model by removing whole units (lottery-ticket rounds)')
@@ -368,6 +376,13 @@ def _trim_command(sub, k):
     t.add_argument('--masked', action='store_true', help='the classic masked ticket: zeros, same size, no speed-up')
     t.add_argument('--rewind', choices=('continue', 'rewind', 'reinit'), default='continue',
                    help="survivors each round: continue from their last weights (default), rewind to the input model's, or reinit")
+    t.add_argument('--grain', type=_number('--grain', 16, 65536, integer=True), default=None,
+                   help="shorter grains for a trimmed grain model's synthesizer (a divisor of its grain, e.g. 1024 for 2048): a cheaper decode")
+    t.add_argument('--post-channels', type=_number('--post-channels', 0, 256, integer=True), default=None,
+                   help="post-filter channels the trimmed grain model keeps, its strongest (0: none, the cheapest decode)")
+    t.add_argument('--synth-steps', type=k['steps'], nargs='+', default=None, metavar='STEPS',
+                   help="retraining after --grain/--post-channels: steps, or grain steps and sequence steps (default: one round's budget)")
+    t.add_argument('--synth-minutes', type=k['minutes'], default=None, help='... or minutes')
     t.add_argument('--out', required=True, help='the trimmed model to write (also the checkpoint: the same command resumes)')
     t.add_argument('--seed', type=k['seed'], default=0)
     t.set_defaults(run=_trim)

@@ -590,15 +590,20 @@ def fir_overlap_save(x:torch.Tensor, # padded signals `[B, n + K - 1]`
     return y if bias is None else y + bias[:, None]
 
 class PostFIR(nn.Module):
-    "Learnable multi-channel FIR post-filter `y + mix(softsign(fir(y)))`, the identity at initialisation."
+    "Learnable multi-channel FIR post-filter `y + mix(softsign(fir(y)))`, the identity at initialisation (always, with 0 channels)."
     def __init__(self, channels:int=5, kernel:int=65):
         super().__init__()
-        self.fir = nn.Conv1d(1, channels, kernel, padding=0)
-        self.mix = nn.Conv1d(channels, 1, 1)
+        self.channels = int(channels)
+        if self.channels < 0: raise ValueError(f"the post-filter needs 0 (none) or more channels, got {channels}")
+        n = max(1, self.channels)               # no post-filter: one frozen zero tap (a streaming renderer reads it as the identity)
+        self.fir = nn.Conv1d(1, n, kernel if self.channels else 1, padding=0)
+        self.mix = nn.Conv1d(n, 1, 1)
         nn.init.zeros_(self.mix.weight); nn.init.zeros_(self.mix.bias)
+        if not self.channels: nn.init.zeros_(self.fir.weight); nn.init.zeros_(self.fir.bias); self.requires_grad_(False)
 
     def forward(self, y:torch.Tensor, block:int=1 << 18) -> torch.Tensor:
         "Filter `[..., samples]`; long signals go through in blocks (exactly the same result, bounded memory)."
+        if not self.channels: return y
         shp, p = y.shape, self.fir.kernel_size[0] // 2
         x = F.pad(y.reshape(-1, shp[-1]), (p, p))
         f = lambda s: self._branch(x[..., s: s + block + 2 * p])
@@ -650,7 +655,7 @@ class NoiseGrainSynth(nn.Module):
                  frame_length:int=2048, # samples per grain; a control frame has `frame_length // 2 + 1` magnitudes
                  hop_length:int=512, # samples between grains: one control frame per hop, at most half a grain
                  max_magnitude:float=10.0, # upper bound of a filter magnitude
-                 fir_channels:int=5, # channels of the learnable post-filter
+                 fir_channels:int=5, # channels of the learnable post-filter (0: none, a cheaper synthesizer)
                  fir_kernel:int=65, # taps per post-filter channel
                  n_noise:int=NOISE_TABLE, # grains of noise in the fixed table
                  noise_seed:int=20200804, # seed of that table

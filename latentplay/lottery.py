@@ -531,6 +531,60 @@ def retrain(self:_Grains, m, corpus, budget:Budget, seed:int, progress:bool, opt
 
 ENGINES = {'grains': _Grains()}     # model kind -> how to trim it
 
+# %% ../nbs/18_lottery.ipynb #a7756904
+@patch
+def check_synth(self:_Grains, m, grain, post_channels) -> dict:
+    "The synthesizer change asked of `trim`, checked against the model before anything trains: only what changes."
+    import numbers
+    out, cfg, F, H = {}, m.config(), m.frame_length, m.hop_length
+    whole = lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    if grain is not None:
+        ok = [F // r for r in range(1, F) if F % r == 0 and (F // r) % 2 == 0 and F // r >= 2 * H and F // r // 2 + 1 >= cfg['n_mels']]
+        if not whole(grain) or int(grain) not in ok:
+            raise ValueError(f"grain must be the model's grain ({F} samples) or a shorter one that divides it and spans two "
+                             f"hops ({H} samples) or more: one of {ok}, got {grain!r}")
+        if grain != F and cfg.get('decoder', 'noise') != 'noise':
+            raise ValueError("grain changes the grains of the noise decoder; this model has the harmonic decoder, so keep "
+                             "its grain (post_channels works with it)")
+        if grain != F: out['grain'] = int(grain)
+    if post_channels is not None:
+        C = cfg['fir_channels']
+        if not whole(post_channels) or not 0 <= post_channels <= C:
+            raise ValueError(f"post_channels must be a whole number from 0 (no post-filter) to the model's {C} channels, got {post_channels!r}")
+        if post_channels != C: out['post_channels'] = int(post_channels)
+    return out
+
+# %% ../nbs/18_lottery.ipynb #b9bb766b
+def _strongest(post, k:int) -> torch.Tensor:
+    "The `k` post-filter channels that add the most: |taps| times |weight in the mix|, in their order."
+    s = post.mix.weight[0, :, 0].abs() * post.fir.weight[:, 0].norm(dim=-1)
+    return s.argsort(descending=True, stable=True)[:k].sort().values
+
+@patch
+def resynth(self:_Grains, m, corpus, seed:int=0, grain:int|None=None, post_channels:int|None=None):
+    "A copy of `m` with shorter grains and/or its strongest post-filter channels (untrained for them: retrain it)."
+    from latentplay.granular import GrainModel, _segment_data, _standardise_inputs
+    cfg = m.config()
+    r, C = m.frame_length // (grain or m.frame_length), cfg['fir_channels']
+    K = C if post_channels is None else post_channels
+    ch = _strongest(m.synth.post, K) if 0 < K < C else None
+    new = GrainModel(**{**cfg, 'frame_length': m.frame_length // r, 'fir_channels': K}).to(m.device)
+    src, last = m.state_dict(), f'decoder.net.{len(m.decoder.net) - 1}.'
+    with torch.no_grad():
+        for k, v in new.state_dict().items():
+            s = src.get(k)
+            if k.startswith(last): s = s[::r]                        # bin j of the short grain is bin j * r of the long one
+            elif k.startswith('synth.post.') and K != C:
+                if K == 0: continue                                  # no post-filter: its frozen identity stays
+                s = s[:, ch] if k == 'synth.post.mix.weight' else s[ch] if k.startswith('synth.post.fir.') else s
+            if s is not None and s.shape == v.shape: v.copy_(s)
+        if r > 1:                                                    # the encoder hears shorter grains: their statistics
+            g = torch.Generator().manual_seed(seed)
+            some = corpus[torch.randperm(len(corpus), generator=g)[:64].tolist()]
+            _standardise_inputs(new, _segment_data(new, some, 0.5)[0], g, new.device)
+    new.info = copy.deepcopy(m.info)
+    return new
+
 # %% ../nbs/18_lottery.ipynb #c6dd81f4
 class _Notes:
     "How `trim` works on a `NoteModel`: its channels (encoder; FiLM-modulated decoder), a sample of notes, its loss and its own training."
@@ -752,11 +806,16 @@ def trim(model, # a trained latentplay model (it is never changed, nor its file)
          progress:bool=True, # progress bars
          checkpoint=None, # file written atomically after every round; an interrupted trim resumes from it
          on_round=None, # `on_round(round, model)` after each round (curves of quality against size)
+         grain:int|None=None, # shorter grains for the trimmed model's synthesizer (a divisor of the model's grain, e.g. 1024 for 2048)
+         post_channels:int|None=None, # post-filter channels the trimmed model keeps, its strongest (0: no post-filter)
+         synth_steps=None, # retraining once `grain`/`post_channels` changed the synthesizer: steps, or `(grain steps, sequence steps)`
+         synth_minutes:float|None=None, # ... or minutes (default for both: one round's budget)
          **options, # training options of the model's `fit` (lr, batch_size, ...)
         ):
     "A new, smaller model of the same kind: lottery-ticket rounds that rank whole units, remove them and retrain."
     eng = _engine(model)
     parts = _check(model, corpus, keep, criterion, selection, rewind, rate, min_width, parts, eng)
+    synth = _check_synth(eng, model, grain, post_channels, synth_steps, synth_minutes)
     src = copy.deepcopy(model).eval()
     source, budget = _fingerprint(src), Budget(minutes, max_steps)
     groups = [g for g in _trimmable(eng, src, parts) if not g.protected]
@@ -773,12 +832,13 @@ def trim(model, # a trained latentplay model (it is never changed, nor its file)
     settings = dict(keep=keep, criterion=criterion, selection=selection, rounds=R, rewind=rewind, physical=physical,
                     min_width=min_width, parts=list(parts), seed=seed)
     state, cur = _resume(type(model), checkpoint, settings, source)
-    if state is None and cur is not None: return cur
-    r0, history = (state['round'], state['history']) if state else (0, [])
-    if state: kept = {g: torch.tensor(k, dtype=torch.long) for g, k in state['kept'].items()}
-    else: cur = src
-    return _trim_rounds(eng, src, cur, corpus, kept, size, P0, target, R, r0, history, settings, source, budget,
-                        parts, progress, checkpoint, on_round, options)
+    if not (state is None and cur is not None):              # not finished: the rounds (or the rest of them)
+        r0, history = (state['round'], state['history']) if state else (0, [])
+        if state: kept = {g: torch.tensor(k, dtype=torch.long) for g, k in state['kept'].items()}
+        else: cur = src
+        cur = _trim_rounds(eng, src, cur, corpus, kept, size, P0, target, R, r0, history, settings, source, budget,
+                           parts, progress, checkpoint, on_round, options)
+    return _synth_stage(eng, cur, corpus, synth, budget, R, seed, progress, checkpoint, options)
 
 # %% ../nbs/18_lottery.ipynb #30fe214d
 def _trim_rounds(eng, src, cur, corpus, kept, size, P0, target, R, r0, history, settings, source, budget, parts,
@@ -809,3 +869,32 @@ def _trim_rounds(eng, src, cur, corpus, kept, size, P0, target, R, r0, history, 
     cur.info = {**cur.info, 'trim': {'settings': s, 'source': source, 'history': history, 'parameters_before': P0}}
     if checkpoint is not None: cur.save(checkpoint)
     return cur
+
+# %% ../nbs/18_lottery.ipynb #d9daa25d
+def _check_synth(eng, model, grain, post_channels, steps, minutes) -> dict:
+    "The synthesizer change (`{}`: none) and its retraining budget, checked before anything trains."
+    if grain is None and post_channels is None: return {}
+    if getattr(eng, 'check_synth', None) is None:
+        raise ValueError(f"grain and post_channels change a granular model's synthesizer; trim cannot change a '{_kind(model)}' model's")
+    change = eng.check_synth(model, grain, post_channels)
+    pair = isinstance(steps, (tuple, list))
+    if pair and (len(steps) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in steps)):
+        raise ValueError(f"synth_steps must be a number of steps or a pair (grain steps, sequence steps), got {steps!r}")
+    if change: Budget(minutes, sum(steps) if pair else steps)                 # refuses a budget that is no budget
+    return change and {**change, 'steps': list(steps) if pair else steps, 'minutes': minutes}
+
+def _synth_stage(eng, cur, corpus, synth:dict, budget:Budget, R:int, seed:int, progress:bool, checkpoint, options:dict):
+    "The trimmed model with its new synthesizer, retrained (`synth` empty: `cur` as it is); saved as the finished checkpoint."
+    done = cur.info.get('trim', {}).get('synth') or {}
+    if done == synth: return cur                      # nothing asked, or the finished trim read back from the checkpoint
+    if done: raise ValueError(f"{checkpoint} holds this trim finished with another synthesizer ({done}); choose another "
+                              "checkpoint file or repeat the settings of that trim")
+    steps, minutes = synth['steps'], synth['minutes']
+    pair = isinstance(steps, list)
+    b = (Budget(minutes, sum(steps) if pair else steps) if steps is not None or minutes is not None else
+         Budget(None if budget.minutes is None else budget.minutes / max(1, R), None if budget.max_steps is None else max(1, budget.max_steps // max(1, R))))
+    m = eng.resynth(cur, corpus, seed, synth.get('grain'), synth.get('post_channels'))
+    m = eng.retrain(m, corpus, b, seed + R, progress, {**options, **({'stages': tuple(steps)} if pair else {})}).eval()
+    m.info = {**m.info, 'trim': {**cur.info['trim'], 'synth': synth}}
+    if checkpoint is not None: m.save(checkpoint)   # an interrupted stage starts again from the rounds' model
+    return m

@@ -363,7 +363,7 @@ def _pretrained_dir() -> Path:
     import latentplay
     return Path(latentplay.__file__).parent / 'pretrained'
 
-def pretrained(name:str='gm-drums', # granular: 'gm-drums', 'gm-notes', 'gm-textures', 'gm-drums-small' (trimmed to 10%); 'gm-notes-timbre' (TimbreSpace), 'gm-techniques-notes' and 'gm-techniques-notes-small' (NoteModel), 'gm-violin-vq' and 'gm-flute-vq' (VQTimbre), 'gm-move' (MoVE), 'gm-flute-timbrevae' (TimbreVAE)
+def pretrained(name:str='gm-drums', # granular: 'gm-drums', 'gm-notes', 'gm-textures', 'gm-drums-small' (trimmed to 10%, 1024-sample grains, no post-filter); 'gm-notes-timbre' (TimbreSpace), 'gm-techniques-notes' and 'gm-techniques-notes-small' (NoteModel), 'gm-violin-vq' and 'gm-flute-vq' (VQTimbre), 'gm-move' (MoVE), 'gm-flute-timbrevae' (TimbreVAE)
                device:str|None=None, # where to put it
               ) -> LatentModel:
     "A small model shipped with latentplay, trained on one of the built-in corpora."

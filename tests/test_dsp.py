@@ -393,3 +393,16 @@ def test_processor_analysis_is_the_noise_ceiling(notes):
     y = s.get_signal(c, post=False, length=len(x))
     noise = torch.randn(len(x)) * x.pow(2).mean().sqrt()
     assert lsd(x, y).item() < lsd(x, noise).item() - 20
+
+
+def test_processor_without_post_filter():
+    "`fir_channels=0`: no post-filter (the identity, nothing to learn, a cheaper decode); the harmonic processor takes it too."
+    from latentplay.dsp import NoiseGrainSynth, HarmonicNoiseSynth
+    s = NoiseGrainSynth(1024, 256, fir_channels=0)
+    c = s.get_controls(torch.randn(40, s.n_bins))
+    with torch.no_grad():
+        assert torch.equal(s.get_signal(c, seed=3), s.get_signal(c, seed=3, post=False))
+    assert s.post.channels == 0 and not any(p.requires_grad for p in s.post.parameters())
+    assert sum(p.numel() for p in s.post.parameters()) < sum(p.numel() for p in NoiseGrainSynth(1024, 256).post.parameters())
+    assert HarmonicNoiseSynth(22050, 1024, 256, fir_channels=0).post.channels == 0
+    with pytest.raises(ValueError, match=r'0 \(none\) or more channels'): NoiseGrainSynth(fir_channels=-2)

@@ -10,7 +10,7 @@ from torch import nn
 from conftest import tiny_grain_model
 from latentplay.lottery import (Units, chain_units, remove_units, mask_units, count_macs, mutual_information, unit_scores,
                                 select_units, trim, CriterionError)
-from latentplay.models import load_model, check_protocol, capabilities, ModelProtocol
+from latentplay.models import load_model, check_protocol, capabilities, ModelProtocol, pretrained, pretrained_names
 from latentplay.train import CheckpointError, read_checkpoint, write_checkpoint
 
 
@@ -412,3 +412,76 @@ def test_trim_note_model_plays_and_round_trips(notes, tmp_path):
         assert np.array_equal(a.audio, b.audio) and np.isfinite(a.audio).all() and a.rms > 0
     assert np.isfinite(back.generate(pitch=64, instrument='Guitar', style='muted').audio).all()
     assert (tmp_path / 'small.lp').stat().st_size < 0.5 * notes.save(tmp_path / 'full.lp').stat().st_size
+
+
+def test_trim_with_a_cheaper_synthesizer(tiny, kicks, tmp_path):
+    """`grain` and `post_channels`: the trimmed model has shorter grains and no post-filter after its last retraining; it
+    saves, loads, plays in the tools, streams block by block as it decodes in one piece, and exports for nn~."""
+    import subprocess, sys
+    from latentplay.widgets import sliders
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        args = dict(keep=0.5, rounds=1, max_steps=2, progress=False, validate_every=0, checkpoint=tmp_path / 'ck.lp')
+        m = trim(tiny, kicks, grain=1024, post_channels=0, synth_steps=(2, 3), **args)
+        again = trim(tiny, kicks, grain=1024, post_channels=0, synth_steps=(2, 3), **args)     # the finished trim, read back
+        with pytest.raises(ValueError, match='finished with another synthesizer'): trim(tiny, kicks, **args)
+    assert again.config() == m.config() and all(torch.equal(v, again.state_dict()[k]) for k, v in m.state_dict().items())
+    assert (m.frame_length, m.hop_length, m.config()['fir_channels']) == (1024, tiny.hop_length, 0) and tiny.frame_length == 2048
+    assert m.info['trim']['synth'] == {'grain': 1024, 'post_channels': 0, 'steps': [2, 3], 'minutes': None}
+    assert m.info['steps'] == {'grains': 2, 'sequence': 3} and m.decoder.net[-1].out_features == 513
+    back = load_model(m.save(tmp_path / 'cheap.lp'))
+    z = m.encode(kicks[0])
+    assert back.config() == m.config() and np.array_equal(back.decode(z).audio, m.decode(z).audio)
+    assert np.isfinite(back.generate(label='snare').audio).all() and np.isfinite(back.resynthesize(kicks[1]).audio).all()
+    w = sliders(back, n_axes=2, threaded=False, autoplay=False).set(coords=[1.0], seconds=0.3)
+    assert np.isfinite(w.sound.audio).all()
+    st = back.streaming()
+    c = torch.randn(1, back.latent_dim, 48, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        st.reset_stream(1)
+        y = torch.cat([st.stream_decode(c[..., i: i + 8]) for i in range(0, 48, 8)], -1)[0, 0]
+        one = torch.from_numpy(back.decode(st.lat_mean + (c[0].T * st.lat_scales) @ st.lat_back).audio)
+    d = st.latency()['decode']
+    assert d == 512                                                    # half a grain: no post-filter delay
+    torch.testing.assert_close(y[d + 64:], one[64: len(y) - d], atol=1e-5, rtol=0)
+    ts = back.export(tmp_path / 'cheap.ts')
+    code = "import sys, torch; m = torch.jit.load(sys.argv[1]); y = m.decode(torch.randn(1, %d, 16)); print(tuple(y.shape), bool(torch.isfinite(y).all()))"
+    r = subprocess.run([sys.executable, '-c', code % back.latent_dim, str(ts)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.split()[-1] == 'True', r.stderr[-2000:]
+
+
+def test_cheaper_synthesizer_is_refused_clearly(tiny, kicks):
+    for kw, msg in ((dict(grain=1000), r'one of \[2048, 1024\]'), (dict(grain=512), r'one of \[2048, 1024\]'),
+                    (dict(post_channels=6), r'from 0 \(no post-filter\) to the model.s 5 channels'), (dict(post_channels=True), 'whole number'),
+                    (dict(grain=1024, synth_steps=(1,)), 'a pair'), (dict(grain=1024, synth_minutes=-1), 'minutes must be a positive')):
+        with pytest.raises(ValueError, match=msg): trim(tiny, kicks, **kw)
+    harmonic = tiny_grain_model(22050, decoder='harmonic', pitch_range=(36, 84))
+    with pytest.raises(ValueError, match='harmonic decoder'): trim(harmonic, kicks, grain=1024)
+
+
+@pytest.mark.skipif('gm-drums-small' not in pretrained_names(), reason='no shipped small drum model in this checkout')
+def test_shipped_small_drum_model():
+    """gm-drums-small (`scripts/train_pretrained.py --small gm-drums --grain 1024 --post-channels 0 ...`): 90% of gm-drums'
+    parameters removed and the cheaper synthesizer, held-out lsd within 5% of the full model's (the figures its script
+    stored; the decode speed-up is measured by `bench/bench_lottery.py --goal`, not here)."""
+    full, small = pretrained('gm-drums'), pretrained('gm-drums-small')
+    assert 1 - _n(small) / _n(full) >= 0.9 and small.kind == full.kind and small.labels == full.labels
+    assert (small.frame_length, small.hop_length, small.config()['fir_channels']) == (1024, full.hop_length, 0)
+    assert small.info['trim']['synth'] == {'grain': 1024, 'post_channels': 0, 'steps': [2242, 2296], 'minutes': None}
+    assert small.info['held_out']['lsd'] <= 1.05 * full.info['held_out']['lsd']
+
+
+def test_cli_trims_with_a_cheaper_synthesizer(tmp_path):
+    import json, subprocess, sys
+    src = tiny_grain_model(22050, hidden=48, rnn_hidden=24).save(tmp_path / 'tiny.lp')
+    run = lambda *a: subprocess.run([sys.executable, '-m', 'latentplay.cli', 'trim', str(src), '--corpus', 'builtin:gm-drums',
+                                     '--keep', '0.5', '--rounds', '1', '--max-steps', '2', '--out', str(tmp_path / 'cheap.lp'), *a],
+                                    capture_output=True, text=True)
+    r = run('--grain', '1024', '--post-channels', '0', '--synth-steps', '2', '2')
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = load_model(tmp_path / 'cheap.lp')
+    assert (m.frame_length, m.config()['fir_channels']) == (1024, 0) and json.loads(r.stdout)['synthesizer']['grain'] == 1024
+    bad = run('--grain', '1000', '--out', str(tmp_path / 'other.lp'))
+    assert bad.returncode == 2 and 'grain must be' in bad.stderr
+    three = run('--synth-steps', '1', '2', '3', '--out', str(tmp_path / 'third.lp'))
+    assert three.returncode == 2 and 'takes one number, or two' in three.stderr
