@@ -7,13 +7,19 @@ each held-out grain's exact magnitude spectrum imposed on white noise (the phase
 resynthesized by the model (how much class identity the grain level alone keeps), the training sounds per class, and
 the training curve stored in each model. Generation also reports its variety: the mean pairwise distance between the
 log-mel spectrograms of the generated sounds of each class, against the same figure for real sounds of that class
-(a ratio near 1: as varied as the real hits; near 0: one sound repeated). For a model conditioned on pitch, the f0 (YIN)
+(a ratio near 1: as varied as the real hits; near 0: one sound repeated). For a model conditioned on pitch, real notes of a class
+span three octaves while `generate(label)` plays the label's usual pitch, so the variety is also given with the generated notes at
+the real notes' own pitches (`ratio_at_real_pitches`: like with like). Per class it also says what the classifier hears generated
+sounds as instead (`generated_heard_as`) and their level against real sounds (`generated_level_db_vs_real`). Novelty: the
+distance from each generated sound to the nearest training sound of its class, beside the same for held-out real sounds
+(`generated_to_nearest_training` vs `held_out_to_nearest_training`; a generated figure near 0 would mean copies). For a model conditioned on pitch, the f0 (YIN)
 of `generate(label, pitch=p)` against p. Prints JSON (one line per corpus).
 
 Usage: python bench/bench_grains_quality.py [--only gm-drums] [--per-class 10] [--model gm-drums-small | --model path.lp]
        [--generation-only]   (skips the stored-grain and noise baselines: minutes less)
 Uses the shipped pretrained models (trained on `split(test=0.1, seed=0)`; the 10% here were never seen)."""
 import argparse, json, time
+from collections import Counter
 import numpy as np
 import torch
 
@@ -61,12 +67,28 @@ class Classifier:
         return [self.classes[i] for i in self.lin((self.features(sounds) - self.mu) / self.sd).argmax(-1).tolist()]
 
 
+def _logmel(sounds, sr):
+    "Log-mel spectrograms of the first second of `sounds` (floor -60 dB), flattened `[n, bins]`."
+    mel = LogMel(sr, 2048, 512, n_mels=64, amin=1e-6)
+    return mel(torch.stack([torch.from_numpy(np.pad(s.audio[:sr], (0, max(0, sr - len(s.audio))))) for s in sounds])).flatten(1)
+
+
 def spread(sounds, sr):
     "Mean pairwise distance between the log-mel spectrograms (first second, floor -60 dB) of `sounds`, RMS in dB per bin."
-    mel = LogMel(sr, 2048, 512, n_mels=64, amin=1e-6)
-    F = mel(torch.stack([torch.from_numpy(np.pad(s.audio[:sr], (0, max(0, sr - len(s.audio))))) for s in sounds])).flatten(1)
+    F = _logmel(sounds, sr)
     d = torch.cdist(F, F) / F.shape[1] ** 0.5
     return float(d[~torch.eye(len(F), dtype=bool)].mean())
+
+
+def nearest(sounds, others, sr):
+    "Mean over `sounds` of the distance (as `spread`'s) to the nearest of `others`: near 0, a copy of one of them."
+    A, B = _logmel(sounds, sr), _logmel(others, sr)
+    return float((torch.cdist(A, B) / A.shape[1] ** 0.5).min(1).values.mean())
+
+
+def level_db(s) -> float:
+    "RMS level of the first second, dB."
+    return float(20 * np.log10(np.sqrt(np.mean(s.audio[:s.sr] ** 2)) + 1e-9))
 
 
 def pitch_check(m, train, per_label=3):
@@ -132,14 +154,26 @@ def generation(m, c, train, test, neural, per_class):
     out['classifier_real_held_out_accuracy'] = round(float(np.mean([p == l for p, l in zip(real, test.labels)])), 3)
     resyn = clf.predict([o for _, o in neural])                 # the grain level alone: held-out sounds rebuilt
     out['classifier_resynthesized_accuracy'] = round(float(np.mean([p == l for p, l in zip(resyn, test.labels)])), 3)
+    pitched = bool(m.conditions.get('pitch'))
     for temperature in (0.7, 0.0, 1.0):                           # the default first; 0: each label's typical sequence
-        per, div = {}, {}
+        per, div, heard, level = {}, {}, {}, {}
         for lab in m.labels:
             gen = m.generate(label=lab, n=per_class, seed=0, temperature=temperature)
-            per[lab] = round(float(np.mean([p == lab for p in clf.predict(gen)])), 2)
+            said = clf.predict(gen)
+            per[lab] = round(float(np.mean([p == lab for p in said])), 2)
             if temperature == 0.7:
                 mine = [s for s in train if s.meta.get('label') == lab][:2 * per_class]
                 div[lab] = {'generated': round(spread(gen, c.sr), 2), 'real': round(spread(mine, c.sr), 2)}
+                div[lab]['ratio'] = round(div[lab]['generated'] / div[lab]['real'], 2)
+                every = [s for s in train if s.meta.get('label') == lab]    # novelty: how far from the nearest training sound
+                div[lab]['generated_to_nearest_training'] = round(nearest(gen, every, c.sr), 2)
+                div[lab]['held_out_to_nearest_training'] = round(nearest([s for s in test if s.meta.get('label') == lab] or gen, every, c.sr), 2)
+                if pitched:                                       # like with like: generated at the real notes' own pitches
+                    at = [m.generate(label=lab, pitch=float(s.meta['pitch']), seed=i, temperature=temperature) for i, s in enumerate(mine)]
+                    div[lab]['generated_at_real_pitches'] = round(spread(at, c.sr), 2)
+                    div[lab]['ratio_at_real_pitches'] = round(div[lab]['generated_at_real_pitches'] / div[lab]['real'], 2)
+                heard[lab] = {k: v for k, v in sorted(Counter(said).items(), key=lambda kv: -kv[1]) if k != lab}
+                level[lab] = round(float(np.mean([level_db(s) for s in gen]) - np.mean([level_db(s) for s in mine])), 1)
         key = 'classifier_generated_accuracy' + ('' if temperature == 0.7 else f'_temperature_{temperature:g}')
         out[key] = {'mean': round(float(np.mean(list(per.values()))), 3), 'min': min(per.values()), 'per_class': per,
                     'chance': round(1 / len(m.labels), 3), 'per_class_n': per_class}
@@ -148,6 +182,11 @@ def generation(m, c, train, test, neural, per_class):
                                    'real_mean': round(float(np.mean([d['real'] for d in div.values()])), 2),
                                    'ratio_mean': round(float(np.mean([d['generated'] / d['real'] for d in div.values()])), 2),
                                    'per_class': div}
+            out['diversity_db']['generated_to_nearest_training_mean'] = round(float(np.mean([d['generated_to_nearest_training'] for d in div.values()])), 2)
+            out['diversity_db']['held_out_to_nearest_training_mean'] = round(float(np.mean([d['held_out_to_nearest_training'] for d in div.values()])), 2)
+            if pitched: out['diversity_db']['ratio_mean_at_real_pitches'] = round(float(np.mean([d['ratio_at_real_pitches'] for d in div.values()])), 2)
+            out['generated_heard_as'] = {l: h for l, h in heard.items() if h}      # what the classifier hears instead
+            out['generated_level_db_vs_real'] = level                              # first second, RMS, per class
     out['training_sounds_per_class'] = {l: int(sum(x == l for x in train.labels)) for l in m.labels}
     if m.conditions.get('pitch'): out['pitch_of_generated'] = pitch_check(m, train)
     return out

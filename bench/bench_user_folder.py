@@ -14,8 +14,11 @@ level, rebuilds it almost exactly (lsd 0.002): the figure measured the split, no
 scores it on the grouped held-out drums and on as many hits drawn file by file from the remaining drums (their other
 velocities stay in training): `sibling_held_out`, the same model's figures with the flaw.
 
-Usage: python bench/bench_user_folder.py [--minutes 10] [--files 250] [--threads 2] [--per-class 10] [--split grouped|sound|both]"""
-import argparse, json, sys, tempfile, time, warnings
+`classifier_on_generated_label_gaussian` generates from the same model as models trained before `fit` kept training
+embeddings did (each label's Gaussian alone), so the two ways of sampling compare on one model.
+
+Usage: python bench/bench_user_folder.py [--minutes 10 | --steps N] [--files 250] [--threads 2] [--per-class 10] [--split grouped|sound|both]"""
+import argparse, copy, json, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -31,6 +34,7 @@ from latentplay.catart import StoredGrains
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--minutes', type=float, default=10.0)
+    ap.add_argument('--steps', type=int, default=None, help='a step budget instead of --minutes (comparable on a loaded machine)')
     ap.add_argument('--files', type=int, default=250)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--per-class', type=int, default=10)
@@ -57,7 +61,7 @@ def main():
     if a.split == 'both': train, sib = train.split(test=len(test), seed=0)    # as many hits again, file by file from the other drums
     siblings = len(test.siblings_in(train, group=('kit', 'key')))
     t0 = time.time()
-    m = GrainModel.fit(train, minutes=a.minutes, progress=False)
+    m = GrainModel.fit(train, **({'max_steps': a.steps} if a.steps else {'minutes': a.minutes}), progress=False)
     fit_minutes = (time.time() - t0) / 60
     torch.set_num_threads(1)
     neural = [(s, m.resynthesize(s)) for s in test]
@@ -66,6 +70,8 @@ def main():
     rec = clf.predict([r for _, r in neural])
     gen = {l: m.generate(label=l, n=a.per_class, seed=0) for l in m.labels}
     per = {l: round(float(np.mean([p == l for p in clf.predict(g)])), 2) for l, g in gen.items()}
+    gauss = copy.deepcopy(m); gauss._cfg['embed_points'] = 0                     # each label's Gaussian alone, as older models
+    per_g = {l: round(float(np.mean([p == l for p in clf.predict(gauss.generate(label=l, n=a.per_class, seed=0))])), 2) for l in m.labels}
     div = {l: round(spread(g, c.sr) / spread([s for s in train if s.meta.get('label') == l][:2 * a.per_class], c.sr), 2) for l, g in gen.items()}
     print(json.dumps({'benchmark': 'user-folder', 'split': a.split, 'files': len(c), 'classes': c.classes, 'held_out': len(test),
                       'held_out_with_sibling_in_training': siblings,
@@ -76,6 +82,7 @@ def main():
                       'classifier_on_real_held_out': round(float(np.mean([p == l for p, l in zip(clf.predict(test.sounds), test.labels)])), 3),
                       'classifier_on_resynthesized_held_out': round(float(np.mean([p == l for p, l in zip(rec, test.labels)])), 3),
                       'classifier_on_generated': {'mean': round(float(np.mean(list(per.values()))), 3), 'min': min(per.values()), 'per_class': per},
+                      'classifier_on_generated_label_gaussian': {'mean': round(float(np.mean(list(per_g.values()))), 3), 'min': min(per_g.values()), 'per_class': per_g},
                       'generated_variety_vs_real': {'mean': round(float(np.mean(list(div.values()))), 2), 'per_class': div},
                       'grain_conditioning': m.grain_conditioning,
                       **({} if sib is None else {'sibling_held_out': {

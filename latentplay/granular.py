@@ -26,8 +26,9 @@ from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard
 from .models import LatentModel, check_latents, max_latent_steps
 
 # %% auto #0
-__all__ = ['HARMONIC_ENVELOPE', 'HARMONIC_OUT', 'VOICED', 'STREAM_STATS', 'F0_WEIGHT', 'GrainEncoder', 'GrainDecoder',
-           'SequenceVAE', 'GrainModel', 'loudness_matched_noise', 'GrainStream']
+__all__ = ['HARMONIC_ENVELOPE', 'HARMONIC_OUT', 'VOICED', 'EMBED_KERNEL', 'EMBED_PITCH_SPREAD', 'STREAM_STATS',
+           'EMBED_POINTS_PER_LABEL', 'F0_WEIGHT', 'GrainEncoder', 'GrainDecoder', 'SequenceVAE', 'GrainModel',
+           'loudness_matched_noise', 'GrainStream']
 
 # %% ../nbs/07_granular.ipynb #27aae2c2
 def _mlp(n_in:int, hidden:int, n_out:int, layers:int) -> nn.Sequential:
@@ -124,8 +125,8 @@ class GrainModel(LatentModel):
     window = renamed_attr('frame_length')            # the name before the one vocabulary
     sizes = {**LatentModel.sizes, 'frame_length': (16, LIMITS['frame_length'], 'samples', True), 'hidden': 'width',
              'n_mels': 'width', 'embed_dim': 'width', 'rnn_hidden': 'width', 'seq_seconds': (0.01, LIMITS['seconds'], 'seconds', False),
-             'fir_channels': (1, 256, '', True), 'fir_kernel': 'frame_length', 'max_magnitude': (0, 1e6, '', False),
-             'n_harmonics': (1, 1024, 'harmonics', True)}
+             'fir_channels': (0, 256, '', True), 'fir_kernel': 'frame_length', 'max_magnitude': (0, 1e6, '', False),
+             'n_harmonics': (1, 1024, 'harmonics', True), 'embed_points': (0, 1_000_000, 'embeddings', True)}
 
     @renamed(sample_rate='sr', window='frame_length', hop='hop_length')
     def __init__(self,
@@ -141,11 +142,12 @@ class GrainModel(LatentModel):
                  embed_dim:int=64, # size of a sequence embedding
                  rnn_hidden:int=256, # width of the sequence LSTMs
                  seq_seconds:float=1.0, # length of one sequence (a note, a hit) for the temporal level
-                 fir_channels:int=5, fir_kernel:int=65, # post-processing filter bank
+                 fir_channels:int=5, fir_kernel:int=65, # post-processing filter bank (`fir_channels=0`: none, a cheaper synthesizer)
                  max_magnitude:float=10.0, # upper bound of a filter magnitude
                  widths:dict|None=None, # units per hidden layer, `{part: [...]}` (a trimmed model; see `set_widths`)
                  decoder:str='noise', # 'noise': filtered noise (the paper); 'harmonic': harmonics of a predicted f0 beside the noise
                  n_harmonics:int=48, # harmonics of the harmonic decoder
+                 embed_points:int=0, # training embeddings kept for `generate` (`fit` sets it; 0: each label's Gaussian alone, as older models)
                 ):
         self.check_config(locals())                  # every size within its limit before anything is allocated
         super().__init__()
@@ -174,7 +176,7 @@ class GrainModel(LatentModel):
         else: self.synth = NoiseGrainSynth(W, self.hop_length, max_magnitude, fir_channels, fir_kernel)
         self.sequence = SequenceVAE(self.latent_dim, embed_dim, rnn_hidden, nl, n_pitch=npi)
         self.seq_grains = 1 + int(round(seq_seconds * self.sr)) // self.hop_length
-        self._statistics_buffers(embed_dim, max(1, nl))
+        self._statistics_buffers(embed_dim, max(1, nl), int(embed_points))
         if widths: self.set_widths(widths)
 
 # %% ../nbs/07_granular.ipynb #e1ba6709
@@ -192,8 +194,8 @@ def _harmonic_start(last:nn.Linear, nb:int):
 
 # %% ../nbs/07_granular.ipynb #022bbc34
 @patch
-def _statistics_buffers(self:GrainModel, embed_dim:int, n_labels:int):
-    "Training latents: mean, principal axes (rows), spread along each; per label, the embedding mean and Cholesky spread (and, pitch models, its usual pitch)."
+def _statistics_buffers(self:GrainModel, embed_dim:int, n_labels:int, n_points:int=0):
+    "Training latents: mean, principal axes (rows), spread along each; per label, the embedding mean and Cholesky spread (and, pitch models, its usual pitch); the kept training embeddings."
     d = self.latent_dim
     self.register_buffer('latent_mean', torch.zeros(d))
     self.register_buffer('latent_axes', torch.eye(d))
@@ -201,6 +203,14 @@ def _statistics_buffers(self:GrainModel, embed_dim:int, n_labels:int):
     self.register_buffer('embed_means', torch.zeros(n_labels, embed_dim))
     self.register_buffer('embed_chol', torch.eye(embed_dim).repeat(n_labels, 1, 1))
     if self.pitch_range: self.register_buffer('label_pitch', torch.full((n_labels,), float(sum(self.pitch_range) // 2)))
+    if n_points: _keep_points(self, torch.zeros(n_points, embed_dim), torch.zeros(n_points, dtype=torch.long), torch.zeros(n_points))
+
+def _keep_points(m:GrainModel, points:torch.Tensor, owner:torch.Tensor, pitch:torch.Tensor):
+    "Keep training embeddings `[N, embed_dim]`, their label index `[N]` and (pitch models) MIDI pitch `[N]` for `sample_embedding`; N goes into the config."
+    m.register_buffer('embed_points', points)
+    m.register_buffer('embed_owner', owner)
+    if m.pitch_range: m.register_buffer('embed_pitch', pitch)
+    m._cfg['embed_points'] = len(points)
 
 @patch
 def config(self:GrainModel) -> dict: return dict(self._cfg)
@@ -454,19 +464,40 @@ def _as_weights(self, label, n:int, pitch=None):
     w = self.condition_vector(label, pitch)
     return w[None].expand(n, -1) if len(w) else None
 
+EMBED_KERNEL = 0.25       # spread around a kept training embedding, as a share of its label's spread (at temperature 1)
+EMBED_PITCH_SPREAD = 6.0  # semitones: pitch models draw near training notes within about this of the asked pitch
+
 @patch
 def sample_embedding(self:GrainModel,
-                     label=None, # a label or mixture: the mean of the embedding is the mixture of their means
+                     label=None, # a label or mixture: one training sequence of each label, mixed by the weights
                      seed:int=0, # random seed
-                     temperature:float=0.7, # spread around that mean (0: the label's typical sequence, 1: its full spread)
+                     temperature:float=0.7, # spread around it (0: that training sequence itself, 1: the label's full spread)
+                     pitch=None, # MIDI pitch (models conditioned on pitch): training notes near it are preferred (None: the label's usual)
                     ) -> torch.Tensor: # `[embed_dim]`
-    "An embedding drawn where the training sequences of `label` lie (a Gaussian per label, fitted after training)."
+    """An embedding drawn where the training sequences of `label` lie: near one of them (models that keep their training
+    embeddings, `config()['embed_points']`), else from a Gaussian per label (older models)."""
     temperature = within('temperature', temperature, 0, 100)
     w = self.label_weights(label)
-    mean = (w @ self.embed_means) if len(w) else self.embed_means[0]
+    g = torch.Generator().manual_seed(int(seed))
     chol = torch.einsum('k,kij->ij', w, self.embed_chol) if len(w) else self.embed_chol[0]   # mixtures mix spreads
-    eps = torch.randn(self.sequence.embed_dim, generator=torch.Generator().manual_seed(int(seed))).to(self.device)
-    return mean + float(temperature) * (chol @ eps)
+    eps = torch.randn(self.sequence.embed_dim, generator=g).to(self.device)
+    if not self._cfg.get('embed_points'):
+        mean = (w @ self.embed_means) if len(w) else self.embed_means[0]
+        return mean + float(temperature) * (chol @ eps)
+    return _near_training(self, w, g, pitch) + float(temperature) * EMBED_KERNEL * (chol @ eps)
+
+def _near_training(m:GrainModel, w:torch.Tensor, g:torch.Generator, pitch=None) -> torch.Tensor:
+    "One kept training embedding of each label in the mixture `w` (drawn with `g`; pitch models: near `pitch`), mixed by `w`."
+    w = w.cpu() if len(w) else torch.ones(1)
+    if m.pitch_range and pitch is None: pitch = float(w @ m.label_pitch.cpu()) if len(m.labels) else float(m.label_pitch[0])
+    out = torch.zeros(m.sequence.embed_dim, device=m.device)
+    for k in w.nonzero()[:, 0].tolist():
+        mine = (m.embed_owner.cpu() == k).nonzero()[:, 0]
+        if not len(mine): out += w[k] * m.embed_means[k]; continue                   # (a label without sequences)
+        p = (torch.exp(-0.5 * ((m.embed_pitch.cpu()[mine] - float(pitch)) / EMBED_PITCH_SPREAD) ** 2) + 1e-6 if m.pitch_range
+             else torch.ones(len(mine)))
+        out += w[k] * m.embed_points[mine[torch.multinomial(p, 1, generator=g)[0]]]
+    return out
 
 # %% ../nbs/07_granular.ipynb #bfa691a9
 @patch
@@ -475,13 +506,13 @@ def generate(self:GrainModel,
              label=None, # a label, a `{label: weight}` mixture, or None (an even mix of all labels)
              n:int=1, # how many sounds
              seed:int=0, # random seed (embeddings and noise)
-             temperature:float=0.7, # spread of the sampled embeddings (0: the label's typical sequence, 1: its full spread)
+             temperature:float=0.7, # spread of the sampled embeddings (0: a training sequence of the label itself, 1: the label's full spread)
              pitch=None, # MIDI pitch (models conditioned on pitch; None: the label's usual pitch)
             ) -> Sound|list[Sound]:
     "New sequences (notes, hits, texture slices) sampled from the temporal level."
     n, temperature = within('n', n, 1, LIMITS['n'], 'sounds', integer=True), within('temperature', temperature, 0, 100)
     w = self.condition_vector(label, pitch)                                     # checked before anything is drawn
-    e = torch.stack([self.sample_embedding(label, seed=int(seed) + i, temperature=temperature)
+    e = torch.stack([self.sample_embedding(label, seed=int(seed) + i, temperature=temperature, pitch=pitch)
                      for i in range(n)])                                        # sound i is `generate(seed=seed + i)`
     z = self.sequence.decode(e, w[None].expand(n, -1) if len(w) else None, self.seq_grains)
     out = [self._decode_w(z[i], w, seed=seed + i) for i in range(n)]
@@ -668,6 +699,7 @@ def fit(cls:GrainModel,
                 if pitch: ps = _pitches(corpus); config.setdefault('pitch_range', (int(math.floor(min(ps))), int(math.ceil(max(ps)))))
                 if pitch: config.setdefault('decoder', init.config().get('decoder', 'noise') if init is not None else 'harmonic')   # notes: harmonic wins (bench_grains_harmonic)
                 config.setdefault('grain_conditioning', bool(labels) or bool(pitch))   # decoded grains follow the class (and pitch)
+                config['embed_points'] = _kept_count(corpus, labels) if config.get('embed_points', 1) else 0   # sized now: the state never changes shape
                 m = cls(sr=corpus.sr, labels=labels, **config)
                 if init is not None: _start_from(m, init)
             else:
@@ -789,9 +821,10 @@ def _label_pitches(m:GrainModel, corpus):
         m.label_pitch[k] = (mine if len(mine) else p).median()
 
 @torch.no_grad()
-def _embedding_statistics(m:GrainModel, zs:torch.Tensor, zw:torch.Tensor|None):
+def _embedding_statistics(m:GrainModel, zs:torch.Tensor, zw:torch.Tensor|None, keep:bool|None=None):
     """Per label: the mean of the training sequences' embeddings and the Cholesky factor of their spread, shrunk towards
-    the pooled spread (a label with few sequences borrows from the others)."""
+    the pooled spread (a label with few sequences borrows from the others); with `keep` (default: if the model keeps
+    any), the embeddings themselves (at most `EMBED_POINTS_PER_LABEL` per label), which `sample_embedding` draws near."""
     mus = torch.cat([m.sequence.encode(zs[j: j + 256], None if zw is None else zw[j: j + 256].to(m.device))[0]
                      for j in range(0, len(zs), 256)])
     lab = (torch.zeros(len(mus), dtype=torch.long, device=mus.device) if zw is None or not m.labels
@@ -805,6 +838,36 @@ def _embedding_statistics(m:GrainModel, zs:torch.Tensor, zw:torch.Tensor|None):
         cov = (r.T @ r + shrink * pooled) / (len(r) + shrink) + 1e-4 * eye
         m.embed_chol[k].copy_(torch.linalg.cholesky(cov))
     m.embed_means.copy_(means)
+    if keep or (keep is None and m._cfg.get('embed_points')): _keep_points(m, *_some_per_label(mus, lab, _sequence_pitch(m, zw)))
+
+# %% ../nbs/07_granular.ipynb #5cd5c93d
+EMBED_POINTS_PER_LABEL = 256     # training embeddings kept per label (a few kB each in the model file)
+
+def _fit_embedding_statistics(m:GrainModel, corpus, keep:bool|None=None):
+    "Each label's embedding statistics (and kept embeddings) from the sequences that begin `corpus`'s sounds, as `fit` leaves them."
+    (zs, zw), first = _sequence_data(m, corpus), _first_rows(m, corpus)
+    _embedding_statistics(m, zs[first], None if zw is None else zw[first], keep)
+
+def _kept_count(corpus, labels) -> int:
+    "How many embeddings `_embedding_statistics` keeps for `corpus`: one per sound (its first sequence), at most `EMBED_POINTS_PER_LABEL` per label."
+    w = _label_weights_of(corpus, range(len(corpus)), labels)
+    lab = torch.zeros(len(corpus), dtype=torch.long) if w is None else w.argmax(-1)
+    return sum(min(int((lab == k).sum()), EMBED_POINTS_PER_LABEL) for k in lab.unique().tolist())
+
+def _sequence_pitch(m:GrainModel, zw:torch.Tensor|None) -> torch.Tensor:
+    "MIDI pitch `[N]` of sequences from their condition vectors (read back from the pitch features; zeros without pitch)."
+    if not m.pitch_range or zw is None: return torch.zeros(0 if zw is None else len(zw))
+    lo, hi = m.pitch_range
+    return (lo + (zw[:, -1].float().cpu() + 1) / 2 * (hi - lo)).round()
+
+def _some_per_label(mus, lab, pitch, n:int=EMBED_POINTS_PER_LABEL):
+    "At most `n` rows of each label (a fixed random choice), as `(points, owner, pitch)`."
+    g, rows = torch.Generator().manual_seed(0), []
+    for k in lab.unique().tolist():
+        mine = (lab == k).nonzero()[:, 0].cpu()
+        rows.append(mine[torch.randperm(len(mine), generator=g)[:n]].sort().values)
+    rows = torch.cat(rows)
+    return mus[rows].clone(), lab[rows].clone(), (pitch[rows] if len(pitch) else torch.zeros(len(rows))).to(mus.device)
 
 # %% ../nbs/07_granular.ipynb #e65c7dbd
 class _Run:
@@ -981,8 +1044,7 @@ def joint_stage(self:_Run, budget) -> bool:
     self.mss = MultiScaleSpectralLoss(fft_sizes=(2048, 1024, 512, 256, 128), sr=m.sr)
     if self.loop('joint', self.joint_step, budget, self.validate, self.joint_opt): return True
     _latent_statistics(m, self.x)                            # the grain encoder moved: the latents' axes again,
-    (zs, zw), first = _sequence_data(m, self.corpus), _first_rows(m, self.corpus)   # and where each label's sounds begin
-    _embedding_statistics(m, zs[first], None if zw is None else zw[first])
+    _fit_embedding_statistics(m, self.corpus)                # and where each label's sounds begin
     self.done.append('joint')
     return False
 

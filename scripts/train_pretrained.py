@@ -13,13 +13,22 @@ benchmarks. The decoder is conditioned on the class (and, for gm-notes, on the p
 when the same command is run again. The shipped file stores its weights as float16.
 
 The shipped gm-notes came from `--only gm-notes --fresh --steps 1400`, then `--only gm-notes --init --minutes 22 --lr 5e-4
---stages 0.5 0.5 --threads 2` (a fine-tune that gives the sequence level half the budget); gm-textures from two fine-tuning runs of
-the earlier 12-minute model, `--only gm-textures --init --steps 1400 --lr 5e-4 --stages 0.5 0.5`, then
-`--only gm-textures --init --steps 1200 --lr 5e-4 --stages 0.25 0.75`.
+--stages 0.5 0.5 --threads 2` (a fine-tune that gives the sequence level half the budget), then
+`--only gm-notes --init --minutes 40 --lr 5e-4 --stages 0.5 0.5 --threads 1 --fresh` and `--only gm-notes --statistics`
+(both on a busy 2-core machine; the second keeps the training embeddings that `generate` draws near); gm-textures from two
+fine-tuning runs of the earlier 12-minute model, `--only gm-textures --init --steps 1400 --lr 5e-4 --stages 0.5 0.5`, then
+`--only gm-textures --init --steps 1200 --lr 5e-4 --stages 0.25 0.75`, then `--only gm-textures --statistics`.
+
+`--statistics` refits only what `generate` draws from (each label's embedding statistics and the kept training
+embeddings), on the same 90%, without training: how the shipped gm-textures got its kept embeddings
+(`--only gm-textures --statistics`).
 
 `--small NAME` also writes `NAME-small.lp`: the shipped `NAME.lp` with 90% of its parameters removed by lottery-ticket
 rounds (`latentplay.lottery.trim`: information criterion, local selection, survivors continuing, `--trim-steps`
-retraining steps on the same 90%), resumable like the training.
+retraining steps on the same 90%), resumable like the training. The shipped gm-drums-small also has a cheaper
+synthesizer: 1024-sample grains and no post-filter, retrained for 2242 grain and 2296 sequence steps after the rounds:
+
+    python scripts/train_pretrained.py --only --small gm-drums --grain 1024 --post-channels 0 --synth-steps 2242 2296
 """
 import argparse, json, time
 from pathlib import Path
@@ -27,7 +36,7 @@ from pathlib import Path
 import torch
 
 from latentplay.corpus import Corpus
-from latentplay.granular import GrainModel
+from latentplay.granular import GrainModel, _fit_embedding_statistics
 from latentplay.dsp import lsd, sc, rmse_logmag
 from latentplay.models import load_model
 
@@ -44,10 +53,16 @@ def main():
     ap.add_argument('--small', nargs='*', default=[], help='also trim these shipped models into NAME-small.lp')
     ap.add_argument('--keep', type=float, default=0.1, help='fraction of the parameters a small model keeps')
     ap.add_argument('--trim-steps', type=int, default=1500, help='retraining steps of all trimming rounds together')
+    ap.add_argument('--grain', type=int, default=None, help='--small: shorter grains for the small model (1024): a cheaper synthesizer')
+    ap.add_argument('--post-channels', type=int, default=None, help='--small: post-filter channels the small model keeps (0: none)')
+    ap.add_argument('--synth-steps', type=int, nargs='+', default=None, metavar='STEPS',
+                    help='--small: retraining after --grain/--post-channels: steps, or grain steps and sequence steps')
     ap.add_argument('--steps', type=int, default=None, help='a step budget instead of --minutes (both levels together)')
     ap.add_argument('--init', action='store_true', help='start from the shipped NAME.lp (fine-tuning; new condition layers start silent)')
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--stages', type=float, nargs='+', default=None, help="budget shares of the stages (default `GrainModel.fit`'s)")
+    ap.add_argument('--statistics', action='store_true', help="no training: refit the shipped NAME.lp's generation statistics "
+                    "(each label's embedding Gaussian and the kept training embeddings that `generate` draws near)")
     ap.add_argument('--config', nargs='*', default=[], metavar='KEY=VALUE',
                     help='further `GrainModel.fit` settings, VALUE read as JSON when it parses (e.g. hidden=384)')
     a = ap.parse_args()
@@ -58,6 +73,10 @@ def main():
         ckpt = ROOT / 'build' / f'{name}.training.lp'
         if a.fresh and ckpt.exists(): ckpt.unlink()
         t0 = time.time()
+        if a.statistics:
+            m = load_model(Path(a.out) / f'{name}.lp')
+            _fit_embedding_statistics(m, train, keep=True)
+            write(m, name, test, a, t0); continue
         init = load_model(Path(a.out) / f'{name}.lp') if a.init else None
         opts = ({'stages': tuple(a.stages)} if a.stages else {}) | {'pitch': name == 'gm-notes'} | extra(a.config)
         m = GrainModel.fit(train, minutes=None if a.steps else a.minutes, max_steps=a.steps, checkpoint=ckpt, resume=True,
@@ -96,8 +115,10 @@ def small(name, a):
     t0 = time.time()
     ckpt = ROOT / 'build' / f'{name}-small.trimming.lp'
     if a.fresh and ckpt.exists(): ckpt.unlink()
+    steps = a.synth_steps and (a.synth_steps[0] if len(a.synth_steps) == 1 else tuple(a.synth_steps))
     m = trim(load_model(Path(a.out) / f'{name}.lp', a.device), train, keep=a.keep, criterion='information',
-             selection='local', max_steps=a.trim_steps, rewind='continue', checkpoint=ckpt, seed=0)
+             selection='local', max_steps=a.trim_steps, rewind='continue', checkpoint=ckpt, seed=0,
+             grain=a.grain, post_channels=a.post_channels, synth_steps=steps)   # the new synthesizer after the rounds
     write(m.cpu(), f'{name}-small', test, a, t0)
 
 if __name__ == '__main__': main()
