@@ -19,6 +19,10 @@ The shipped gm-notes came from `--only gm-notes --fresh --steps 1400`, then `--o
 fine-tuning runs of the earlier 12-minute model, `--only gm-textures --init --steps 1400 --lr 5e-4 --stages 0.5 0.5`, then
 `--only gm-textures --init --steps 1200 --lr 5e-4 --stages 0.25 0.75`, then `--only gm-textures --statistics`.
 
+`--split grouped` trains on `split(test=0.1, seed=0, group='auto')` instead, where no held-out sound has another
+velocity (or length) of itself in training; start such a chain with `--fresh --out DIR` (a model that heard the
+held-out sounds must not be its start), e.g. `--only gm-drums --split grouped --fresh --minutes 12 --out build/grouped`.
+
 `--statistics` refits only what `generate` draws from (each label's embedding statistics and the kept training
 embeddings), on the same 90%, without training: how the shipped gm-textures got its kept embeddings
 (`--only gm-textures --statistics`).
@@ -41,6 +45,15 @@ from latentplay.dsp import lsd, sc, rmse_logmag
 from latentplay.models import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
+SPLIT = {'sound': None, 'grouped': 'auto'}   # --split: the `group` of `Corpus.split`
+
+def split(c, a):
+    "The training and held-out parts of corpus `c` under `--split`."
+    return c.split(test=0.1, seed=0, group=SPLIT[a.split])
+
+def checkpoint(name:str, a, what:str='training') -> Path:
+    "The resumable checkpoint of a run (`what`: training or trimming): one per model and split."
+    return ROOT / 'build' / f"{name}{'' if a.split == 'sound' else '-' + a.split}.{what}.lp"
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -63,14 +76,20 @@ def main():
     ap.add_argument('--stages', type=float, nargs='+', default=None, help="budget shares of the stages (default `GrainModel.fit`'s)")
     ap.add_argument('--statistics', action='store_true', help="no training: refit the shipped NAME.lp's generation statistics "
                     "(each label's embedding Gaussian and the kept training embeddings that `generate` draws near)")
+    ap.add_argument('--split', choices=list(SPLIT), default='sound',
+                    help="sound: note by note, the split the shipped models were trained on (another velocity of every held-out "
+                         "sound is in training); grouped: split(group='auto'), every sibling held out with it (use --fresh and a new --out)")
     ap.add_argument('--config', nargs='*', default=[], metavar='KEY=VALUE',
                     help='further `GrainModel.fit` settings, VALUE read as JSON when it parses (e.g. hidden=384)')
     a = ap.parse_args()
+    if a.split != 'sound' and (a.init or a.statistics or a.small) and Path(a.out).resolve() == (ROOT / 'latentplay' / 'pretrained').resolve():
+        raise SystemExit("--split grouped starts from models of its own: the shipped ones heard the held-out sounds. "
+                         "Train with --fresh --out DIR first, then --init/--statistics/--small with the same --out")
     torch.set_num_threads(a.threads)
     for name in a.only:
         c = Corpus.builtin(name, sr=22050)
-        train, test = c.split(test=0.1, seed=0)
-        ckpt = ROOT / 'build' / f'{name}.training.lp'
+        train, test = split(c, a)
+        ckpt = checkpoint(name, a)
         if a.fresh and ckpt.exists(): ckpt.unlink()
         t0 = time.time()
         if a.statistics:
@@ -102,6 +121,7 @@ def write(m, name, test, a, t0):
         for k, f in (('lsd', lsd), ('sc', sc), ('rmse_logmag', rmse_logmag)): scores[k].append(float(f(s, out)))
     m.info['held_out'] = {k: float(torch.tensor(v).median()) for k, v in scores.items()} | {'sounds': len(test)}
     m.info['trained_on'] = a.device
+    m.info['split'] = f"split(test=0.1, seed=0{'' if SPLIT[a.split] is None else f', group={SPLIT[a.split]!r}'})"
     path = m.save(Path(a.out) / f'{name}.lp', half=True)
     print(json.dumps({'model': name, 'file': str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path), 'MB': round(path.stat().st_size / 1e6, 2),
                       'parameters': sum(p.numel() for p in m.parameters()), 'wall_minutes': round((time.time() - t0) / 60, 1),
@@ -111,9 +131,9 @@ def small(name, a):
     "The shipped model `name`, trimmed to `a.keep` of its parameters, written as `name-small.lp`."
     from latentplay.lottery import trim
     c = Corpus.builtin(name, sr=22050)
-    train, test = c.split(test=0.1, seed=0)
+    train, test = split(c, a)
     t0 = time.time()
-    ckpt = ROOT / 'build' / f'{name}-small.trimming.lp'
+    ckpt = checkpoint(f'{name}-small', a, 'trimming')
     if a.fresh and ckpt.exists(): ckpt.unlink()
     steps = a.synth_steps and (a.synth_steps[0] if len(a.synth_steps) == 1 else tuple(a.synth_steps))
     m = trim(load_model(Path(a.out) / f'{name}.lp', a.device), train, keep=a.keep, criterion='information',
