@@ -20,7 +20,7 @@ from .dsp import (mel_filterbank, frame, upsample, MultiScaleSpectralLoss, lsd, 
                             NOISE_TABLE, grain_defaults, exp_sigmoid, PostFIR, fir_overlap_save,   # the last four lived here before
                             HarmonicNoiseSynth, envelope_at)
 from .features import rms, f0_yin
-from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients, broadcast_weights,
+from .train import (Budget, Stages, fit_loop, read_resume, world, is_main, shard, average_gradients, broadcast_weights, held_out,
                               data_parallel, optimizer_tensors, load_optimizer_tensors, read_checkpoint, CheckpointError,
                               attach_model, fit_in_background, lr_schedule, optimizer_step)
 from .models import LatentModel, check_latents, max_latent_steps
@@ -880,13 +880,12 @@ class _Run:
         x, w = _segment_data(m, corpus, o.segment_seconds)
         self.L = x.shape[-1]
         self.g = torch.Generator().manual_seed(o.seed + 7919 * len(self.done) + tr.get('state', {}).get('step', 0))
-        perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(o.seed))
         if valid is not None:
             vx, vw = _segment_data(m, valid, o.segment_seconds); vx, vw = vx[:32], None if vw is None else vw[:32]
         else:
-            n_val = min(32, max(1, len(x) // 20)) if len(x) > 1 else 0
-            vx, vw = x[perm[:n_val]], None if w is None else w[perm[:n_val]]
-            if n_val: x, w = _take(x, perm[n_val:]), None if w is None else w[perm[n_val:]]
+            held, kept = held_out(len(x), o.seed)
+            vx, vw = x[held], None if w is None else w[held]
+            if len(held): x, w = _take(x, kept), None if w is None else w[kept]
         self.x, self.w, self.vx, self.vw = x, w, vx, vw
         self.groups = _class_groups(w, len(m.labels)) if o.balance else None        # class-balanced batches
         if m.pitch_range: _label_pitches(m, corpus)
