@@ -675,6 +675,7 @@ def fit(cls:GrainModel,
         balance:bool=True, # class-balanced batches: every class drawn equally often, whatever its number of sounds
         pitch:bool=False, # condition both levels on each sound's MIDI 'pitch' label (note corpora): `generate(label, pitch=67)`
         init=None, # a trained `GrainModel` to start from (fine-tuning): its weights wherever the layers match; new conditions start silent
+        keep_embeddings:bool|None=None, # `generate` near kept training embeddings (None: for notes and long sounds, not for hits; see `_keeps_embeddings`)
         seed:int=0, # seed of initialisation and sampling
         progress:bool=True, # progress bars
         validate_every:float=30.0, # seconds between validations
@@ -699,7 +700,8 @@ def fit(cls:GrainModel,
                 if pitch: ps = _pitches(corpus); config.setdefault('pitch_range', (int(math.floor(min(ps))), int(math.ceil(max(ps)))))
                 if pitch: config.setdefault('decoder', init.config().get('decoder', 'noise') if init is not None else 'harmonic')   # notes: harmonic wins (bench_grains_harmonic)
                 config.setdefault('grain_conditioning', bool(labels) or bool(pitch))   # decoded grains follow the class (and pitch)
-                config['embed_points'] = _kept_count(corpus, labels) if config.get('embed_points', 1) else 0   # sized now: the state never changes shape
+                keep = _keeps_embeddings(corpus, pitch, config.get('seq_seconds', 1.0)) if keep_embeddings is None else bool(keep_embeddings)
+                config['embed_points'] = _kept_count(corpus, labels) if keep else 0   # sized now: the state never changes shape
                 m = cls(sr=corpus.sr, labels=labels, **config)
                 if init is not None: _start_from(m, init)
             else:
@@ -847,6 +849,12 @@ def _fit_embedding_statistics(m:GrainModel, corpus, keep:bool|None=None):
     "Each label's embedding statistics (and kept embeddings) from the sequences that begin `corpus`'s sounds, as `fit` leaves them."
     (zs, zw), first = _sequence_data(m, corpus), _first_rows(m, corpus)
     _embedding_statistics(m, zs[first], None if zw is None else zw[first], keep)
+
+def _keeps_embeddings(corpus, pitch:bool, seq_seconds:float) -> bool:
+    """Whether `fit` keeps training embeddings by default: for notes (`pitch`) and for long sounds (a median of two
+    sequences or more, textures), where a label's mean embedding is none of its sounds; not for hits, where each label's
+    Gaussian was recognised better (gm-drums, a user's drum folder: `bench_user_folder.py`)."""
+    return bool(pitch) or float(np.median(corpus._lengths())) >= 2 * seq_seconds * corpus.sr
 
 def _kept_count(corpus, labels) -> int:
     "How many embeddings `_embedding_statistics` keeps for `corpus`: one per sound (its first sequence), at most `EMBED_POINTS_PER_LABEL` per label."

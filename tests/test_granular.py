@@ -350,8 +350,15 @@ def test_pitch_conditioning(gm_notes, hits, tmp_path):
 
 
 def test_generate_draws_near_kept_training_embeddings(tiny, hits, tmp_path):
-    "`fit` keeps the embeddings of the sequences that begin its sounds; `generate` draws around one of its label's; they survive a save."
-    from latentplay.granular import _fit_embedding_statistics
+    "`fit` keeps the embeddings of the sequences that begin its sounds (asked for; by default for notes and long sounds); `generate` draws around one of its label's; they survive a save."
+    from latentplay.granular import _fit_embedding_statistics, _keeps_embeddings
+    from latentplay.corpus import Corpus
+    assert not tiny.config().get('embed_points') and not _keeps_embeddings(hits, False, 1.0)     # hits: each label's Gaussian
+    tex = Corpus.builtin('gm-textures', progress=False)
+    assert _keeps_embeddings(tex, False, 1.0) and _keeps_embeddings(hits, True, 1.0)        # long sounds; notes (pitch)
+    kept = GrainModel.fit(hits, max_steps=4, progress=False, batch_size=4, keep_embeddings=True, **TINY)
+    assert GrainModel.fit(hits, max_steps=2, progress=False, batch_size=4, keep_embeddings=False, **TINY).config().get('embed_points', 0) == 0
+    tiny = kept
     n = tiny.config()['embed_points']
     assert n == len(hits) and tiny.embed_points.shape == (n, tiny.sequence.embed_dim)       # hits are short: one sequence each
     assert sorted(set(tiny.embed_owner.tolist())) == list(range(len(tiny.labels)))
