@@ -23,7 +23,7 @@ fine-tuning runs of the earlier 12-minute model, `--only gm-textures --init --st
 velocity (or length) of itself in training; start such a chain with `--fresh --out DIR` (a model that heard the
 held-out sounds must not be its start), e.g. `--only gm-drums --split grouped --fresh --minutes 12 --out build/grouped`.
 
-`--statistics` refits only what `generate` draws from (each label's embedding statistics and the kept training
+`--statistics` refits only what `generate` draws from (each label's embedding statistics and, for notes and long sounds as `fit` keeps them, the kept training
 embeddings), on the same 90%, without training: how the shipped gm-textures got its kept embeddings
 (`--only gm-textures --statistics`).
 
@@ -40,7 +40,7 @@ from pathlib import Path
 import torch
 
 from latentplay.corpus import Corpus
-from latentplay.granular import GrainModel, _fit_embedding_statistics
+from latentplay.granular import GrainModel, _fit_embedding_statistics, _keeps_embeddings
 from latentplay.dsp import lsd, sc, rmse_logmag
 from latentplay.models import load_model
 
@@ -94,7 +94,7 @@ def main():
         t0 = time.time()
         if a.statistics:
             m = load_model(Path(a.out) / f'{name}.lp')
-            _fit_embedding_statistics(m, train, keep=True)
+            _fit_embedding_statistics(m, train, keep=_keeps_embeddings(train, bool(m.pitch_range), m.config()['seq_seconds']))   # as `fit` would
             write(m, name, test, a, t0); continue
         init = load_model(Path(a.out) / f'{name}.lp') if a.init else None
         opts = ({'stages': tuple(a.stages)} if a.stages else {}) | {'pitch': name == 'gm-notes'} | extra(a.config)
