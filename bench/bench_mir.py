@@ -16,6 +16,9 @@ under `shipped`, the six shipped models (`pretrained_mir`: each task full and `-
                                                    # leaves its models in the folder printed as `checkpoints`), full
                                                    # and trimmed measured in turn, 60 times each: medians side by side
     python bench/bench_mir.py --split both --no-trim   # the held-out sets with and without siblings, same full models
+    python bench/bench_mir.py --augment both --no-trim --model instrument --model pitch
+                                                   # each note model trained as `fit` does (notes varied in speed, see
+                                                   # `shift` and `copies`) and on the notes as they are, side by side
 
 The split (`--split`, for the models trained here). gm-notes renders every note at 3 velocities and gm-drums every drum
 at 5, so a sound-by-sound split leaves another velocity of nearly every held-out note or hit in training (169 of 172
@@ -25,8 +28,12 @@ from, measure generalisation to another velocity. `grouped` (the default) holds 
 old split; `both` trains one model on the grouped training part less as many sounds again drawn one by one, and scores
 it on the unseen groups (`full`) and on those drawn sounds, whose siblings stay in training (`full.sibling_held_out`).
 `--no-trim` measures the full models only (no trimming rounds, no shipped section).
-The shipped models were trained on the `sound` split: every sound of a grouped test set is one they heard or a sibling of
-one (see `test_with_sibling_in_training` under `shipped`), so only retraining can give them a grouped score."""
+The shipped models are scored on the split their files name (`info['split']`, written by `scripts/train_mir.py`).
+
+Varied notes (`--augment`): `fit` trains the note models on `copies` versions of every training note, sped up or slowed
+down by up to `shift` semitones (the kind's `augment`), pitch labels following. `default` benches models trained that
+way; `none` on the notes as they are (`shift=0, copies=1`); `both` trains both from the same seed and budget and scores
+them on the same held-out notes (`without_variation`, with the paired-bootstrap interval of the change)."""
 import argparse, json, statistics, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
@@ -70,17 +77,24 @@ def splits(c, how:str):
     train, sib = train.split(test=len(test), seed=0)          # as many sounds again, drawn one by one from the other groups
     return train, test, sib
 
-def bench(name:str, quick:bool, keep:float, criterion:str, selection:str, masked:bool=False, split:str='grouped', no_trim:bool=False) -> dict:
+def bench(name:str, quick:bool, keep:float, criterion:str, selection:str, masked:bool=False, split:str='grouped', no_trim:bool=False,
+          augment:str='default') -> dict:
     cls, corpus, fit_opts, steps = SETUPS[name]
+    plain = dict(shift=0, copies=1) if cls.augment else {}            # a note model on its notes as they are
     train, test, sib = splits(Corpus.builtin(corpus, progress=False), split)
     if quick: fit_opts, steps = {**fit_opts, 'minutes': None, 'max_steps': 60}, 40
     probe = drum_loop(test, seed=3)[0] if name == 'onsets' else test[7]
     tmp = Path(tempfile.mkdtemp(prefix=f'bench-mir-{name}-'))
     t = time.perf_counter()
-    full = cls.fit(train, progress=False, **fit_opts)
+    full = cls.fit(train, progress=False, **fit_opts, **(plain if augment == 'none' else {}))
     out = {'model': cls.__name__, 'metric': full.metric, 'fit_seconds': round(time.perf_counter() - t, 1), 'checkpoints': str(tmp),
            'split': split, 'train_sounds': len(train), 'test_sounds': len(test), 'test_with_sibling_in_training': len(test.siblings_in(train)),
-           'full': measure(full, test, probe, tmp), 'rounds': []}
+           'augment': full.info.get('augment'), 'full': measure(full, test, probe, tmp), 'rounds': []}
+    if augment == 'both' and plain:                  # the same seed and budget on the notes as they are
+        other = cls.fit(train, progress=False, **fit_opts, **plain)
+        c = compare_scores(other, full, test)
+        out['without_variation'] = {'score': round(c['a'], 4), 'with_variation': round(c['b'], 4), 'change': round(c['difference'], 4),
+                                    'change_ci95': [round(v, 4) for v in c['ci95']], 'items': f"{c['items']} {c['unit']}"}
     if sib is not None:
         r = full.evaluate(sib)
         out['full']['sibling_held_out'] = {'score': round(r['score'], 4), 'n': r['n'], 'sounds': len(sib),
@@ -112,7 +126,7 @@ def latencies(folder:Path, repeats:int=60) -> dict:
     ms = {p.name: load_model(p) for p in sorted(folder.glob('mir-*.lp'))}
     if not ms: raise SystemExit(f"no MIR checkpoints (mir-*.lp) in {folder}")
     m0 = next(iter(ms.values()))
-    test = Corpus.builtin('gm-drums' if m0.kind == 'mir-onsets' else 'gm-notes', progress=False).split(test=0.2, seed=0)[1]
+    test = Corpus.builtin('gm-drums' if m0.kind == 'mir-onsets' else 'gm-notes', progress=False).split(**split_of(m0))[1]
     probe = drum_loop(test, seed=3)[0] if m0.kind == 'mir-onsets' else test[7]
     x = m0.examples(test)['x'][:87 if m0.kind == 'mir-pitch' else 1]
     times = {n: {'predict': [], 'net': []} for n in ms}
@@ -129,6 +143,11 @@ def latencies(folder:Path, repeats:int=60) -> dict:
     for r in rows.values(): r['predict_speedup'], r['net_speedup'] = round(big['predict_ms'] / r['predict_ms'], 2), round(big['net_ms'] / r['net_ms'], 2)
     return dict(sorted(rows.items(), key=lambda kv: -kv[1]['parameters']))
 
+def split_of(m) -> dict:
+    "The `Corpus.split` arguments a model was trained with: its `info['split']` (as `scripts/train_mir.py` writes it), else grouped."
+    said = m.info.get('split', "group='auto'")
+    return dict(test=0.2, seed=0, group='auto' if "group='auto'" in said else None)
+
 SHIPPED = {'instrument': ('gm-instrument', 'gm-notes'), 'pitch': ('gm-pitch', 'gm-notes'), 'onsets': ('gm-onsets', 'gm-drums')}
 
 def shipped(repeats:int=60) -> dict:
@@ -136,8 +155,8 @@ def shipped(repeats:int=60) -> dict:
     have, out = pretrained_mir_names(), {}
     for task, (name, corpus) in SHIPPED.items():
         if name not in have or name + '-small' not in have: continue
-        train, test = Corpus.builtin(corpus, progress=False).split(test=0.2, seed=0)      # the split the models never heard
         ms = {k: pretrained_mir(n) for k, n in (('full', name), ('small', name + '-small'))}
+        train, test = Corpus.builtin(corpus, progress=False).split(**split_of(ms['full']))   # the split the models never heard
         probe = drum_loop(test, seed=3)[0] if task == 'onsets' else test[7]               # a 2 s loop / a 1 s note
         x = ms['full'].examples(test)['x'][:87 if task == 'pitch' else 1]                  # the network's input for it
         times = {k: {'predict': [], 'net': []} for k in ms}
@@ -177,11 +196,13 @@ if __name__ == '__main__':
     ap.add_argument('--split', choices=['grouped', 'sound', 'both'], default='grouped',
                     help='grouped: whole groups of siblings held out; sound: the old split; both: one model scored with and without siblings')
     ap.add_argument('--no-trim', action='store_true', help='the full models only: no trimming rounds, no shipped section')
+    ap.add_argument('--augment', choices=['default', 'none', 'both'], default='default',
+                    help="note models: trained on varied notes as fit does (default), on the notes as they are (none), or both side by side")
     a = ap.parse_args()
     if a.latency is not None:
         print(json.dumps({'threads': torch.get_num_threads(), 'latency': latencies(a.latency)}, indent=1)); raise SystemExit
     if a.shipped:
         print(json.dumps({'threads': torch.get_num_threads(), 'shipped': shipped()}, indent=1)); raise SystemExit
-    res = {n: bench(n, a.quick, a.keep, a.criterion, a.selection, a.masked, a.split, a.no_trim) for n in (a.model or list(SETUPS))}
+    res = {n: bench(n, a.quick, a.keep, a.criterion, a.selection, a.masked, a.split, a.no_trim, a.augment) for n in (a.model or list(SETUPS))}
     if a.no_trim: print(json.dumps({'threads': torch.get_num_threads(), 'quick': a.quick, 'split': a.split, 'models': res}, indent=1)); raise SystemExit
     print(json.dumps({'threads': torch.get_num_threads(), 'quick': a.quick, 'models': res, 'shipped': shipped(10 if a.quick else 60)}, indent=1))

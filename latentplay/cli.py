@@ -340,13 +340,14 @@ def _trim(a):
                      max_steps=a.max_steps, rewind={'continue': 'continue', 'rewind': True, 'reinit': False}[a.rewind],
                      physical=not a.masked, min_width=a.min_width, parts=parts, seed=a.seed, progress=_bars(),
                      checkpoint=out, on_round=said, grain=a.grain, post_channels=a.post_channels,
-                     synth_steps=_synth_steps(a.synth_steps), synth_minutes=a.synth_minutes)
+                     synth_steps=_synth_steps(a.synth_steps), synth_minutes=a.synth_minutes,
+                     final_steps=a.final_steps, final_minutes=a.final_minutes)
     h = small.info['trim']
     _print(json.dumps({'model': str(out), 'kind': small.kind, 'from': str(a.model),
                        'parameters': [sum(p.numel() for p in m.parameters()), sum(p.numel() for p in small.parameters())],
                        'kept': round(h['history'][-1]['fraction'], 4) if h['history'] else 1.0, 'rounds': len(h['history']),
                        'criterion': a.criterion, 'selection': a.selection, 'widths': small.config().get('widths'),
-                       **({'synthesizer': h['synth']} if h.get('synth') else {})}))
+                       **({'synthesizer': h['synth']} if h.get('synth') else {}), **({'final': h['final']} if h.get('final') else {})}))
 
 def _synth_steps(steps):
     "`--synth-steps`: one number, or grain steps and sequence steps."
@@ -383,6 +384,8 @@ def _trim_command(sub, k):
     t.add_argument('--synth-steps', type=k['steps'], nargs='+', default=None, metavar='STEPS',
                    help="retraining after --grain/--post-channels: steps, or grain steps and sequence steps (default: one round's budget)")
     t.add_argument('--synth-minutes', type=k['minutes'], default=None, help='... or minutes')
+    t.add_argument('--final-steps', type=k['steps'], default=None, help='more training at the final size, last of all (default none)')
+    t.add_argument('--final-minutes', type=k['minutes'], default=None, help='... or minutes')
     t.add_argument('--out', required=True, help='the trimmed model to write (also the checkpoint: the same command resumes)')
     t.add_argument('--seed', type=k['seed'], default=0)
     t.set_defaults(run=_trim)

@@ -810,12 +810,17 @@ def trim(model, # a trained latentplay model (it is never changed, nor its file)
          post_channels:int|None=None, # post-filter channels the trimmed model keeps, its strongest (0: no post-filter)
          synth_steps=None, # retraining once `grain`/`post_channels` changed the synthesizer: steps, or `(grain steps, sequence steps)`
          synth_minutes:float|None=None, # ... or minutes (default for both: one round's budget)
+         final_steps:int|None=None, # more training at the final size, last of all (the last round alone gets only its share of the budget)
+         final_minutes:float|None=None, # ... or minutes (default: none)
          **options, # training options of the model's `fit` (lr, batch_size, ...)
         ):
     "A new, smaller model of the same kind: lottery-ticket rounds that rank whole units, remove them and retrain."
     eng = _engine(model)
     parts = _check(model, corpus, keep, criterion, selection, rewind, rate, min_width, parts, eng)
     synth = _check_synth(eng, model, grain, post_channels, synth_steps, synth_minutes)
+    final = {} if final_steps is None and final_minutes is None else {
+        'steps': None if final_steps is None else within('final_steps', final_steps, 1, None, integer=True),
+        'minutes': None if final_minutes is None else within('final_minutes', final_minutes, 1e-3, None, 'minutes')}
     src = copy.deepcopy(model).eval()
     source, budget = _fingerprint(src), Budget(minutes, max_steps)
     groups = [g for g in _trimmable(eng, src, parts) if not g.protected]
@@ -838,7 +843,8 @@ def trim(model, # a trained latentplay model (it is never changed, nor its file)
         else: cur = src
         cur = _trim_rounds(eng, src, cur, corpus, kept, size, P0, target, R, r0, history, settings, source, budget,
                            parts, progress, checkpoint, on_round, options)
-    return _synth_stage(eng, cur, corpus, synth, budget, R, seed, progress, checkpoint, options)
+    cur = _synth_stage(eng, cur, corpus, synth, budget, R, seed, progress, checkpoint, options)
+    return _final_stage(eng, cur, corpus, final, R, seed, progress, checkpoint, options)
 
 # %% ../nbs/18_lottery.ipynb #30fe214d
 def _trim_rounds(eng, src, cur, corpus, kept, size, P0, target, R, r0, history, settings, source, budget, parts,
@@ -897,4 +903,16 @@ def _synth_stage(eng, cur, corpus, synth:dict, budget:Budget, R:int, seed:int, p
     m = eng.retrain(m, corpus, b, seed + R, progress, {**options, **({'stages': tuple(steps)} if pair else {})}).eval()
     m.info = {**m.info, 'trim': {**cur.info['trim'], 'synth': synth}}
     if checkpoint is not None: m.save(checkpoint)   # an interrupted stage starts again from the rounds' model
+    return m
+
+def _final_stage(eng, cur, corpus, final:dict, R:int, seed:int, progress:bool, checkpoint, options:dict):
+    "The trimmed model trained `final` more at its size (`final` empty: `cur` as it is); saved as the finished checkpoint."
+    trimmed = cur.info['trim']                        # (retraining may write `info` anew)
+    done = trimmed.get('final') or {}
+    if done == final: return cur                      # nothing asked, or the finished trim read back from the checkpoint
+    if done: raise ValueError(f"{checkpoint} holds this trim finished with other final training ({done}); choose another "
+                              "checkpoint file or repeat the settings of that trim")
+    m = eng.retrain(cur, corpus, Budget(final['minutes'], final['steps']), seed + R + 1, progress, options).eval()
+    m.info = {**m.info, 'trim': {**trimmed, 'final': final}}
+    if checkpoint is not None: m.save(checkpoint)   # an interrupted stage starts again from the model before it
     return m

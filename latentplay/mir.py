@@ -14,7 +14,7 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .core import within
-from .sound import Sound
+from .sound import Sound, resample
 from .dsp import LogMel
 from .train import Budget, fit_loop, write_checkpoint, read_checkpoint, CheckpointError, attach_model
 from .models import KINDS, check_labels
@@ -32,6 +32,7 @@ class MIRError(ValueError):
 class MIRModel(nn.Module):
     "Base of the small MIR models: a fixed front end, a trimmable `net` (`body` then `head`), checkpoints, `fit`, `evaluate`."
     kind, task, metric = '', '', ''        # model kind; what it does, in words; the name of its headline score
+    augment: dict = {}                     # how `fit` varies the training examples unless told (`shift`, `copies`)
     sr: int = 22050
     labels: list = []
     info: dict = {}
@@ -109,12 +110,22 @@ def _check_corpus(m, corpus, what:str):
     if not len(corpus): raise MIRError(f"the corpus is empty; {what} needs some sounds")
     if corpus.sr != m.sr: raise MIRError(f"the corpus is at {corpus.sr} Hz and the model at {m.sr} Hz; load it at {m.sr} Hz")
 
+def _varispeed(audio:np.ndarray, sr:int, semitones:float) -> tuple:
+    "`audio` played faster or slower (a tape's speed: pitch and length change together), band-limited; and the exact shift in cents."
+    if semitones == 0: return audio, 0.0
+    rate = int(round(sr * 2 ** (semitones / 12)))
+    return resample(audio, rate, sr), 1200 * math.log2(rate / sr)
+
+def _shifts(rng, shift:float, copies:int) -> np.ndarray:
+    "Semitones for `copies` versions of a sound: the first unshifted, the others uniform in ±`shift`."
+    return np.concatenate([[0.0], rng.uniform(-shift, shift, copies - 1)])
+
 # %% ../nbs/18b_mir.ipynb #2661c7f9
 @patch
 def _train(self:MIRModel, corpus, budget:Budget, seed:int=0, progress:bool=True, options:dict|None=None) -> MIRModel:
     "Train in place within `budget` through the shared `fit_loop` (also each round of `trim`); returns the model in eval mode."
     o = {'batch_size': 32, 'lr': 3e-3, 'valid': None, 'validate_every': 30.0, **(options or {})}
-    d, valid = self.examples(corpus, seed), o['valid']
+    d, valid = self.examples(corpus, seed, **self.info.get('augment', self.augment)), o['valid']
     g = torch.Generator().manual_seed(seed); torch.manual_seed(seed)
     opt = torch.optim.Adam(self.parameters(), lr=o['lr'])
     self.train(); attach_model(self)
@@ -148,15 +159,30 @@ def fit(cls:MIRModel,
         lr:float=3e-3, # Adam learning rate (cosine decay to a tenth)
         seed:int=0, # initial weights and batches
         progress:bool=True, # progress bar
+        shift:float|None=None, # notes: training copies sped up or slowed down by up to this many semitones, pitch following (default: the kind's `augment`; 0: none)
+        copies:int|None=None, # notes: versions of each training note, the first as it is (default: the kind's `augment`)
         **config, # the model's own settings (`widths=`, ...)
        ) -> MIRModel:
     "A new model trained on `corpus` through the shared fit loop."
     if minutes is None and max_steps is None: minutes = 2.0
     within('batch_size', batch_size, 1, 4096, integer=True); within('lr', lr, 0, 10)
     if not len(corpus): raise MIRError(f"the corpus is empty; training the {cls.task} needs some sounds")
+    aug = cls._augment_of(shift, copies)
     torch.manual_seed(seed)
     m = cls.for_corpus(corpus, **config)
+    m.info = {**m.info, **({'augment': aug} if aug else {})}     # trimming retrains the same way
     return m._train(corpus, Budget(minutes, max_steps), seed, progress, dict(batch_size=batch_size, lr=lr, valid=valid))
+
+@patch(cls_method=True)
+def _augment_of(cls:MIRModel, shift, copies) -> dict:
+    "The kind's `augment` with `shift` and `copies` where given, checked."
+    if not cls.augment:
+        if shift is None and copies is None: return {}
+        raise MIRError(f"the {cls.task} takes no shift= or copies=: they vary training notes (instrument classifier, pitch "
+                       f"estimator); the onset detector mixes new loops from its hits for every seed instead")
+    aug = {**cls.augment, **{k: v for k, v in (('shift', shift), ('copies', copies)) if v is not None}}
+    within('shift', aug['shift'], 0, 12, 'semitones'); within('copies', aug['copies'], 1, 64, integer=True)
+    return {'shift': float(aug['shift']), 'copies': int(aug['copies'])}
 
 # %% ../nbs/18b_mir.ipynb #1b75be89
 def _body(layers:list) -> nn.Sequential:
@@ -182,10 +208,10 @@ class _Net(nn.Module):
 
 # %% ../nbs/18b_mir.ipynb #e7a0fa06
 def _stack(sounds, n:int) -> torch.Tensor:
-    "Sounds' audio as one `[count, n]` tensor: cut, or padded with zeros."
+    "Sounds' audio (or audio arrays) as one `[count, n]` tensor: cut, or padded with zeros."
     out = torch.zeros(len(sounds), n)
     for i, s in enumerate(sounds):
-        a = torch.from_numpy(s.audio[:n]); out[i, :len(a)] = a
+        a = torch.from_numpy(getattr(s, 'audio', s)[:n]); out[i, :len(a)] = a
     return out
 
 @torch.no_grad()
@@ -211,6 +237,7 @@ def _audio(self:MIRModel, sound) -> torch.Tensor:
 class InstrumentClassifier(MIRModel):
     "Which instrument plays a note: a small convolutional net over the log-mel spectrogram of its first second."
     kind, task, metric = 'mir-instrument', 'instrument classifier', 'accuracy'
+    augment = {'shift': 8.0, 'copies': 8}      # an instrument at pitches it was not heard at (see 'Notes never heard')
     def __init__(self,
                  labels:list, # instrument names, in output order
                  sr:int=22050, # sample rate, Hz
@@ -248,16 +275,20 @@ class InstrumentClassifier(MIRModel):
 
 # %% ../nbs/18b_mir.ipynb #985d5931
 @patch
-def examples(self:InstrumentClassifier, corpus, seed:int=0, key:str='label') -> dict:
-    "Log-mels and class indices of every sound of `corpus` whose label is one of the model's."
+def examples(self:InstrumentClassifier, corpus, seed:int=0, key:str='label',
+             shift:float=0, copies:int=1, # `copies` of each sound, the first as it is, the others sped up or slowed down by up to `shift` semitones
+            ) -> dict:
+    "Log-mels and class indices of every sound of `corpus` whose label is one of the model's (and of its varied copies)."
     _check_corpus(self, corpus, 'an instrument classifier')
     def make():
         lab = corpus.labels_of(key)
         keep = [i for i, l in enumerate(lab) if l in self.labels]
         if not keep: raise MIRError(f"no sound of the corpus has one of this model's labels ({', '.join(map(str, self.labels[:8]))}...)")
-        x = _stack([corpus[i] for i in keep], int(round(self.seconds * self.sr)))
-        return {'x': _batched(self.features, x), 'y': torch.tensor([self.labels.index(lab[i]) for i in keep])}
-    return _cached(self, corpus, key, make)
+        rng, n = np.random.default_rng(seed), int(round(self.seconds * self.sr))
+        clips = [_varispeed(corpus[i].audio[:2 * n], self.sr, s)[0] for i in keep for s in _shifts(rng, shift, copies)]
+        x = torch.cat([_batched(self.features, _stack(clips[j:j + 256], n)) for j in range(0, len(clips), 256)])
+        return {'x': x, 'y': torch.tensor([self.labels.index(lab[i]) for i in keep for _ in range(copies)])}
+    return _cached(self, corpus, (key, seed, shift, copies) if copies > 1 else key, make)
 
 # %% ../nbs/18b_mir.ipynb #b29e1863
 @patch
@@ -293,6 +324,7 @@ def _bin_cents() -> torch.Tensor: return _C0 + CENTS_PER_BIN * torch.arange(N_BI
 class PitchEstimator(MIRModel):
     "The pitch of a sound, frame by frame: a small CREPE-like net on raw 1024-sample frames, 360 bins of 20 cents."
     kind, task, metric = 'mir-pitch', 'pitch estimator', 'pitch_accuracy'
+    augment = {'shift': 6.0, 'copies': 4}      # every pitch between and near those heard (see 'Notes never heard')
     frame_length = 1024
     def __init__(self,
                  sr:int=22050, # sample rate, Hz
@@ -320,27 +352,34 @@ class PitchEstimator(MIRModel):
         return F.binary_cross_entropy_with_logits(out, target)
 
 # %% ../nbs/18b_mir.ipynb #a5537957
-def _note_frames(sound, n:int, sr:int, length:int=1024, start:float=0.05, end:float=0.75) -> torch.Tensor:
-    "`n` frames of `length` samples evenly spaced in the held part of a note (`start`..`end` seconds)."
-    a = torch.from_numpy(sound.audio)
+def _note_frames(audio:np.ndarray, n:int, sr:int, length:int=1024, start:float=0.05, end:float=0.75, rng=None) -> torch.Tensor:
+    "`n` frames of `length` samples in the held part of a note (`start`..`end` seconds): evenly spaced, or drawn by `rng`."
+    a = torch.from_numpy(audio)
     a = F.pad(a, (0, max(0, int(end * sr) + length - len(a))))
-    starts = np.linspace(start * sr, end * sr, n).astype(int)
-    return torch.stack([a[s:s + length] for s in starts])
+    starts = (np.linspace(start, end, n) if rng is None else rng.uniform(start, end, n)) * sr
+    return torch.stack([a[s:s + length] for s in starts.astype(int)])
 
 @patch
-def examples(self:PitchEstimator, corpus, seed:int=0, per_note:int=8) -> dict:
-    "`per_note` frames of every note of `corpus`, its pitch in cents (from the notes' MIDI `pitch` label), and which note each frame is of."
+def examples(self:PitchEstimator, corpus, seed:int=0, per_note:int=8,
+             shift:float=0, copies:int=1, # `copies` of each note, the first as it is, the others sped up or slowed down by up to `shift` semitones (frames drawn at random)
+            ) -> dict:
+    "`per_note` frames of every note of `corpus` (and of its varied copies), its pitch in cents (from the notes' MIDI `pitch` label), and which note each frame is of."
     _check_corpus(self, corpus, 'a pitch estimator')
     def make():
         pitch = corpus.labels_of('pitch') if any('pitch' in s.meta for s in corpus) else [None] * len(corpus)
         keep = [i for i, p in enumerate(pitch) if p is not None and LOWEST_MIDI <= p < LOWEST_MIDI + N_BINS * CENTS_PER_BIN / 100]
         if not keep: raise MIRError(f"no sound of the corpus has a MIDI pitch between {LOWEST_MIDI} and {LOWEST_MIDI + 71}")
-        x = torch.cat([_note_frames(corpus[i], per_note, self.sr) for i in keep])
-        y = torch.from_numpy(np.repeat(midi_to_cents([pitch[i] for i in keep]), per_note)).float()
+        rng, x, y = np.random.default_rng(seed), [], []
+        for i in keep:
+            for s in _shifts(rng, shift, copies):
+                a, cents = _varispeed(corpus[i].audio, self.sr, s)
+                x.append(_note_frames(a, per_note, self.sr, rng=rng if copies > 1 else None))
+                y.append(np.full(per_note, midi_to_cents(pitch[i]) + cents))
+        x, y = torch.cat(x), torch.from_numpy(np.concatenate(y)).float()
         ok = x.abs().amax(-1) > 1e-3                     # no silent frames (a short note already over)
-        note = torch.arange(len(keep)).repeat_interleave(per_note)   # which note each frame comes from
+        note = torch.arange(len(keep)).repeat_interleave(per_note * copies)   # which note each frame comes from
         return {'x': x[ok], 'y': y[ok], 'note': note[ok]}
-    return _cached(self, corpus, per_note, make)
+    return _cached(self, corpus, (per_note, seed, shift, copies) if copies > 1 else per_note, make)
 
 # %% ../nbs/18b_mir.ipynb #6ef3be87
 def _decode(logits:torch.Tensor) -> tuple:

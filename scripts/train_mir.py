@@ -9,20 +9,25 @@
     python scripts/train_mir.py --only pitch --reuse-full --no-control --work /tmp/mir-work
                                                          # trim the shipped full model again (its file kept); the rounds
                                                          # are saved in --work, so an interrupted run resumes there
-    python scripts/train_mir.py --split grouped --no-control --out /tmp/mir-grouped
-                                                         # the honest split: no held-out sound has another velocity of
-                                                         # itself in training (`split(group='auto')`)
+    python scripts/train_mir.py --split sound --no-control --out /tmp/mir-sound
+                                                         # the old split, note by note: nearly every held-out sound has
+                                                         # another velocity of itself in training
+    python scripts/train_mir.py --only pitch --shift 0 --copies 1 --out /tmp/mir-plain
+                                                         # the note models on their notes as they are (default: the
+                                                         # kind's `augment`, notes varied in speed)
     python scripts/train_mir.py --only onsets --reuse-full --trim-steps 6000 --finetune 2000 --selection global ...
                                                          # try other trimming settings (--criterion, --rewind, --rate, --min-width)
 
 For each model (issue 12, SYSTEMS.md section 3):
-- it trains on 80% of its built-in corpus (`split(test=0.2, seed=0)`, the split of the MIR page and tests) for a fixed
-  number of steps with seed 0, so the same command gives the same weights on the same machine;
+- it trains on 80% of its built-in corpus (`split(test=0.2, seed=0, group='auto')`, the split of the MIR page and tests:
+  every velocity of a held-out note or hit is held out with it) for a fixed number of steps with seed 0, so the same
+  command gives the same weights on the same machine; the note models train as `fit` does by default, on copies of
+  every note sped up or slowed down (the kind's `augment`: instrument 8 copies within 8 semitones, pitch 4 within 6);
 - it is scored on the other 20%, never heard: instrument accuracy (gm-notes), raw pitch accuracy within 50 cents
   (gm-notes, 8 frames of every note), onset F-measure within 50 ms (100 loops mixed from held-out gm-drums hits);
 - `latentplay.lottery.trim(..., keep=0.1)` (the lottery engine, with the settings of `TRIM`: information criterion,
   local selection, 20% of the units per round, survivors continuing) trims it, retraining on the same 80%; then the
-  smallest model trains `finetune` steps more (pitch: 3,000; the last round alone gets only its share of the rounds'
+  smallest model trains `finetune` steps more (instrument 3,000, pitch 9,000; the last round alone gets only its share of the rounds'
   steps), and the trimmed model is scored again, every round's model too (`rounds`);
 - `compare_scores` gives the 95% paired-bootstrap interval of the change from full to trimmed, over the held-out notes
   or loops (`vs_full`): a change inside the test set's noise holds zero in it;
@@ -40,14 +45,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 
 # name: (class name, corpus, fit steps, trim steps (all rounds together), batch size)
-SETUPS = {'instrument': ('InstrumentClassifier', 'gm-notes', 1500, 1400, 32),
+SETUPS = {'instrument': ('InstrumentClassifier', 'gm-notes', 3000, 1400, 32),
           'pitch': ('PitchEstimator', 'gm-notes', 3000, 4000, 32),
           'onsets': ('OnsetDetector', 'gm-drums', 2000, 4000, 16)}
 # how each model is trimmed (`trim`'s settings) and the extra steps at the final size (`finetune`: the last round's
 # retraining made longer), in `chunks` runs with seeds 1000, 1001...: for the onset detector each seed mixes 160 new
 # training loops, as each round of `trim` does (a model trained longer on the same 160 loops learns them by heart)
-TRIM = {'instrument': dict(criterion='information', selection='local', rewind='continue', rate=0.2, min_width=4, finetune=0, chunks=1),
-        'pitch': dict(criterion='information', selection='local', rewind='continue', rate=0.2, min_width=4, finetune=3000, chunks=1),
+TRIM = {'instrument': dict(criterion='information', selection='local', rewind='continue', rate=0.2, min_width=4, finetune=3000, chunks=1),
+        'pitch': dict(criterion='information', selection='local', rewind='continue', rate=0.2, min_width=4, finetune=9000, chunks=1),
         'onsets': dict(criterion='information', selection='local', rewind='continue', rate=0.2, min_width=4, finetune=4000, chunks=8)}
 # more training of the full model after its fit: (steps, chunks), each chunk on new examples (seeds 1000, 1001...), as the
 # trimmed model's finetune; for the onset detector, whose fit sees only 160 loops
@@ -77,7 +82,8 @@ def latency_ms(models:dict, probe, repeats:int=30) -> dict:
 
 SPLIT = {'sound': None, 'grouped': 'auto'}   # --split: the `group` of `Corpus.split` (the shipped models: 'sound')
 
-def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False, work:Path|None=None, old:dict|None=None, split:str='sound') -> dict:
+def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False, work:Path|None=None, old:dict|None=None, split:str='grouped',
+              augment:dict|None=None) -> dict:
     import latentplay.mir as mir
     from latentplay.corpus import Corpus
     from latentplay.lottery import trim
@@ -86,6 +92,7 @@ def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False,
     cls_name, corpus, fit_steps, trim_steps, bs = SETUPS[name]
     opts = dict(TRIM[name]); finetune, chunks = opts.pop('finetune'), opts.pop('chunks')
     cls = getattr(mir, cls_name)
+    aug = {k: v for k, v in (augment or {}).items() if v is not None} if cls.augment else {}   # fit's shift= and copies=
     train, test = Corpus.builtin(corpus, progress=False).split(test=0.2, seed=0, group=SPLIT[split])
     said = f"split(test=0.2, seed=0{'' if SPLIT[split] is None else f', group={SPLIT[split]!r}'})"
     t0 = time.perf_counter()
@@ -94,7 +101,7 @@ def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False,
         if not full_path.exists(): raise SystemExit(f"--reuse-full: no {full_path}; train it first (without --reuse-full)")
         full = load_model(full_path)
         fit_steps = full.info.get('steps', fit_steps) - full.info.get('more_steps', 0)
-    else: full = cls.fit(train, max_steps=fit_steps, batch_size=bs, seed=0, progress=progress)
+    else: full = cls.fit(train, max_steps=fit_steps, batch_size=bs, seed=0, progress=progress, **aug)
     more, more_chunks = MORE[name]
     reuse_file = reuse
     if more:                                       # more training of the full model, on new examples
@@ -121,7 +128,7 @@ def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False,
             small._train(train, Budget(None, finetune // chunks), seed=1000 + j, progress=progress, options={'batch_size': bs})
         if finetune: small.info = {**small.info, 'finetune_steps': finetune, 'finetune_chunks': chunks}
     trim_s = time.perf_counter() - t0
-    rec = {'model': cls_name, 'corpus': corpus, 'metric': full.metric, 'split': said, 'train_sounds': len(train), 'test_sounds': len(test),
+    rec = {'model': cls_name, 'corpus': corpus, 'metric': full.metric, 'split': said, 'augment': full.info.get('augment'), 'train_sounds': len(train), 'test_sounds': len(test),
            'test_with_sibling_in_training': len(test.siblings_in(train)),
            'fit_steps': fit_steps, 'more_steps': MORE[name][0], 'more_chunks': MORE[name][1], 'trim_steps': trim_steps, 'finetune_steps': finetune, 'finetune_chunks': chunks, 'batch_size': bs,
            'fit_seconds': None if fit_s is None else round(fit_s, 1), 'trim_seconds': round(trim_s, 1),
@@ -148,7 +155,7 @@ def train_one(name:str, out:Path, control:bool, progress:bool, reuse:bool=False,
     steps = fit_steps + MORE[name][0] + trim_steps + finetune
     if control:                                    # the full model, trained as many steps as fit + trim (+ finetune)
         t0 = time.perf_counter()
-        ctl = cls.fit(train, max_steps=steps, batch_size=bs, seed=0, progress=progress)
+        ctl = cls.fit(train, max_steps=steps, batch_size=bs, seed=0, progress=progress, **aug)
         rec['full_same_steps'] = {**score(ctl, test), 'steps': steps, 'seconds': round(time.perf_counter() - t0, 1)}
     elif old and (old.get('full_same_steps') or {}).get('steps') == steps:    # the last control measured, if as long
         rec['full_same_steps'] = old['full_same_steps']
@@ -179,8 +186,10 @@ def main():
     ap.add_argument('--min-width', type=int, default=None)
     ap.add_argument('--more', type=int, nargs=2, default=None, metavar=('STEPS', 'CHUNKS'),
                     help="train the full model STEPS more after its fit, in CHUNKS runs on new examples (default per model)")
-    ap.add_argument('--split', choices=list(SPLIT), default='sound', help="sound: note by note, as the shipped models (every held-out "
-                    "sound has another velocity of itself in training); grouped: split(group='auto'), none has")
+    ap.add_argument('--split', choices=list(SPLIT), default='grouped', help="grouped: split(group='auto'), as the shipped models (no "
+                    "held-out sound has another velocity of itself in training); sound: note by note, nearly every one has")
+    ap.add_argument('--shift', type=float, default=None, help="note models: fit's shift= (semitones; default the kind's augment, 0: none)")
+    ap.add_argument('--copies', type=int, default=None, help="note models: fit's copies= (default the kind's augment)")
     ap.add_argument('--progress', action='store_true', help='progress bars')
     ap.add_argument('--quick', action='store_true', help='a 50th of the steps (checks that it runs; use another --out)')
     a = ap.parse_args()
@@ -200,7 +209,8 @@ def main():
     fig = out / 'figures.json'
     figures = json.loads(fig.read_text()) if fig.exists() else {}
     for name in a.only:
-        rec = train_one(name, out, not a.no_control, a.progress, a.reuse_full, None if a.work is None else Path(a.work), figures.get(name), a.split)
+        rec = train_one(name, out, not a.no_control, a.progress, a.reuse_full, None if a.work is None else Path(a.work), figures.get(name), a.split,
+                        {'shift': a.shift, 'copies': a.copies})
         figures[name] = rec
         figures = {k: figures[k] for k in SETUPS if k in figures}
         fig.write_text(json.dumps({**figures}, indent=1) + '\n')

@@ -280,10 +280,11 @@ def test_cli_trims_and_refuses(trimmed, kicks, tmp_path):
     for i, s in enumerate(kicks.sounds[:8]): s.save(folder / s.meta['label'] / f'{i}.wav')
     run = lambda *a: subprocess.run([sys.executable, '-m', 'latentplay.cli', 'trim', str(path), '--corpus', str(folder), *a],
                                     capture_output=True, text=True, timeout=300)
-    r = run('--keep', '0.5', '--max-steps', '4', '--out', str(tmp_path / 'small.lp'))
+    r = run('--keep', '0.5', '--max-steps', '4', '--final-steps', '3', '--out', str(tmp_path / 'small.lp'))
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out['parameters'][1] < out['parameters'][0] and (tmp_path / 'small.lp').is_file()
+    assert out['final'] == {'steps': 3, 'minutes': None}
     before = path.read_bytes()
     for args, words in [(['--keep', '1.4'], '--keep'), (['--criterion', 'loudness'], 'invalid choice'), (['--out', str(path)], 'input')]:
         r = run(*args, *([] if '--out' in args else ['--out', str(tmp_path / 'bad.lp')]))
