@@ -1,8 +1,8 @@
 """Train the small MIR models that ship in `latentplay/pretrained/mir/`, full and trimmed to a tenth of their parameters.
 
-    python scripts/train_mir.py                          # all three, one CPU thread: 17 minutes of wall time for the six
-                                                         # models and 24 more for the controls, on a busy shared 2-core
-                                                         # machine (load 10); less on an idle one
+    python scripts/train_mir.py                          # all three, one CPU thread: about 16 minutes of wall time for
+                                                         # the six models and 22 more for the controls, on a shared
+                                                         # 2-core machine running two such jobs
     python scripts/train_mir.py --only instrument pitch  # some of instrument | pitch | onsets
     python scripts/train_mir.py --quick --out /tmp/mir   # a 50th of the steps: checks that it runs
     python scripts/train_mir.py --no-control             # skip the control run (the full model trained as long as the trimmed one)
