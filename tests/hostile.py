@@ -1,15 +1,21 @@
 """The harness of the hostile-input suite (tests/test_hostile_*.py): every case runs in a fresh Python with a time limit
 and a memory cap, so that a hang or a memory blow-up fails that one test with a clear message instead of stalling or
 killing the CI run."""
-import os, resource, subprocess, sys, textwrap
+import os, resource, signal, subprocess, sys, textwrap
 
 MEM_GB = 3.0       # address-space cap of a case (importing torch and a pretrained model needs well under 2 GB)
 TIMEOUT = 90       # seconds a case may take
 
 
-def _cap(mem_gb):
+def _cap(mem_gb, ctrl_c:bool=False):
+    """A `preexec_fn` capping the child's memory; with `ctrl_c`, it also gives the child a terminal's Ctrl-C (SIGINT back to
+    its default, so Python raises KeyboardInterrupt): a pytest started from a background job ignores SIGINT, and so would
+    every child it starts."""
     lim = int(mem_gb * 2**30)
-    return lambda: resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+    def pre():
+        resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+        if ctrl_c: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    return pre
 
 
 def run_py(code:str, timeout:float=TIMEOUT, mem_gb:float=MEM_GB, cwd=None, env=None, stdin=None) -> subprocess.CompletedProcess:

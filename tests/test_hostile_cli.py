@@ -225,7 +225,7 @@ def _train_until(args, path, past:int, sig, timeout=90):
     """Start `latentplay train ARGS`, send `sig` once `path` holds a checkpoint past step `past`; return the process,
     its stderr and every step seen in `path` while it ran."""
     p = subprocess.Popen([sys.executable, '-m', 'latentplay.cli', 'train', *map(str, args)], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, preexec_fn=hostile._cap(hostile.MEM_GB))
+                         stderr=subprocess.PIPE, text=True, preexec_fn=hostile._cap(hostile.MEM_GB, ctrl_c=True))
     t0, seen = time.monotonic(), [_step(path)]
     while seen[-1] <= past and p.poll() is None and time.monotonic() - t0 < timeout:
         time.sleep(0.02); seen.append(_step(path))

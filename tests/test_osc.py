@@ -196,7 +196,8 @@ def test_the_command_serves_until_ctrl_c(drums):
     import latentplay
     model = Path(latentplay.__file__).parent / 'pretrained' / 'gm-drums.lp'
     p = subprocess.Popen([sys.executable, '-m', 'latentplay.cli', 'osc', str(model), '--port', '0'],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))   # Ctrl-C as in a terminal, even when pytest ignores it
     try:
         first = p.stdout.readline()
         port = re.search(r'listening on 127\.0\.0\.1:(\d+)', first)
