@@ -265,15 +265,18 @@ def _transfer_command(sub, k):
 
 # %% ../nbs/95_cli.ipynb #64526f6b
 def _train_mir(cls, c, a, out):
-    "A small MIR model: trained on nine tenths of the corpus within --minutes / --max-steps, scored on the rest."
-    train, test = c.split(test=0.1, seed=a.seed)
+    """A small MIR model: trained on nine tenths of the corpus within --minutes / --max-steps, scored on the rest (of a
+    built-in set, whole groups of siblings: no held-out sound has another velocity of itself in training)."""
+    group = 'auto' if str(a.source).startswith('builtin:') else None
+    train, test = c.split(test=0.1, seed=a.seed, group=group)
     m = cls.fit(train, minutes=a.minutes, max_steps=a.max_steps, seed=a.seed, progress=_bars())
     score = m.evaluate(test)
-    m.info = {**m.info, 'held_out': {m.metric: round(score['score'], 4), 'sounds': len(test)}}
+    m.info = {**m.info, 'held_out': {m.metric: round(score['score'], 4), 'sounds': len(test), 'grouped': group is not None}}
     with _writing(out): m.save(out)
     _print(json.dumps({'model': str(out), 'kind': m.kind, 'sounds': len(train), 'labels': list(m.labels),
                        'steps': m.info.get('steps'), 'minutes': round(m.info.get('minutes', 0), 2),
-                       'held_out': m.info['held_out'], 'parameters': sum(p.numel() for p in m.parameters())}))
+                       'held_out': m.info['held_out'], 'parameters': sum(p.numel() for p in m.parameters()),
+                       **({'augment': m.info['augment']} if m.info.get('augment') else {})}))
 
 def _mir_model_arg(text:str):
     "A MIR model file, or the name of a shipped MIR model (`gm-instrument-small`, `pretrained:gm-pitch`); an existing file wins."

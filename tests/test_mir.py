@@ -200,6 +200,7 @@ def test_cli_trains_and_runs_a_mir_model(tmp_path, notes):
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out['kind'] == 'mir-instrument' and 0 <= out['held_out']['accuracy'] <= 1 and out['held_out']['sounds'] > 0
+    assert out['held_out']['grouped'] and out['augment'] == InstrumentClassifier.augment     # unseen notes; varied training notes
     notes[1].sounds[0].save(tmp_path / 'n.wav')
     r = run('mir', 'inst.lp', 'n.wav')
     assert r.returncode == 0, r.stderr[-2000:]
