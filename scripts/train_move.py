@@ -22,9 +22,11 @@ from latentplay.move import MoVE
 INSTRUMENTS = ['Violin', 'Trumpet', 'Flute', 'Cello', 'Clarinet', 'Saxophone', 'FrenchHorn', 'Oboe']
 
 
-def notes(instruments):
-    "(train, held): the notes of `instruments` in gm-notes' own split (test=0.1, seed=0)."
-    train, held = Corpus.builtin('gm-notes', progress=False).split(test=0.1, seed=0)
+SPLIT = {'sound': None, 'grouped': 'auto'}   # --split: the `group` of `Corpus.split`
+
+def notes(instruments, split:str='sound'):
+    "(train, held): the notes of `instruments` in gm-notes' split (test=0.1, seed=0; `split='grouped'`: whole groups of siblings)."
+    train, held = Corpus.builtin('gm-notes', progress=False).split(test=0.1, seed=0, group=SPLIT[split])
     return train.filter(instrument=instruments), held.filter(instrument=instruments)
 
 
@@ -41,9 +43,11 @@ def main():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--half', action='store_true', help='store the weights as float16')
+    ap.add_argument('--split', choices=list(SPLIT), default='sound',
+                    help="sound: as the shipped model; grouped: no held-out note has another velocity of itself in training")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    train, held = notes(a.instruments.split(','))
+    train, held = notes(a.instruments.split(','), a.split)
     t0 = time.perf_counter()
     m = MoVE.fit(train, max_steps=a.steps, valid=held, device=a.device, seed=a.seed, channels=a.channels,
                  latent_dim=a.latent_dim, mmd_weight=a.mmd_weight, beta=a.beta, progress=is_main(), validate_every=60)

@@ -29,9 +29,11 @@ def main():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--half', action='store_true', help='store the weights as float16')
+    ap.add_argument('--split', choices=('sound', 'grouped'), default='sound',
+                    help="sound: as the shipped models; grouped: no held-out note has another velocity of itself in training")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    tr, te = Corpus.builtin('gm-notes', progress=False).split(test=0.1, seed=0)
+    tr, te = Corpus.builtin('gm-notes', progress=False).split(test=0.1, seed=0, group='auto' if a.split == 'grouped' else None)
     train, held = tr.filter(instrument=a.instrument), te.filter(instrument=a.instrument)
     if not len(train): sys.exit(f"gm-notes has no instrument {a.instrument!r}")
     t0 = time.perf_counter()
