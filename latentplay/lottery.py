@@ -852,8 +852,7 @@ def _trim_rounds(eng, src, cur, corpus, kept, size, P0, target, R, r0, history, 
     "Rounds `r0`..`R`: rank the units of `cur`, cut, build the next ticket from `src`, retrain; a checkpoint after each."
     from tqdm.auto import tqdm
     s = settings
-    per_round = Budget(None if budget.minutes is None else budget.minutes / max(1, R),
-                       None if budget.max_steps is None else max(1, budget.max_steps // max(1, R)))
+    per_round = _per_round(budget, R)
     bar = tqdm(range(r0, R), desc='trimming', disable=not progress, leave=False)
     for r in bar:
         groups = [g for g in _trimmable(eng, cur, parts) if not g.protected]
@@ -889,30 +888,34 @@ def _check_synth(eng, model, grain, post_channels, steps, minutes) -> dict:
     if change: Budget(minutes, sum(steps) if pair else steps)                 # refuses a budget that is no budget
     return change and {**change, 'steps': list(steps) if pair else steps, 'minutes': minutes}
 
-def _synth_stage(eng, cur, corpus, synth:dict, budget:Budget, R:int, seed:int, progress:bool, checkpoint, options:dict):
-    "The trimmed model with its new synthesizer, retrained (`synth` empty: `cur` as it is); saved as the finished checkpoint."
-    done = cur.info.get('trim', {}).get('synth') or {}
-    if done == synth: return cur                      # nothing asked, or the finished trim read back from the checkpoint
-    if done: raise ValueError(f"{checkpoint} holds this trim finished with another synthesizer ({done}); choose another "
-                              "checkpoint file or repeat the settings of that trim")
-    steps, minutes = synth['steps'], synth['minutes']
-    pair = isinstance(steps, list)
-    b = (Budget(minutes, sum(steps) if pair else steps) if steps is not None or minutes is not None else
-         Budget(None if budget.minutes is None else budget.minutes / max(1, R), None if budget.max_steps is None else max(1, budget.max_steps // max(1, R))))
-    m = eng.resynth(cur, corpus, seed, synth.get('grain'), synth.get('post_channels'))
-    m = eng.retrain(m, corpus, b, seed + R, progress, {**options, **({'stages': tuple(steps)} if pair else {})}).eval()
-    m.info = {**m.info, 'trim': {**cur.info['trim'], 'synth': synth}}
-    if checkpoint is not None: m.save(checkpoint)   # an interrupted stage starts again from the rounds' model
-    return m
+def _per_round(budget:Budget, R:int) -> Budget:
+    "One round's share of the rounds' budget."
+    return Budget(None if budget.minutes is None else budget.minutes / max(1, R),
+                  None if budget.max_steps is None else max(1, budget.max_steps // max(1, R)))
 
-def _final_stage(eng, cur, corpus, final:dict, R:int, seed:int, progress:bool, checkpoint, options:dict):
-    "The trimmed model trained `final` more at its size (`final` empty: `cur` as it is); saved as the finished checkpoint."
+def _stage(cur, key:str, asked:dict, what:str, checkpoint, train):
+    """A stage after the rounds, done once: the model `train()` gives, with `asked` kept as `info['trim'][key]` and saved as
+    the finished checkpoint (`asked` empty, or the finished trim read back from the checkpoint: `cur` as it is)."""
     trimmed = cur.info['trim']                        # (retraining may write `info` anew)
-    done = trimmed.get('final') or {}
-    if done == final: return cur                      # nothing asked, or the finished trim read back from the checkpoint
-    if done: raise ValueError(f"{checkpoint} holds this trim finished with other final training ({done}); choose another "
+    done = trimmed.get(key) or {}
+    if done == asked: return cur
+    if done: raise ValueError(f"{checkpoint} holds this trim finished with {what} ({done}); choose another "
                               "checkpoint file or repeat the settings of that trim")
-    m = eng.retrain(cur, corpus, Budget(final['minutes'], final['steps']), seed + R + 1, progress, options).eval()
-    m.info = {**m.info, 'trim': {**trimmed, 'final': final}}
+    m = train().eval()
+    m.info = {**m.info, 'trim': {**trimmed, key: asked}}
     if checkpoint is not None: m.save(checkpoint)   # an interrupted stage starts again from the model before it
     return m
+
+def _synth_stage(eng, cur, corpus, synth:dict, budget:Budget, R:int, seed:int, progress:bool, checkpoint, options:dict):
+    "The trimmed model with its new synthesizer, retrained for `synth`'s budget (default: one round's)."
+    steps, minutes = synth.get('steps'), synth.get('minutes')
+    pair = isinstance(steps, list)
+    b = Budget(minutes, sum(steps) if pair else steps) if steps is not None or minutes is not None else _per_round(budget, R)
+    return _stage(cur, 'synth', synth, 'another synthesizer', checkpoint, lambda: eng.retrain(
+        eng.resynth(cur, corpus, seed, synth.get('grain'), synth.get('post_channels')), corpus, b, seed + R, progress,
+        {**options, **({'stages': tuple(steps)} if pair else {})}))
+
+def _final_stage(eng, cur, corpus, final:dict, R:int, seed:int, progress:bool, checkpoint, options:dict):
+    "The trimmed model trained `final` more at its size, last of all."
+    return _stage(cur, 'final', final, 'other final training', checkpoint, lambda: eng.retrain(
+        cur, corpus, Budget(final.get('minutes'), final.get('steps')), seed + R + 1, progress, options))
